@@ -1,0 +1,523 @@
+#!/usr/bin/env python3
+"""Generate the stream JSON schemas of source-xero from Xero's Accounting OpenAPI spec.
+
+Usage (from the repository root):
+
+    python scripts/generate_schemas.py            # (re)write the files
+    python scripts/generate_schemas.py --check    # exit 1 if the committed files are stale
+    python scripts/generate_schemas.py --spec PATH
+
+Why generate: Xero's objects have hundreds of fields, nested several levels deep. Writing them by
+hand loses fields and gets date types wrong; the spec already says which field is what.
+
+Outputs
+-------
+* ``source_xero/schemas/<stream>.json``: one draft-07 schema per stream (26 streams, see STREAMS).
+* ``source_xero/schemas/shared/<name>.json``: nested objects that occur in more than one stream,
+  referenced by bare file name (``{"$ref": "line_item.json"}``), which is what the CDK's
+  ResourceSchemaLoader resolves (it looks bare names up in ``schemas/shared/``).
+* ``source_xero/date_fields.json``: the property names the connector must convert from Xero's
+  ``/Date(1573755038314+0000)/`` notation, split into date-only and timestamp names.
+
+Rules
+-----
+1. Completeness: every property of every component reachable from a stream is declared,
+   recursively (through ``$ref`` and arrays), plus the few fields Xero returns that the spec
+   leaves out (SPEC_OMISSIONS, each with its evidence). Objects keep ``additionalProperties: true``
+   so that a field Xero adds tomorrow is still passed through.
+2. Types: every type is nullable (``["null", T]``). string/integer/number/boolean map one to one
+   (money and doubles are numbers). Enums become plain strings: Xero adds values over time and an
+   ``enum`` would make valid records fail validation. ``format: uuid``/``int32``/``double`` are dropped.
+3. Dates: ``x-is-msdate-time`` (UpdatedDateUTC, CreatedDateUTC...) is a real UTC instant:
+   ``format: date-time`` + ``airbyte_type: timestamp_with_timezone``. ``x-is-msdate`` (Date,
+   DueDate, JournalDate...) is a calendar date: ``format: date``. A plain ``format: date-time``
+   without either flag is an ISO companion such as DateString, which Xero sends without an offset
+   ("2014-12-31T00:00:00"): ``timestamp_without_timezone``. A plain ``format: date`` stays a date.
+4. Cycles: the spec's references are cyclic (Invoice -> Payments -> Payment -> Invoice -> ...).
+   While expanding, the components on the current path (root stream component down to the
+   property being expanded) are remembered. When a component that is already on that path is met
+   again, it is emitted "cut": an object declaring only its scalar properties (no object or array
+   properties), with ``additionalProperties: true``, and a description saying so. This is
+   deterministic and never loses a top-level field; the data below a cut still flows through as
+   additional properties.
+5. Sharing: inlining rule 4 everywhere would repeat the same subtrees megabytes over (Invoice,
+   CreditNote, Payment, Prepayment, Overpayment, Allocation and BatchPayment all reach each other).
+   The expansion of a component X depends only on its "context": the components on the path above
+   it that are reachable from X (they are the ones that get cut inside it). Equal (X, context)
+   means an identical subtree. Each (X, context) met in two or more streams is written once to
+   ``schemas/shared/`` and referenced: ``line_item.json`` for an empty context (X expands the same
+   everywhere), ``invoice__inside_credit_note__payment.json`` for Invoice below CreditNote and
+   Payment. Stream roots are always inlined. Shared files refer to each other without cycles: a
+   file for (X, C) refers to (Y, C') only if Y is reachable from X; if X is reachable from Y too,
+   C' contains C and X, so along any chain of references the context grows and never comes back.
+6. Output is deterministic: keys sorted, 2-space indent, trailing newline; stale shared files are
+   removed.
+
+Only the standard library and PyYAML are used.
+"""
+
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# The spec (MIT licensed): a copy vendored in the repository wins over the shared workspace copy.
+SPEC_CANDIDATES = (
+    REPO_ROOT / "xero-openapi" / "xero_accounting.yaml",
+    Path("/work/shared/xero-openapi/xero_accounting.yaml"),
+)
+PACKAGE_DIR = REPO_ROOT / "source_xero"
+SCHEMAS_DIR = PACKAGE_DIR / "schemas"
+SHARED_DIR = SCHEMAS_DIR / "shared"
+DATE_FIELDS_FILE = PACKAGE_DIR / "date_fields.json"
+
+JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"
+REF_PREFIX = "#/components/schemas/"
+
+# Stream name -> OpenAPI component (components/schemas/<X>) describing one record.
+STREAMS = {
+    "accounts": "Account",
+    "bank_transactions": "BankTransaction",
+    "bank_transfers": "BankTransfer",
+    "branding_themes": "BrandingTheme",
+    "contact_groups": "ContactGroup",
+    "contacts": "Contact",
+    "credit_notes": "CreditNote",
+    "currencies": "Currency",
+    "employees": "Employee",
+    "expense_claims": "ExpenseClaim",
+    "invoices": "Invoice",
+    "items": "Item",
+    "journals": "Journal",
+    "linked_transactions": "LinkedTransaction",
+    "manual_journals": "ManualJournal",
+    "organisations": "Organisation",
+    "overpayments": "Overpayment",
+    "payments": "Payment",
+    "prepayments": "Prepayment",
+    "purchase_orders": "PurchaseOrder",
+    "quotes": "Quote",
+    "receipts": "Receipt",
+    "repeating_invoices": "RepeatingInvoice",
+    "tax_rates": "TaxRate",
+    "tracking_categories": "TrackingCategory",
+    "users": "User",
+}
+
+# Known fields Xero returns that the spec's component schemas omit, written in OpenAPI notation so
+# that they go through exactly the same conversion as the spec's own properties.
+# Evidence: every entry appears in the spec's OWN response examples for the GET endpoints of our
+# streams (e.g. GET /Invoices shows "DateString" and "DueDateString"), but not in the component.
+# unit_tests/test_schemas.py walks those examples and fails if a key in them is not declared.
+# Deliberately NOT added: Contact "TaxNumbeType" (a typo in one example; TaxNumberType is declared).
+# The primary keys and cursors (JournalNumber on Journal, CreatedDateUTC on BankTransfer, ...) were
+# checked: the spec declares all of them, so none needs an entry here.
+_ISO_DATETIME_WITHOUT_OFFSET = {"type": "string", "format": "date-time"}
+_STRING = {"type": "string"}
+_BOOLEAN = {"type": "boolean"}
+_VALIDATION_ERRORS = {"type": "array", "items": {"$ref": REF_PREFIX + "ValidationError"}}
+_ATTACHMENTS = {"type": "array", "items": {"$ref": REF_PREFIX + "Attachment"}}
+SPEC_OMISSIONS = {
+    "BankTransaction": {
+        "Attachments": _ATTACHMENTS,  # GET /BankTransactions/{BankTransactionID} example
+        "BatchPayment": {"$ref": REF_PREFIX + "BatchPayment"},  # GET /BankTransactions example
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+    },
+    "BankTransfer": {
+        "Attachments": _ATTACHMENTS,  # GET /BankTransfers/{BankTransferID} example
+        "CreatedDateUTCString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of CreatedDateUTC
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+    },
+    "Contact": {
+        "Warnings": _VALIDATION_ERRORS,  # GET /Contacts example
+    },
+    "ContactGroup": {
+        "HasValidationErrors": _BOOLEAN,  # GET /ContactGroups example
+    },
+    "CreditNote": {
+        "Attachments": _ATTACHMENTS,  # GET /CreditNotes/{CreditNoteID} example
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+        "ID": _STRING,  # same value as CreditNoteID, GET /CreditNotes example
+    },
+    "Invoice": {
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+        "DueDateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of DueDate
+    },
+    "LineItem": {
+        "DiscountEnteredAsPercent": _BOOLEAN,  # GET /Invoices example
+        "ValidationErrors": _VALIDATION_ERRORS,  # GET /Invoices example
+    },
+    "Overpayment": {
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+        "ID": _STRING,  # same value as OverpaymentID, GET /Overpayments example
+    },
+    "Prepayment": {
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+        "ID": _STRING,  # same value as PrepaymentID, GET /Prepayments example
+    },
+    "PurchaseOrder": {
+        "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+        "DeliveryDateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of DeliveryDate
+        "HasErrors": _BOOLEAN,  # GET /PurchaseOrders example
+        "IsDiscounted": _BOOLEAN,  # GET /PurchaseOrders example
+        "Type": _STRING,  # "PURCHASEORDER", GET /PurchaseOrders example
+    },
+    "Receipt": {
+        "ID": _STRING,  # same value as ReceiptID, GET /Receipts example
+    },
+    "User": {
+        "ValidationErrors": _VALIDATION_ERRORS,  # GET /Users example
+        "Warnings": _VALIDATION_ERRORS,  # GET /Users example
+    },
+}
+
+SCALAR_TYPES = {"string", "integer", "number", "boolean"}
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the spec
+# --------------------------------------------------------------------------------------------
+
+
+def load_components(spec_path):
+    """Return components/schemas of the spec with SPEC_OMISSIONS merged in.
+
+    A spec property always wins over an omission entry, so the table cannot silently change a
+    field the spec does declare (the test suite also checks that no entry is redundant).
+    """
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+    components = copy.deepcopy(spec["components"]["schemas"])
+    for component, extra in SPEC_OMISSIONS.items():
+        properties = components[component].setdefault("properties", {})
+        for name, node in extra.items():
+            properties.setdefault(name, copy.deepcopy(node))
+    for component, node in components.items():
+        for name in node.get("properties", {}):
+            # YAML 1.1 would turn an unquoted key such as `No` into a boolean: refuse to guess.
+            if not isinstance(name, str):
+                raise ValueError(f"{component}: property name {name!r} is not a string")
+    return components
+
+
+def ref_target(node):
+    """Component name a `$ref` node points to, or None."""
+    ref = node.get("$ref")
+    if ref is None:
+        return None
+    if not ref.startswith(REF_PREFIX):
+        raise ValueError(f"unsupported $ref {ref!r}")
+    return ref[len(REF_PREFIX):]
+
+
+def is_object_component(components, name):
+    """True for components that describe objects (as opposed to string enums like CurrencyCode)."""
+    node = components[name]
+    return node.get("type") == "object" or "properties" in node
+
+
+def resolve_scalar(components, node):
+    """Merge a property node with the (non-object) component its `$ref` points to.
+
+    Needed for `{"$ref": ".../CurrencyCode", "type": "string"}`: the target carries the type
+    (and possibly date flags); the property's own keys are kept on top.
+    """
+    target = ref_target(node)
+    if target is None:
+        return node
+    merged = dict(resolve_scalar(components, components[target]))
+    merged.update({key: value for key, value in node.items() if key != "$ref"})
+    return merged
+
+
+def object_refs(components, name):
+    """Object components referenced directly by the properties of component `name`."""
+    found = set()
+
+    def visit(node):
+        target = ref_target(node)
+        if target is not None and is_object_component(components, target):
+            found.add(target)
+        if node.get("type") == "array" and "items" in node:
+            visit(node["items"])
+
+    for node in components[name].get("properties", {}).values():
+        visit(node)
+    return found
+
+
+def reachability(components):
+    """Map each object component to the set of object components reachable from it (>= 1 step)."""
+    graph = {name: object_refs(components, name) for name in components if is_object_component(components, name)}
+    reach = {}
+    for start in graph:
+        seen, stack = set(), list(graph[start])
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(graph[current])
+        reach[start] = seen
+    return reach
+
+
+# --------------------------------------------------------------------------------------------
+# Converting one property
+# --------------------------------------------------------------------------------------------
+
+
+def nullable(json_type):
+    """Every field may be absent or null in Xero's answers (summaryOnly, nested copies...)."""
+    return ["null", json_type]
+
+
+def scalar_schema(node):
+    """JSON schema of a scalar property: type mapping (rule 2) and date handling (rule 3)."""
+    if node.get("x-is-msdate-time"):
+        return {"type": nullable("string"), "format": "date-time", "airbyte_type": "timestamp_with_timezone"}
+    if node.get("x-is-msdate"):
+        return {"type": nullable("string"), "format": "date"}
+    json_type = node.get("type", "string")
+    if json_type not in SCALAR_TYPES:
+        raise ValueError(f"unexpected scalar type {json_type!r} in {node!r}")
+    if json_type == "string" and node.get("format") == "date-time":
+        return {"type": nullable("string"), "format": "date-time", "airbyte_type": "timestamp_without_timezone"}
+    if json_type == "string" and node.get("format") == "date":
+        return {"type": nullable("string"), "format": "date"}
+    # Enums, uuid/int32/double formats and lengths are deliberately dropped (rule 2).
+    return {"type": nullable(json_type)}
+
+
+def object_schema(properties, description=None):
+    """A nullable object that declares `properties` and lets unknown fields through."""
+    schema = {"type": nullable("object"), "additionalProperties": True, "properties": properties}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def snake_case(component):
+    """`LineItemTracking` -> `line_item_tracking`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", component).lower()
+
+
+def shared_file_name(key):
+    """File name of a shared (component, context) expansion, see rule 5."""
+    component, context = key
+    name = snake_case(component)
+    if context:
+        name += "__inside_" + "__".join(snake_case(outer) for outer in sorted(context))
+    return name + ".json"
+
+
+# --------------------------------------------------------------------------------------------
+# Expanding components (rules 1, 4 and 5)
+# --------------------------------------------------------------------------------------------
+
+
+class SchemaBuilder:
+    """Expands OpenAPI components into JSON schemas.
+
+    `shared` is the set of (component, context) keys emitted as `$ref`s to shared files. With an
+    empty set everything is inlined, which is how the first pass finds out in which streams each
+    key occurs (`occurrences`, filled while expanding, keyed by `current_stream`).
+    """
+
+    def __init__(self, components, shared=frozenset()):
+        self.components = components
+        self.reach = reachability(components)
+        self.shared = shared
+        self.current_stream = None
+        self.occurrences = {}  # (component, context) -> set of streams
+
+    def context(self, name, path):
+        """Rule 5: the components on `path` that `name` can reach, i.e. the ones cut inside it."""
+        return frozenset(self.reach[name].intersection(path))
+
+    def component_schema(self, name, path):
+        """Schema of component `name` met below the components in `path` (rules 4 and 5)."""
+        if name in path:
+            return self.cut_component(name)
+        key = (name, self.context(name, path))
+        self.occurrences.setdefault(key, set()).add(self.current_stream)
+        if key in self.shared:
+            return {"$ref": shared_file_name(key)}
+        return self.expand_component(name, path)
+
+    def expand_component(self, name, path):
+        """All properties of `name`, each expanded with `name` appended to the path."""
+        inner_path = path + (name,)
+        properties = {
+            prop: self.property_schema(node, inner_path)
+            for prop, node in self.components[name].get("properties", {}).items()
+        }
+        return object_schema(properties)
+
+    def expand_shared(self, key):
+        """Content of a shared file: the component expanded below (only) its context."""
+        component, context = key
+        schema = self.expand_component(component, tuple(sorted(context)))
+        if context:
+            cut = ", ".join(sorted(context))
+            schema["description"] = f"{component} nested below {cut} (those are cut to scalar fields inside it)."
+        return schema
+
+    def cut_component(self, name):
+        """Rule 4: a component already on the path keeps only its scalar properties."""
+        properties = {}
+        for prop, node in self.components[name].get("properties", {}).items():
+            if self.is_scalar(node):
+                properties[prop] = scalar_schema(resolve_scalar(self.components, node))
+        return object_schema(
+            properties,
+            description=f"{name} nested inside itself (reference cycle): only scalar fields are declared.",
+        )
+
+    def is_scalar(self, node):
+        """Neither an array nor a reference to an object component."""
+        target = ref_target(node)
+        if target is not None:
+            return not is_object_component(self.components, target)
+        return node.get("type") not in ("array", "object")
+
+    def property_schema(self, node, path):
+        """Schema of one property node: object reference, array or scalar."""
+        target = ref_target(node)
+        if target is not None and is_object_component(self.components, target):
+            return self.component_schema(target, path)
+        if node.get("type") == "array":
+            return {"type": nullable("array"), "items": self.property_schema(node["items"], path)}
+        if node.get("type") == "object":
+            if node.get("properties"):
+                raise ValueError(f"inline object properties are not supported: {node!r}")
+            return object_schema({})
+        return scalar_schema(resolve_scalar(self.components, node))
+
+
+def choose_shared(components):
+    """Rule 5, first pass: the (component, context) keys met in two or more streams."""
+    counter = SchemaBuilder(components)
+    for stream, component in STREAMS.items():
+        counter.current_stream = stream
+        counter.expand_component(component, ())
+    return frozenset(key for key, streams in counter.occurrences.items() if len(streams) >= 2)
+
+
+def build_all(components):
+    """Return {path relative to schemas/: JSON document} for every stream and shared file."""
+    builder = SchemaBuilder(components, shared=choose_shared(components))
+    files = {}
+    for stream, component in sorted(STREAMS.items()):
+        schema = builder.expand_component(component, ())
+        schema["$schema"] = JSON_SCHEMA_DRAFT
+        files[f"{stream}.json"] = schema
+    for key in builder.shared:
+        files[f"shared/{shared_file_name(key)}"] = builder.expand_shared(key)
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# date_fields.json
+# --------------------------------------------------------------------------------------------
+
+
+def reachable_components(components):
+    """Every object component reachable from the 26 streams, the stream components included."""
+    reach = reachability(components)
+    names = set()
+    for component in STREAMS.values():
+        names |= {component} | reach[component]
+    return names
+
+
+def collect_date_fields(components):
+    """Names of `/Date(...)/` properties: date-only (x-is-msdate) and timestamps (x-is-msdate-time).
+
+    The connector converts values by property name, so a name that is a date in one object and a
+    timestamp in another cannot be converted by name alone: those are listed as conflicts.
+    """
+    dates, date_times = set(), set()
+    for component in reachable_components(components):
+        for prop, node in components[component].get("properties", {}).items():
+            node = resolve_scalar(components, node)
+            if node.get("x-is-msdate-time"):
+                date_times.add(prop)
+            elif node.get("x-is-msdate"):
+                dates.add(prop)
+    conflicts = sorted(dates & date_times)
+    for name in conflicts:
+        print(f"WARNING: {name} is a date in one object and a timestamp in another", file=sys.stderr)
+    return {"conflicts": conflicts, "date": sorted(dates), "date_time": sorted(date_times)}
+
+
+# --------------------------------------------------------------------------------------------
+# Writing / checking
+# --------------------------------------------------------------------------------------------
+
+
+def render(document):
+    """Deterministic JSON text: sorted keys, 2-space indent, trailing newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def expected_outputs(spec_path):
+    """{absolute path: file text} for everything this script owns."""
+    components = load_components(spec_path)
+    outputs = {SCHEMAS_DIR / rel: render(doc) for rel, doc in build_all(components).items()}
+    outputs[DATE_FIELDS_FILE] = render(collect_date_fields(components))
+    return outputs
+
+
+def stale_files(outputs):
+    """Files that differ from `outputs`, plus shared files this script would not write."""
+    stale = [path for path, text in outputs.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    if SHARED_DIR.is_dir():
+        stale += [path for path in SHARED_DIR.glob("*.json") if path not in outputs]
+    return sorted(stale)
+
+
+def write_outputs(outputs):
+    """Write every output and delete shared files that are no longer generated."""
+    SHARED_DIR.mkdir(parents=True, exist_ok=True)
+    for path in SHARED_DIR.glob("*.json"):
+        if path not in outputs:
+            path.unlink()
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+
+
+def default_spec():
+    """First existing SPEC_CANDIDATES entry (the last one if none exists, for the error message)."""
+    return next((path for path in SPEC_CANDIDATES if path.is_file()), SPEC_CANDIDATES[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ")
+    parser.add_argument("--spec", type=Path, default=default_spec(), help="path to xero_accounting.yaml")
+    args = parser.parse_args(argv)
+
+    outputs = expected_outputs(args.spec)
+    if args.check:
+        stale = stale_files(outputs)
+        for path in stale:
+            print(f"out of date: {path.relative_to(REPO_ROOT)}", file=sys.stderr)
+        if stale:
+            print("run: python scripts/generate_schemas.py", file=sys.stderr)
+            return 1
+        print(f"{len(outputs)} files up to date")
+        return 0
+
+    write_outputs(outputs)
+    size = sum(len(text.encode("utf-8")) for text in outputs.values())
+    print(f"wrote {len(outputs)} files, {size} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

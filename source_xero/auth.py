@@ -1,0 +1,168 @@
+"""Signing in to Xero: an OAuth app with rotating refresh tokens, or a Custom Connection.
+
+Xero rotates the refresh token on every refresh and keeps the previous one alive for only ~30 minutes.
+Losing the newest token locks the user out until they re-authorise in a browser, so every rotation
+is handed on before any other request is made: first to the user's config file (when they opted in),
+then as a CONNECTOR_CONFIG CONTROL message on stdout for the platform. The CDK's refresh lock makes
+sure two refreshes never run at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import timedelta
+from typing import Any, Mapping, MutableMapping, Optional, Tuple
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.requests_native_auth import (
+    Oauth2Authenticator,
+    SingleUseRefreshTokenOauth2Authenticator,
+)
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.datetime_helpers import AirbyteDateTime, ab_datetime_now
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .config import XeroConfig
+from .endpoints import token_url
+from .persist import ConfigFileSink
+
+logger = logging.getLogger("airbyte")
+
+# Refresh this long before Xero's 30-minute expiry, so a request never leaves with a token that dies
+# on the way (a 401 costs a call of the 60-a-minute budget).
+EXPIRY_MARGIN = timedelta(minutes=2)
+
+REJECTED_REFRESH_MESSAGES = {
+    "invalid_grant": (
+        "Xero rejected the refresh token (invalid_grant): it was revoked, went unused for 60 days, or was "
+        "already replaced by a newer one (Xero rotates it on every use; another tool sharing this token "
+        "invalidates it). Re-authorise the Xero connection in Airbyte (or obtain a new refresh token) and retry."
+    ),
+    "invalid_client": (
+        "Xero rejected the client id or client secret (invalid_client). Copy both again from "
+        "developer.xero.com > My Apps > your app > Configuration, and retry."
+    ),
+    "unauthorized_client": (
+        "Xero says this app may not use this grant (unauthorized_client). For a Custom Connection, check the "
+        "app type on developer.xero.com and that it is connected to an organisation."
+    ),
+}
+
+
+def _basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
+    pair = f"{client_id}:{client_secret}".encode("utf-8")
+    return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+
+
+def _rejection_error(response: Optional[requests.Response]) -> Optional[AirbyteTracedException]:
+    """The actionable config_error for a token endpoint that said no, or None for anything else."""
+    if response is None or response.status_code not in (400, 401):
+        return None
+    try:
+        code = response.json().get("error", "")
+    except ValueError:
+        return None
+    message = REJECTED_REFRESH_MESSAGES.get(code)
+    if message is None:
+        message = f"Xero's token endpoint refused the credentials ({code or response.status_code}). Re-authorise the connection."
+    return AirbyteTracedException(
+        message=message,
+        internal_message=f"token endpoint answered {response.status_code} {code}",
+        failure_type=FailureType.config_error,
+    )
+
+
+class _XeroTokenMixin:
+    """What both Xero authenticators share: Basic client auth, an expiry margin, Xero's refusal messages."""
+
+    def token_has_expired(self) -> bool:  # type: ignore[override]
+        return ab_datetime_now() + EXPIRY_MARGIN > self.get_token_expiry_date()  # type: ignore[attr-defined]
+
+    granted_scopes: Optional[Tuple[str, ...]] = None  # known once a token was issued in this run
+
+    def _make_handled_request(self) -> Any:
+        try:
+            answer = super()._make_handled_request()  # type: ignore[misc]
+            if isinstance(answer, Mapping) and isinstance(answer.get("scope"), str):
+                self.granted_scopes = tuple(answer["scope"].split())
+            return answer
+        except AirbyteTracedException as error:
+            cause = error.__cause__
+            response = getattr(cause, "response", None)
+            rejected = _rejection_error(response)
+            if rejected is not None:
+                raise rejected from None
+            raise
+        except requests.HTTPError as error:
+            rejected = _rejection_error(error.response)
+            if rejected is not None:
+                raise rejected from None
+            raise
+
+
+class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2Authenticator):
+    """OAuth 2.0 app: refresh_token grant, the rotated token persisted before the next request."""
+
+    def __init__(self, config: MutableMapping[str, Any], sink: Optional[ConfigFileSink] = None) -> None:
+        credentials = config["credentials"]
+        credentials.setdefault("access_token", "")
+        credentials.setdefault("token_expiry_date", "")
+        for secret in (credentials.get("client_secret"), credentials.get("refresh_token"), credentials.get("access_token")):
+            if secret:
+                add_to_secrets(secret)
+        self._sink = sink or ConfigFileSink(None)
+        super().__init__(
+            connector_config=config,
+            token_refresh_endpoint=token_url(),
+            refresh_request_headers=_basic_auth(credentials["client_id"], credentials["client_secret"]),
+            refresh_token_error_status_codes=(400,),
+            refresh_token_error_key="error",
+            refresh_token_error_values=tuple(REJECTED_REFRESH_MESSAGES),
+        )
+
+    def refresh_access_token(self) -> Tuple[str, AirbyteDateTime, Optional[str]]:  # type: ignore[override]
+        access_token, expiry, refresh_token = super().refresh_access_token()
+        # Registered before anything can log them: the CDK masks registered secrets in every message.
+        for secret in (access_token, refresh_token):
+            if secret:
+                add_to_secrets(secret)
+        return access_token, expiry, refresh_token
+
+    def _emit_control_message(self) -> None:
+        # The file first: if the process dies between the two, the token survives on disk; the platform
+        # then still holds the previous token, which Xero's grace window keeps valid.
+        self._sink.save(self._connector_config)
+        super()._emit_control_message()
+
+
+class XeroClientCredentialsAuthenticator(_XeroTokenMixin, Oauth2Authenticator):
+    """Custom Connection: client_credentials grant, one organisation, nothing to rotate or persist."""
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        add_to_secrets(client_secret)
+        super().__init__(
+            token_refresh_endpoint=token_url(),
+            client_id=client_id,
+            client_secret=client_secret,
+            refresh_token="",
+            grant_type="client_credentials",
+            refresh_request_headers=_basic_auth(client_id, client_secret),
+        )
+
+    def build_refresh_request_body(self) -> Mapping[str, Any]:
+        return {"grant_type": "client_credentials"}
+
+    def refresh_access_token(self) -> Tuple[str, AirbyteDateTime]:  # type: ignore[override]
+        access_token, expiry = super().refresh_access_token()
+        add_to_secrets(access_token)
+        return access_token, expiry
+
+
+def build_authenticator(
+    raw_config: MutableMapping[str, Any], config: XeroConfig, sink: Optional[ConfigFileSink] = None
+) -> Oauth2Authenticator:
+    if config.uses_refresh_token:
+        return XeroRefreshTokenAuthenticator(raw_config, sink)
+    return XeroClientCredentialsAuthenticator(config.credentials.client_id, config.credentials.client_secret)

@@ -1,0 +1,134 @@
+"""The connector's configuration: one typed model, validated once, every mistake a clear message.
+
+The live config stays a plain dict (the OAuth authenticator rotates tokens inside it and the platform
+persists it as a whole); `XeroConfig` is the validated, read-only view the rest of the code uses.
+`spec.json` describes the same shape to the Airbyte UI, and a unit test keeps the two in agreement.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal, Mapping, MutableMapping, Optional, Union
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .dates import parse_timestamp
+
+START_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+TENANT_ID_PATTERN = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+DEFAULT_START_DATE = "2000-01-01T00:00:00Z"
+
+# The keys another family of Xero tools keeps at the top level of its config file.
+FLAT_KEYS = ("client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class OAuthCredentials(_Strict):
+    auth_type: Literal["oauth2_refresh_token"]
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+    refresh_token: str = Field(min_length=1)
+    access_token: Optional[str] = None
+    token_expiry_date: Optional[str] = None
+
+
+class CustomConnectionCredentials(_Strict):
+    auth_type: Literal["custom_connection"]
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1)
+
+
+Credentials = Annotated[
+    Union[OAuthCredentials, CustomConnectionCredentials], Field(discriminator="auth_type")
+]
+
+
+class XeroConfig(_Strict):
+    credentials: Credentials
+    tenant_id: str = ""
+    start_date: str = DEFAULT_START_DATE
+
+    @field_validator("tenant_id", mode="before")
+    @classmethod
+    def _tenant_id_is_a_uuid(cls, value: Any) -> str:
+        value = (value or "").strip()
+        if not re.match(TENANT_ID_PATTERN, value):
+            raise ValueError(
+                "tenant_id must be the organisation's Xero tenant id, a UUID such as "
+                "'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708', or empty to use the only connected organisation"
+            )
+        return value
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start_date_is_rfc3339_in_the_past(cls, value: Any) -> str:
+        if value in (None, ""):
+            return DEFAULT_START_DATE
+        if not isinstance(value, str) or not re.match(START_DATE_PATTERN, value):
+            raise ValueError(
+                f"start_date {value!r} is not in the form YYYY-MM-DDTHH:MM:SSZ (UTC), "
+                "for example 2020-01-01T00:00:00Z"
+            )
+        try:
+            moment = parse_timestamp(value)
+        except ValueError:
+            raise ValueError(f"start_date {value!r} is not a real date and time, for example 2020-01-01T00:00:00Z")
+        if moment > datetime.now(timezone.utc):
+            raise ValueError(f"start_date {value} is in the future; nothing would be synced. Use a past date.")
+        return value
+
+    @property
+    def start(self) -> datetime:
+        return parse_timestamp(self.start_date)
+
+    @property
+    def uses_refresh_token(self) -> bool:
+        return isinstance(self.credentials, OAuthCredentials)
+
+
+def is_flat(config: Mapping[str, Any]) -> bool:
+    """A config in the flat shape other Xero tools use: client_id and friends at the top level."""
+    return "credentials" not in config and "client_id" in config
+
+
+def migrate_flat(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
+    """Move a flat config into the spec's shape. Unknown keys are kept, so nothing the user set is lost."""
+    migrated: dict[str, Any] = {k: v for k, v in config.items() if k not in FLAT_KEYS}
+    credentials: dict[str, Any] = {k: config[k] for k in FLAT_KEYS if k in config}
+    credentials["auth_type"] = "oauth2_refresh_token" if config.get("refresh_token") else "custom_connection"
+    if credentials["auth_type"] == "oauth2_refresh_token":
+        credentials.setdefault("access_token", "")
+        credentials.setdefault("token_expiry_date", "")
+    migrated["credentials"] = credentials
+    return migrated
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection"))
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "is required"
+    elif error["type"] == "union_tag_invalid" or error["type"] == "literal_error":
+        message = "auth_type must be 'oauth2_refresh_token' (Xero OAuth app) or 'custom_connection' (Xero Custom Connection)"
+    elif error["type"] == "string_too_short":
+        message = "must not be empty"
+    return f"{location}: {message}" if location else message
+
+
+def parse_config(config: Mapping[str, Any]) -> XeroConfig:
+    """Validate the whole config once; every problem is listed in one config_error."""
+    try:
+        return XeroConfig.model_validate(dict(config))
+    except ValidationError as error:
+        problems = "; ".join(_describe(e) for e in error.errors(include_input=False, include_url=False))
+        raise AirbyteTracedException(
+            message=f"The Xero configuration is not valid: {problems}.",
+            internal_message="config validation failed",
+            failure_type=FailureType.config_error,
+        ) from None

@@ -1,0 +1,161 @@
+"""Xero's error policy, in one place: what each answer means and how long to wait before trying again.
+
+Everything goes through the CDK's HttpClient, so this is the only retry layer. Read the table in
+`XeroErrorHandler.interpret_response` top to bottom: it is the policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Optional, Union
+
+import requests
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+# A Retry-After longer than this is Xero's day limit (66,975 s has been seen): waiting inside the sync
+# would hold a worker for hours, so the sync stops with its state saved and says when to come back.
+LONGEST_WAIT_SECONDS = 600
+MAX_RETRIES = 6
+MAX_BACKOFF_SECONDS = 60
+
+NETWORK_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def _resolution(action: ResponseAction, failure: Optional[FailureType] = None, message: Optional[str] = None) -> ErrorResolution:
+    return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
+
+
+def retry_after_seconds(response: requests.Response) -> Optional[float]:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def is_json(response: requests.Response) -> bool:
+    return "json" in response.headers.get("Content-Type", "").lower()
+
+
+def xero_error_detail(response: requests.Response) -> str:
+    """The human part of a Xero error body (JSON or not), short, for messages and logs."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or "").strip()[:200]
+    if not isinstance(body, dict):
+        return str(body)[:200]
+    details = [str(body.get(key)) for key in ("Type", "Title", "Detail", "Message") if body.get(key)]
+    for element in body.get("Elements") or []:
+        for problem in element.get("ValidationErrors") or []:
+            details.append(str(problem.get("Message")))
+    return "; ".join(details)[:300]
+
+
+class XeroErrorHandler(ErrorHandler):
+    """Maps Xero's answers to CDK actions. 403/404 are IGNOREd here: the stream then skips itself with a
+    warning that names the reason and the fix (see `XeroStream.skip_unreadable`), so one unreadable
+    stream never fails the whole sync."""
+
+    def __init__(self, logger: logging.Logger, stream_name: str) -> None:
+        self._logger = logger
+        self._stream_name = stream_name
+
+    @property
+    def max_retries(self) -> Optional[int]:
+        return MAX_RETRIES
+
+    @property
+    def max_time(self) -> Optional[int]:
+        return 30 * 60
+
+    def interpret_response(
+        self, response_or_exception: Optional[Union[requests.Response, Exception]] = None
+    ) -> ErrorResolution:
+        if isinstance(response_or_exception, NETWORK_ERRORS):
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Network problem talking to Xero while reading {self._stream_name} ({type(response_or_exception).__name__}).",
+            )
+        if not isinstance(response_or_exception, requests.Response):
+            return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Unexpected error reading {self._stream_name}.")
+        response = response_or_exception
+        status = response.status_code
+        if 200 <= status < 300:
+            if is_json(response):
+                return _resolution(ResponseAction.SUCCESS)
+            # Xero's edge sometimes answers with an HTML page; it is an outage, not data.
+            return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Xero answered {self._stream_name} with a non-JSON page.")
+        if status == 401:
+            return _resolution(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.transient_error, "Xero access token expired or was rejected.")
+        if status in (403, 404):
+            return _resolution(ResponseAction.IGNORE)
+        if status == 429:
+            return self._rate_limited(response)
+        if status == 400:
+            return self._bad_request(response)
+        if status >= 500 or status in (408, 409, 412):
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Xero is unavailable for {self._stream_name} (HTTP {status}); retried {MAX_RETRIES} times. "
+                "The sync state is saved: the next sync continues from here.",
+            )
+        return _resolution(
+            ResponseAction.FAIL,
+            FailureType.system_error,
+            f"Xero answered {self._stream_name} with HTTP {status}: {xero_error_detail(response)}",
+        )
+
+    def _rate_limited(self, response: requests.Response) -> ErrorResolution:
+        wait = retry_after_seconds(response)
+        problem = response.headers.get("X-Rate-Limit-Problem", "").lower()
+        if problem == "day" or (wait is not None and wait > LONGEST_WAIT_SECONDS):
+            resets = datetime.now(timezone.utc) + timedelta(seconds=wait or 0)
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.transient_error,
+                f"Xero's daily API limit for this organisation is used up (5,000 calls a day, shared with every "
+                f"app connected to it). It resets around {resets.strftime('%Y-%m-%d %H:%M UTC')}. The sync "
+                f"stopped at {self._stream_name} with its state saved; the next sync after that time continues from here.",
+            )
+        return _resolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, f"Xero rate limit ({problem or 'minute'}) on {self._stream_name}; waiting as Xero asks.")
+
+    def _bad_request(self, response: requests.Response) -> ErrorResolution:
+        detail = xero_error_detail(response)
+        if "HighVolumeException" in detail or '"ErrorNumber":51' in (response.text or "").replace(" ", ""):
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.system_error,
+                f"Xero refused {self._stream_name} as too large to return at once (HighVolumeException). This "
+                "connector always pages such endpoints, so this points to a change on Xero's side: please report it.",
+            )
+        return _resolution(ResponseAction.FAIL, FailureType.system_error, f"Xero rejected the request for {self._stream_name}: {detail}")
+
+
+class XeroBackoff(BackoffStrategy):
+    """Retry-After when Xero gives one (plus jitter, so parallel streams do not return in lockstep),
+    else exponential backoff with full jitter, capped."""
+
+    def __init__(self, rng: Optional[random.Random] = None) -> None:
+        self._rng = rng or random.Random()
+
+    def backoff_time(
+        self, response_or_exception: Optional[Union[requests.Response, requests.RequestException]], attempt_count: int
+    ) -> Optional[float]:
+        if isinstance(response_or_exception, requests.Response):
+            wait = retry_after_seconds(response_or_exception)
+            if wait is not None:
+                return wait + self._rng.uniform(0.05, 1.0)
+        ceiling = min(MAX_BACKOFF_SECONDS, 2 ** max(0, attempt_count))
+        return self._rng.uniform(ceiling / 2, ceiling)

@@ -1,0 +1,56 @@
+"""Keeping the rotated refresh token outside the Airbyte platform.
+
+Inside Airbyte, the CONTROL message carries each new token to the platform, which stores it. A user
+running `source-xero read --config config.json` by hand has nobody reading that message: when Xero's
+30-minute grace window for the previous token ends, that user is locked out. Setting
+SOURCE_XERO_WRITE_BACK_CONFIG=1 makes the connector write every updated config back to the --config
+file, atomically: a crash leaves either the old file or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any, Mapping, Optional
+
+WRITE_BACK_ENV = "SOURCE_XERO_WRITE_BACK_CONFIG"
+
+
+def write_back_enabled() -> bool:
+    return os.environ.get(WRITE_BACK_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def write_json_atomically(path: str, payload: Mapping[str, Any]) -> None:
+    """temp file in the same folder, fsync, rename over the original, fsync the folder."""
+    folder = os.path.dirname(os.path.abspath(path))
+    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o600
+    handle, temp_path = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(payload, file, indent=2)
+            file.write("\n")
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp_path, mode)
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+        raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class ConfigFileSink:
+    """Where an updated config goes besides stdout: the user's --config file, when they opted in."""
+
+    def __init__(self, path: Optional[str]) -> None:
+        self.path = path if path and write_back_enabled() else None
+
+    def save(self, config: Mapping[str, Any]) -> None:
+        if self.path:
+            write_json_atomically(self.path, config)

@@ -1,0 +1,123 @@
+"""source-xero: check the connection, list the streams, read them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
+
+from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, FailureType
+from airbyte_cdk.sources import AbstractSource
+from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .auth import build_authenticator
+from .config import is_flat, migrate_flat, parse_config
+from .persist import ConfigFileSink
+from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
+from .tenants import read_organisation, resolve_tenant
+from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
+
+
+class SourceXero(AbstractSource):
+    def __init__(self) -> None:
+        super().__init__()
+        self._config_path: Optional[str] = None
+        self._authenticators: dict[int, Any] = {}
+        self.skipped: dict[str, str] = {}
+
+    # -- configuration ----------------------------------------------------------------------------
+    def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
+        """Load the config; a flat config from another Xero tool is moved into this spec's shape and
+        the result emitted (and written back, when opted in) so it is stored in the new shape."""
+        config = AbstractSource.read_config(config_path)
+        self._config_path = config_path
+        if is_flat(config):
+            config = migrate_flat(config)
+            ConfigFileSink(config_path).save(config)
+            emit_configuration_as_airbyte_control_message(config)
+        for secret in _secrets_of(config):
+            add_to_secrets(secret)
+        return config
+
+    def _authenticator(self, config: Mapping[str, Any]) -> Any:
+        # One authenticator per config dict: every stream shares its token, its rotation and its lock.
+        key = id(config)
+        if key not in self._authenticators:
+            self._authenticators[key] = build_authenticator(config, parse_config(config), ConfigFileSink(self._config_path))  # type: ignore[arg-type]
+        return self._authenticators[key]
+
+    # -- check ------------------------------------------------------------------------------------
+    def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
+        settings = parse_config(config)
+        authenticator = self._authenticator(config)
+        try:
+            authenticator.get_access_token()
+            tenant_id = resolve_tenant(settings.tenant_id, authenticator)
+            organisation = read_organisation(tenant_id, authenticator)
+        except AirbyteTracedException as error:
+            if error.failure_type == FailureType.config_error:
+                return False, error.message
+            raise
+        logger.info(f"Connected to Xero organisation {organisation.get('Name')!r} ({tenant_id}).")
+        granted = getattr(authenticator, "granted_scopes", None)
+        if granted is not None:
+            missing = [spec for spec in STREAMS if not spec.scope.granted_by(granted)]
+            for spec in missing:
+                logger.warning(f"Stream {spec.name} cannot be read with the granted scopes: it needs {spec.scope.describe()}.")
+        return True, None
+
+    # -- streams ----------------------------------------------------------------------------------
+    def streams(self, config: Mapping[str, Any]) -> List[Stream]:
+        settings = parse_config(config)
+        authenticator = self._authenticator(config)
+        tenant_id = settings.tenant_id or resolve_tenant("", authenticator)
+        return [
+            XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip)
+            for spec in STREAMS
+        ]
+
+    def _skip(self, stream: str, status: int, detail: str) -> None:
+        spec = STREAMS_BY_NAME[stream]
+        if status == 403:
+            reason = f"Xero refused it (HTTP 403: {detail or 'Forbidden'})"
+            fix = (
+                f"grant the {spec.scope.describe()} scope to the Xero app and re-authorise the connection, "
+                "or deselect the stream"
+            )
+            if stream == "journals":
+                fix += "; apps created from March 2026 also need Xero's Advanced tier for Journals"
+        else:
+            reason = f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"
+            fix = "deselect the stream (Xero removed Employees from the Accounting API on 2026-04-28 and is retiring classic Expense Claims and Receipts)"
+        self.skipped[stream] = reason
+        self.logger.warning(f"Stream {stream} was skipped: {reason}. To fix: {fix}. The other streams are synced.")
+
+    # -- read -------------------------------------------------------------------------------------
+    def read(
+        self,
+        logger: logging.Logger,
+        config: Mapping[str, Any],
+        catalog: ConfiguredAirbyteCatalog,
+        state: Any = None,
+    ) -> Iterator[AirbyteMessage]:
+        unknown = [s.stream.name for s in catalog.streams if s.stream.name not in STREAMS_BY_NAME]
+        if unknown:
+            raise AirbyteTracedException(
+                message=f"The catalog names streams this connector does not have: {', '.join(unknown)}. "
+                "Refresh the source schema in Airbyte (or run discover) and select streams from that list.",
+                failure_type=FailureType.config_error,
+            )
+        yield from super().read(logger, config, catalog, state)
+        selected = {s.stream.name for s in catalog.streams}
+        if selected and selected <= set(self.skipped) and any("403" in self.skipped[s] for s in selected):
+            raise AirbyteTracedException(
+                message="Xero refused every selected stream. The tenant_id is probably wrong, or the app lacks the read "
+                "scopes; run the connection check to see which.",
+                failure_type=FailureType.config_error,
+            )
+
+
+def _secrets_of(config: Mapping[str, Any]) -> List[str]:
+    credentials = config.get("credentials") or {}
+    return [str(credentials[k]) for k in ("client_secret", "refresh_token", "access_token") if credentials.get(k)]

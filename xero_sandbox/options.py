@@ -1,0 +1,115 @@
+"""Every knob of the sandbox in one dataclass, so the Python API, the CLI and /_sandbox/options agree.
+
+Options marked "live" may be changed while the server runs (`Sandbox.set_options`, POST /_sandbox/options);
+the others shape the generated data or the credentials and are fixed at start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Optional, Tuple, Union
+
+ALL_READ_SCOPES = (
+    "openid profile email offline_access accounting.transactions.read accounting.contacts.read "
+    "accounting.settings.read accounting.journals.read accounting.reports.read accounting.attachments.read"
+)
+
+# Default UTC offsets (minutes) of the tenants, in order: NZ (+13:00 in summer), US Eastern (-05:00), then
+# a few more so any number of tenants gets one.
+DEFAULT_TENANT_OFFSETS = (13 * 60, -5 * 60, 0, 9 * 60 + 30, -3 * 60 - 30)
+
+Latency = Union[int, float, Tuple[float, float]]
+
+
+@dataclass
+class SandboxOptions:
+    # --- data (fixed at start) ---
+    seed: int = 42
+    scale: float = 1.0
+    invoices: Optional[int] = None            # overrides the invoice count (benchmark: 100_000)
+    sizes: dict = field(default_factory=dict)  # per-stream count overrides, e.g. {"contacts": 5000}
+    tenants: int = 1                          # organisations connected to the OAuth grant
+    tenant_offsets: Tuple[int, ...] = DEFAULT_TENANT_OFFSETS  # minutes east of UTC, per tenant
+    anchor: datetime = datetime(2026, 6, 1, tzinfo=timezone.utc)  # newest generated timestamp
+    history_days: int = 3 * 365               # generated timestamps spread over this many days before anchor
+
+    # --- credentials (fixed at start; None = derived from the seed) ---
+    client_id: Optional[str] = None
+    client_secret: Optional[str] = None
+    initial_refresh_token: Optional[str] = None
+    custom_connection_client_id: Optional[str] = None
+    custom_connection_client_secret: Optional[str] = None
+    scopes: str = ALL_READ_SCOPES                     # scopes granted to the OAuth app (live)
+    custom_connection_scopes: str = ALL_READ_SCOPES   # scopes of the custom connection (live)
+
+    # --- tokens (live) ---
+    token_ttl: float = 1800.0                 # access token lifetime, seconds
+    refresh_grace: float = 1800.0             # a rotated-away refresh token stays usable this long
+    refresh_token_lifetime: float = 60 * 86400.0  # an unused refresh token dies after this long
+
+    # --- rate limits (live) ---
+    rate_limits: bool = True
+    minute_limit: int = 60
+    day_limit: int = 5000
+    concurrent_limit: int = 5
+    app_minute_limit: int = 10000
+    minute_window: float = 60.0               # seconds; shrink in tests instead of waiting a minute
+    day_window: float = 86400.0
+
+    # --- API behaviour (live) ---
+    latency_ms: Latency = 0                   # fixed ms, or (low, high) drawn per call
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    page_only_size: int = 100                 # Quotes and LinkedTransactions
+    journals_page_size: int = 100
+    high_volume_threshold: int = 1000         # paged endpoint without `page`: 400 above this many records
+    ims_inclusive: bool = False               # If-Modified-Since boundary: >= (True) or > (False)
+    journals_forbidden: bool = False          # Journals behind Xero's "Advanced" tier: 403
+    retired: Tuple[str, ...] = ("Employees",)  # resources answering 404 (also "ExpenseClaims", "Receipts")
+    slow_seconds: float = 10.0                # how long a 'slow' fault stalls
+
+    LIVE = (
+        "scopes", "custom_connection_scopes", "token_ttl", "refresh_grace", "refresh_token_lifetime",
+        "rate_limits", "minute_limit", "day_limit", "concurrent_limit", "app_minute_limit", "minute_window",
+        "day_window", "latency_ms", "default_page_size", "max_page_size", "page_only_size",
+        "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
+        "slow_seconds",
+    )
+
+    def update(self, **changes: Any) -> None:
+        """Change live options; an unknown or fixed option is an error, not a silent no-op."""
+        for name, value in changes.items():
+            if name not in self.LIVE:
+                raise ValueError(f"option {name!r} cannot be changed while running (live options: {', '.join(self.LIVE)})")
+            setattr(self, name, _coerce(name, value))
+
+    def to_json(self) -> dict:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            if f.name in ("client_secret", "custom_connection_client_secret", "initial_refresh_token"):
+                value = None if value is None else "***"
+            out[f.name] = value
+        return out
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in ("retired", "tenant_offsets") and isinstance(value, (list, str)):
+        return tuple(value.split(",") if isinstance(value, str) else value)
+    if name == "latency_ms" and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def make_options(**kwargs: Any) -> SandboxOptions:
+    names = {f.name for f in dataclasses.fields(SandboxOptions)}
+    unknown = set(kwargs) - names
+    if unknown:
+        raise TypeError(f"unknown sandbox option(s): {', '.join(sorted(unknown))}")
+    return SandboxOptions(**{k: _coerce(k, v) for k, v in kwargs.items()})
