@@ -91,7 +91,7 @@ class SourceXero(AbstractSource):
             reason = f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"
             fix = "deselect the stream (Xero removed Employees from the Accounting API on 2026-04-28 and is retiring classic Expense Claims and Receipts)"
         self.skipped[stream] = reason
-        self.logger.warning(f"Stream {stream} was skipped: {reason}. To fix: {fix}. The other streams are synced.")
+        logging.getLogger("airbyte").warning(f"Stream {stream} was skipped: {reason}. To fix: {fix}. The other streams are synced.")
 
     # -- read -------------------------------------------------------------------------------------
     def read(
