@@ -28,6 +28,7 @@ Rules
 2. Types: every type is nullable (``["null", T]``). string/integer/number/boolean map one to one
    (money and doubles are numbers). Enums become plain strings: Xero adds values over time and an
    ``enum`` would make valid records fail validation. ``format: uuid``/``int32``/``double`` are dropped.
+   The few fields Xero's own examples show with another type get both types (TYPE_QUIRKS).
 3. Dates: ``x-is-msdate-time`` (UpdatedDateUTC, CreatedDateUTC...) is a real UTC instant:
    ``format: date-time`` + ``airbyte_type: timestamp_with_timezone``. ``x-is-msdate`` (Date,
    DueDate, JournalDate...) is a calendar date: ``format: date``. A plain ``format: date-time``
@@ -69,7 +70,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The spec (MIT licensed): a copy vendored in the repository wins over the shared workspace copy.
 SPEC_CANDIDATES = (
     REPO_ROOT / "xero-openapi" / "xero_accounting.yaml",
-    Path("/work/shared/xero-openapi/xero_accounting.yaml"),
+    REPO_ROOT.parent / "shared" / "xero-openapi" / "xero_accounting.yaml",  # ../shared beside the clone (CI)
 )
 PACKAGE_DIR = REPO_ROOT / "source_xero"
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
@@ -176,6 +177,18 @@ SPEC_OMISSIONS = {
     },
 }
 
+# Fields whose values in the spec's own response examples contradict the declared type. A typed
+# destination nulls a value that does not match its column type, so these accept both types.
+# Evidence (all in xero_accounting.yaml examples): BatchPayment nested in GET /BankTransactions and
+# GET /Payments answers shows TotalAmount "50.00" and IsReconciled "false" as strings (GET
+# /BatchPayments shows numbers); every GET /Receipts example has ReceiptNumber as an integer (1, 2).
+TYPE_QUIRKS = {
+    "BatchPayment": {"IsReconciled": "string", "TotalAmount": "string"},
+    "Receipt": {"ReceiptNumber": "integer"},
+}
+# Marker set on the property nodes listed in TYPE_QUIRKS (private to this script).
+ALSO_TYPE = "x-source-xero-also-type"
+
 SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 
 
@@ -185,7 +198,7 @@ SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 
 
 def load_components(spec_path):
-    """Return components/schemas of the spec with SPEC_OMISSIONS merged in.
+    """Return components/schemas of the spec with SPEC_OMISSIONS and TYPE_QUIRKS merged in.
 
     A spec property always wins over an omission entry, so the table cannot silently change a
     field the spec does declare (the test suite also checks that no entry is redundant).
@@ -197,6 +210,9 @@ def load_components(spec_path):
         properties = components[component].setdefault("properties", {})
         for name, node in extra.items():
             properties.setdefault(name, copy.deepcopy(node))
+    for component, quirks in TYPE_QUIRKS.items():
+        for name, extra_type in quirks.items():
+            components[component]["properties"][name][ALSO_TYPE] = extra_type
     for component, node in components.items():
         for name in node.get("properties", {}):
             # YAML 1.1 would turn an unquoted key such as `No` into a boolean: refuse to guess.
@@ -253,7 +269,9 @@ def object_refs(components, name):
 
 def reachability(components):
     """Map each object component to the set of object components reachable from it (>= 1 step)."""
-    graph = {name: object_refs(components, name) for name in components if is_object_component(components, name)}
+    graph = {
+        name: object_refs(components, name) for name in components if is_object_component(components, name)
+    }
     reach = {}
     for start in graph:
         seen, stack = set(), list(graph[start])
@@ -279,16 +297,27 @@ def nullable(json_type):
 def scalar_schema(node):
     """JSON schema of a scalar property: type mapping (rule 2) and date handling (rule 3)."""
     if node.get("x-is-msdate-time"):
-        return {"type": nullable("string"), "format": "date-time", "airbyte_type": "timestamp_with_timezone"}
+        return {
+            "type": nullable("string"),
+            "format": "date-time",
+            "airbyte_type": "timestamp_with_timezone",
+        }
     if node.get("x-is-msdate"):
         return {"type": nullable("string"), "format": "date"}
     json_type = node.get("type", "string")
     if json_type not in SCALAR_TYPES:
         raise ValueError(f"unexpected scalar type {json_type!r} in {node!r}")
     if json_type == "string" and node.get("format") == "date-time":
-        return {"type": nullable("string"), "format": "date-time", "airbyte_type": "timestamp_without_timezone"}
+        return {
+            "type": nullable("string"),
+            "format": "date-time",
+            "airbyte_type": "timestamp_without_timezone",
+        }
     if json_type == "string" and node.get("format") == "date":
         return {"type": nullable("string"), "format": "date"}
+    if ALSO_TYPE in node:
+        # TYPE_QUIRKS: the declared type plus the one Xero is seen to send.
+        return {"type": nullable(json_type) + [node[ALSO_TYPE]]}
     # Enums, uuid/int32/double formats and lengths are deliberately dropped (rule 2).
     return {"type": nullable(json_type)}
 
@@ -364,7 +393,9 @@ class SchemaBuilder:
         schema = self.expand_component(component, tuple(sorted(context)))
         if context:
             cut = ", ".join(sorted(context))
-            schema["description"] = f"{component} nested below {cut} (those are cut to scalar fields inside it)."
+            schema["description"] = (
+                f"{component} nested below {cut} (those are cut to scalar fields inside it)."
+            )
         return schema
 
     def cut_component(self, name):
@@ -375,7 +406,9 @@ class SchemaBuilder:
                 properties[prop] = scalar_schema(resolve_scalar(self.components, node))
         return object_schema(
             properties,
-            description=f"{name} nested inside itself (reference cycle): only scalar fields are declared.",
+            description=(
+                f"{name} nested inside itself (reference cycle): only scalar fields are declared."
+            ),
         )
 
     def is_scalar(self, node):
@@ -417,7 +450,10 @@ def build_all(components):
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{stream}.json"] = schema
     for key in builder.shared:
-        files[f"shared/{shared_file_name(key)}"] = builder.expand_shared(key)
+        name = f"shared/{shared_file_name(key)}"
+        if name in files:
+            raise ValueError(f"two shared expansions would both be written to {name}")
+        files[name] = builder.expand_shared(key)
     return files
 
 
@@ -475,7 +511,11 @@ def expected_outputs(spec_path):
 
 def stale_files(outputs):
     """Files that differ from `outputs`, plus shared files this script would not write."""
-    stale = [path for path, text in outputs.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    stale = [
+        path
+        for path, text in outputs.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     if SHARED_DIR.is_dir():
         stale += [path for path in SHARED_DIR.glob("*.json") if path not in outputs]
     return sorted(stale)
