@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import base64
 import logging
+
+import backoff
 from datetime import timedelta
 from typing import Any, Mapping, MutableMapping, Optional, Tuple
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.streams.http.requests_native_auth import (
     Oauth2Authenticator,
     SingleUseRefreshTokenOauth2Authenticator,
@@ -33,6 +36,7 @@ logger = logging.getLogger("airbyte")
 # Refresh this long before Xero's 30-minute expiry, so a request never leaves with a token that dies
 # on the way (a 401 costs a call of the 60-a-minute budget).
 EXPIRY_MARGIN = timedelta(minutes=2)
+TOKEN_TIMEOUT = (10, 30)  # connect, read (seconds)
 
 REJECTED_REFRESH_MESSAGES = {
     "invalid_grant": (
@@ -75,31 +79,65 @@ def _rejection_error(response: Optional[requests.Response]) -> Optional[AirbyteT
 
 
 class _XeroTokenMixin:
-    """What both Xero authenticators share: Basic client auth, an expiry margin, Xero's refusal messages."""
+    """What both Xero authenticators share: the token request itself, Basic client auth, an expiry margin.
+
+    The token request is ours rather than the CDK's because the CDK's has no timeout: a token endpoint
+    that stops answering would hang an unattended sync forever. Outages (429, 5xx, network) are retried
+    with backoff for up to five minutes; a refusal (invalid_grant, invalid_client) is a config_error at once.
+    """
+
+    granted_scopes: Optional[Tuple[str, ...]] = None  # known once a token was issued in this run
 
     def token_has_expired(self) -> bool:  # type: ignore[override]
         return ab_datetime_now() + EXPIRY_MARGIN > self.get_token_expiry_date()  # type: ignore[attr-defined]
 
-    granted_scopes: Optional[Tuple[str, ...]] = None  # known once a token was issued in this run
-
     def _make_handled_request(self) -> Any:
         try:
-            answer = super()._make_handled_request()  # type: ignore[misc]
-            if isinstance(answer, Mapping) and isinstance(answer.get("scope"), str):
-                self.granted_scopes = tuple(answer["scope"].split())
-            return answer
-        except AirbyteTracedException as error:
-            cause = error.__cause__
-            response = getattr(cause, "response", None)
-            rejected = _rejection_error(response)
-            if rejected is not None:
-                raise rejected from None
-            raise
-        except requests.HTTPError as error:
-            rejected = _rejection_error(error.response)
-            if rejected is not None:
-                raise rejected from None
-            raise
+            return self._request_token()
+        except (DefaultBackoffException, requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+            raise AirbyteTracedException(
+                message="Xero's token endpoint could not be reached for 5 minutes (network problem or Xero outage). "
+                "The sync state is saved; retry later.",
+                internal_message=f"token request failed: {type(error).__name__}",
+                failure_type=FailureType.transient_error,
+            ) from None
+
+    @backoff.on_exception(
+        backoff.expo,
+        (DefaultBackoffException, requests.exceptions.ConnectionError, requests.exceptions.Timeout),
+        max_time=300,
+        factor=2,
+        jitter=backoff.full_jitter,
+        logger=None,
+    )
+    def _request_token(self) -> Any:
+        response = requests.post(
+            self.get_token_refresh_endpoint(),  # type: ignore[attr-defined]
+            data=self.build_refresh_request_body(),  # type: ignore[attr-defined]
+            headers=self.build_refresh_request_headers(),  # type: ignore[attr-defined]
+            timeout=TOKEN_TIMEOUT,
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise DefaultBackoffException(request=response.request, response=response, failure_type=FailureType.transient_error)
+        rejected = _rejection_error(response)
+        if rejected is not None:
+            raise rejected
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not response.ok or not isinstance(answer, Mapping) or not answer.get("access_token"):
+            raise AirbyteTracedException(
+                message=f"Xero's token endpoint gave an unusable answer (HTTP {response.status_code}). Retry later.",
+                internal_message=f"token endpoint answered {response.status_code}",
+                failure_type=FailureType.transient_error,
+            )
+        for secret in (answer.get("access_token"), answer.get("refresh_token")):
+            if secret:
+                add_to_secrets(str(secret))
+        if isinstance(answer.get("scope"), str):
+            self.granted_scopes = tuple(answer["scope"].split())
+        return answer
 
 
 class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2Authenticator):
@@ -121,14 +159,6 @@ class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2
             refresh_token_error_key="error",
             refresh_token_error_values=tuple(REJECTED_REFRESH_MESSAGES),
         )
-
-    def refresh_access_token(self) -> Tuple[str, AirbyteDateTime, Optional[str]]:  # type: ignore[override]
-        access_token, expiry, refresh_token = super().refresh_access_token()
-        # Registered before anything can log them: the CDK masks registered secrets in every message.
-        for secret in (access_token, refresh_token):
-            if secret:
-                add_to_secrets(secret)
-        return access_token, expiry, refresh_token
 
     def _emit_control_message(self) -> None:
         # The file first: if the process dies between the two, the token survives on disk; the platform
@@ -153,11 +183,6 @@ class XeroClientCredentialsAuthenticator(_XeroTokenMixin, Oauth2Authenticator):
 
     def build_refresh_request_body(self) -> Mapping[str, Any]:
         return {"grant_type": "client_credentials"}
-
-    def refresh_access_token(self) -> Tuple[str, AirbyteDateTime]:  # type: ignore[override]
-        access_token, expiry = super().refresh_access_token()
-        add_to_secrets(access_token)
-        return access_token, expiry
 
 
 def build_authenticator(
