@@ -11,7 +11,8 @@ Journals use their JournalNumber: {"JournalNumber": 1234}.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import logging
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Optional
 
 from airbyte_cdk.models import FailureType
@@ -52,6 +53,11 @@ class TimestampCursor:
         self.value, self.ids = self._read_state(state, start_value)
         if self.value < start_value:
             self.value, self.ids = start_value, set()
+        if self.value > format_timestamp(datetime.now(timezone.utc) + timedelta(days=1)):
+            logging.getLogger("airbyte").warning(
+                f"Stream {stream}: the saved state ({self.value}) is in the future, so only records updated after "
+                "it are read. If that is not intended, reset the stream."
+            )
 
     def _read_state(self, state: Optional[Mapping[str, Any]], default: str) -> tuple[str, set[str]]:
         if not state:

@@ -61,14 +61,23 @@ def xero_error_detail(response: requests.Response) -> str:
     return "; ".join(details)[:300]
 
 
+class RunSignals:
+    """What one stream learns that concerns the whole run: after the day limit, every other call would
+    fail the same way, so the sync stops at once instead of spending a call per stream to find out."""
+
+    def __init__(self) -> None:
+        self.day_limit_reached = False
+
+
 class XeroErrorHandler(ErrorHandler):
     """Maps Xero's answers to CDK actions. 403/404 are IGNOREd here: the stream then skips itself with a
     warning that names the reason and the fix (see `XeroStream.skip_unreadable`), so one unreadable
     stream never fails the whole sync."""
 
-    def __init__(self, logger: logging.Logger, stream_name: str) -> None:
+    def __init__(self, logger: logging.Logger, stream_name: str, signals: Optional[RunSignals] = None) -> None:
         self._logger = logger
         self._stream_name = stream_name
+        self._signals = signals or RunSignals()
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -121,6 +130,7 @@ class XeroErrorHandler(ErrorHandler):
         wait = retry_after_seconds(response)
         problem = response.headers.get("X-Rate-Limit-Problem", "").lower()
         if problem == "day" or (wait is not None and wait > LONGEST_WAIT_SECONDS):
+            self._signals.day_limit_reached = True
             resets = datetime.now(timezone.utc) + timedelta(seconds=wait or 0)
             return _resolution(
                 ResponseAction.FAIL,

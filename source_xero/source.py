@@ -16,6 +16,7 @@ from datetime import timedelta
 from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
 
 from .auth import build_authenticator
+from .errors import RunSignals
 from .config import is_flat, migrate_flat, parse_config
 from .persist import ConfigFileSink
 from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
@@ -29,6 +30,7 @@ class SourceXero(AbstractSource):
         self._config_path: Optional[str] = None
         self._authenticators: dict[int, Any] = {}
         self.skipped: dict[str, str] = {}
+        self.signals = RunSignals()
 
     # -- configuration ----------------------------------------------------------------------------
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
@@ -78,7 +80,7 @@ class SourceXero(AbstractSource):
         tenant_id = settings.tenant_id or resolve_tenant("", authenticator)
         budget = xero_call_budget()
         return [
-            XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget)
+            XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget, signals=self.signals)
             for spec in STREAMS
         ]
 
@@ -97,6 +99,10 @@ class SourceXero(AbstractSource):
             fix = "deselect the stream (Xero removed Employees from the Accounting API on 2026-04-28 and is retiring classic Expense Claims and Receipts)"
         self.skipped[stream] = reason
         logging.getLogger("airbyte").warning(f"Stream {stream} was skipped: {reason}. To fix: {fix}. The other streams are synced.")
+
+    @property
+    def stop_sync_on_stream_failure(self) -> bool:
+        return self.signals.day_limit_reached
 
     # -- read -------------------------------------------------------------------------------------
     def read(

@@ -19,7 +19,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, Err
 from .cursor import JournalNumberCursor, TimestampCursor, if_modified_since
 from .dates import RecordDates, format_timestamp
 from .endpoints import accounting_base
-from .errors import XeroBackoff, XeroErrorHandler, xero_error_detail
+from .errors import RunSignals, XeroBackoff, XeroErrorHandler, xero_error_detail
 from .paging import JournalOffsets, KeysetPages, NumberedPages, PageRequest, SingleCall
 from .scopes import Scope
 
@@ -121,6 +121,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         authenticator: Any,
         on_skip: Optional[Callable[[str, int, str], None]] = None,
         api_budget: Any = None,
+        signals: Optional[RunSignals] = None,
     ) -> None:
         self.spec = spec
         self.tenant_id = tenant_id
@@ -128,6 +129,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         self.url_base = accounting_base()
         self._state: MutableMapping[str, Any] = {}
         self._on_skip = on_skip
+        self._signals = signals or RunSignals()
         self._dates = RecordDates(on_unknown=self._unknown_date)
         super().__init__(authenticator=authenticator, api_budget=api_budget)
 
@@ -184,7 +186,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         return {"timeout": REQUEST_TIMEOUT}
 
     def get_error_handler(self) -> Optional[ErrorHandler]:
-        return XeroErrorHandler(self.logger, self.spec.name)
+        return XeroErrorHandler(self.logger, self.spec.name, self._signals)
 
     def get_backoff_strategy(self) -> Optional[BackoffStrategy]:
         return XeroBackoff()
