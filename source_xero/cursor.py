@@ -39,7 +39,7 @@ def if_modified_since(value: str) -> str:
     one second before the cursor returns the boundary records whichever way Xero compares; the cursor
     rule then drops the ones already emitted."""
     moment = parse_timestamp(value).replace(microsecond=0) - timedelta(seconds=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 class TimestampCursor:

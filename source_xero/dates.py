@@ -43,8 +43,8 @@ def _split(value: str) -> tuple[int, int]:
 
 def format_timestamp(moment: datetime) -> str:
     """RFC 3339 in UTC with milliseconds, the one timestamp form this connector emits and stores."""
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: strftime's %Y does not zero-pad years before 1000 (Xero's "no date" is year 1).
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def msdate_to_timestamp(value: str) -> str:

@@ -29,7 +29,7 @@ class SourceXero(AbstractSource):
         super().__init__()
         self._config_path: Optional[str] = None
         self._authenticators: dict[int, Any] = {}
-        self.skipped: dict[str, str] = {}
+        self.refused: dict[str, int] = {}  # streams Xero refused on their first call: name -> status
         self.signals = RunSignals()
 
     # -- configuration ----------------------------------------------------------------------------
@@ -84,7 +84,7 @@ class SourceXero(AbstractSource):
             for spec in STREAMS
         ]
 
-    def _skip(self, stream: str, status: int, detail: str) -> None:
+    def _skip(self, stream: str, status: int, detail: str, refused_outright: bool = True) -> None:
         spec = STREAMS_BY_NAME[stream]
         if status == 403:
             reason = f"Xero refused it (HTTP 403: {detail or 'Forbidden'})"
@@ -97,7 +97,8 @@ class SourceXero(AbstractSource):
         else:
             reason = f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"
             fix = "deselect the stream (Xero removed Employees from the Accounting API on 2026-04-28 and is retiring classic Expense Claims and Receipts)"
-        self.skipped[stream] = reason
+        if refused_outright:
+            self.refused[stream] = status
         logging.getLogger("airbyte").warning(f"Stream {stream} was skipped: {reason}. To fix: {fix}. The other streams are synced.")
 
     @property
@@ -121,7 +122,7 @@ class SourceXero(AbstractSource):
             )
         yield from super().read(logger, config, catalog, state)
         selected = {s.stream.name for s in catalog.streams}
-        if selected and selected <= set(self.skipped) and any("403" in self.skipped[s] for s in selected):
+        if selected and selected <= set(self.refused) and 403 in {self.refused[s] for s in selected}:
             raise AirbyteTracedException(
                 message="Xero refused every selected stream. The tenant_id is probably wrong, or the app lacks the read "
                 "scopes; run the connection check to see which.",

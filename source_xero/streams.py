@@ -102,10 +102,6 @@ def paging_for(spec: StreamSpec, journal_offset: int = 0) -> Union[SingleCall, K
     return SingleCall()
 
 
-class UnreadableStream(Exception):
-    """Xero answered 403 or 404 for this stream: skipped with a warning, the sync goes on."""
-
-
 class XeroStream(HttpStream, CheckpointMixin):
     """Any row of STREAMS. Reads page by page, emits records in cursor order and moves the state after
     each emitted record, so a checkpoint taken at any moment is exact."""
@@ -119,7 +115,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         tenant_id: str,
         start_date: Any,
         authenticator: Any,
-        on_skip: Optional[Callable[[str, int, str], None]] = None,
+        on_skip: Optional[Callable[[str, int, str, bool], None]] = None,
         api_budget: Any = None,
         signals: Optional[RunSignals] = None,
     ) -> None:
@@ -149,6 +145,12 @@ class XeroStream(HttpStream, CheckpointMixin):
     @property
     def supports_incremental(self) -> bool:
         return self.spec.cursor_field is not None
+
+    @property
+    def is_resumable(self) -> bool:
+        # Only incremental streams resume. A full-refresh list is one call; left "resumable", the CDK would
+        # call read_records again and again, waiting for a page token this stream never sets.
+        return self.supports_incremental
 
     # -- state ------------------------------------------------------------------------------------
     @property
@@ -200,6 +202,16 @@ class XeroStream(HttpStream, CheckpointMixin):
         return [self._dates.convert(record) for record in records or []]
 
     # -- reading ----------------------------------------------------------------------------------
+    def read(self, configured_stream, logger, slice_logger, stream_state, state_manager, internal_config):  # type: ignore[no-untyped-def,override]
+        """Checkpoint the exact state before a failure propagates: records emitted since the last periodic
+        checkpoint are then not read again, and an error that says "state saved" tells the truth."""
+        try:
+            yield from super().read(configured_stream, logger, slice_logger, stream_state, state_manager, internal_config)
+        except Exception:
+            if self.supports_incremental and state_manager is not None and self.state:
+                yield self._checkpoint_state(self.state, state_manager=state_manager)
+            raise
+
     def read_records(
         self,
         sync_mode: SyncMode,
@@ -216,11 +228,13 @@ class XeroStream(HttpStream, CheckpointMixin):
         final = TimestampCursor(self.name, self.spec.cursor_field, self.primary_key, self.start_date, self._state) if holds_state and cursor else None
 
         request: Optional[PageRequest] = paging.first(since if self.spec.cursor_field else None)
+        pages_read = 0
         while request is not None:
             _, response = self._fetch_next_page(stream_slice, stream_state, {"request": request})
             if response.status_code in (403, 404):
-                self._skip(response)
+                self._skip(response, refused_outright=pages_read == 0)
                 return
+            pages_read += 1
             body = response.json()
             records = self.parse_response(response)
             if cursor is not None:
@@ -244,10 +258,9 @@ class XeroStream(HttpStream, CheckpointMixin):
         # Journals are filtered by creation time from the start date; their number does the rest.
         return if_modified_since(format_timestamp(self.start_date)) if self.spec.cursor_field == JournalNumberCursor.field else None
 
-    def _skip(self, response: requests.Response) -> None:
-        detail = xero_error_detail(response)
+    def _skip(self, response: requests.Response, refused_outright: bool) -> None:
         if self._on_skip is not None:
-            self._on_skip(self.name, response.status_code, detail)
+            self._on_skip(self.name, response.status_code, xero_error_detail(response), refused_outright)
 
     def _unknown_date(self, field_name: str, problem: str) -> None:
         self.logger.warning(f"Stream {self.name}: field {field_name} holds a date in an unknown format; it is passed on unchanged ({problem}).")

@@ -12,8 +12,6 @@ import random
 import uuid
 from datetime import date, datetime, timedelta
 
-from ..msdate import from_epoch_ms
-
 
 def h64(*parts) -> int:
     text = "\x1f".join(map(str, parts)).encode()
@@ -32,14 +30,6 @@ def rng_for(*parts) -> random.Random:
 def money(rng: random.Random, low: float, high: float) -> float:
     """A two-decimal amount (as Xero sends it: a JSON number)."""
     return round(rng.uniform(low, high), 2)
-
-
-def cents(value: float) -> float:
-    return round(value + 0.0, 2)
-
-
-def ts(ms: int) -> datetime:
-    return from_epoch_ms(ms)
 
 
 def day_before(moment: datetime, rng: random.Random, max_days: int = 60) -> date:

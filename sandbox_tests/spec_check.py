@@ -1,0 +1,90 @@
+"""Checks a wire record against its OpenAPI component: every field declared, every type right,
+dates in Xero's format, enums respected, nesting at most two components deep."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+SPEC_PATHS = (
+    Path(__file__).resolve().parents[1] / "xero-openapi" / "xero_accounting.yaml",
+    Path("/work/shared/xero-openapi/xero_accounting.yaml"),
+)
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MS_TIMESTAMP = re.compile(r"^/Date\(-?\d+\+0000\)/$")
+MS_DATE = re.compile(r"^/Date\(-?\d+[+-]\d{4}\)/$")
+MAX_DEPTH = 2
+
+
+@lru_cache(maxsize=1)
+def components() -> dict:
+    for path in SPEC_PATHS:
+        if path.exists():
+            with open(path, encoding="utf-8") as handle:
+                return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["components"]["schemas"]
+    raise FileNotFoundError("xero_accounting.yaml not found in " + ", ".join(map(str, SPEC_PATHS)))
+
+
+def _resolve(schema: dict) -> tuple:
+    """(schema, component name or None) with a $ref followed."""
+    ref = schema.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        return components()[name], name
+    return schema, None
+
+
+def problems(value, component: str) -> list:
+    out: list = []
+    _check(value, components()[component], component, 0, out)
+    return out
+
+
+def _check(value, schema: dict, where: str, depth: int, out: list) -> None:
+    if value is None:
+        return
+    schema, _ = _resolve(schema)
+    if "properties" in schema:
+        if not isinstance(value, dict):
+            out.append(f"{where}: expected object, got {type(value).__name__}")
+            return
+        if depth > MAX_DEPTH:
+            out.append(f"{where}: nested deeper than {MAX_DEPTH} components")
+        for name, item in value.items():
+            declared = schema["properties"].get(name)
+            if declared is None:
+                out.append(f"{where}.{name}: not declared in the spec")
+                continue
+            _check(item, declared, f"{where}.{name}", depth + 1, out)
+        return
+    kind = schema.get("type")
+    if kind == "array" or (kind is None and "items" in schema):
+        if not isinstance(value, list):
+            out.append(f"{where}: expected array")
+            return
+        for k, item in enumerate(value):
+            _check(item, schema["items"], f"{where}[{k}]", depth, out)
+        return
+    if kind == "string":
+        if not isinstance(value, str):
+            out.append(f"{where}: expected string, got {value!r}")
+        elif schema.get("format") == "uuid" and not UUID.match(value):
+            out.append(f"{where}: not a uuid: {value!r}")
+        elif schema.get("x-is-msdate-time") and not MS_TIMESTAMP.match(value):
+            out.append(f"{where}: not a /Date(ms+0000)/ timestamp: {value!r}")
+        elif schema.get("x-is-msdate") and not MS_DATE.match(value):
+            out.append(f"{where}: not a /Date(ms±hhmm)/ date: {value!r}")
+        elif "enum" in schema and value not in schema["enum"]:
+            out.append(f"{where}: {value!r} not in enum")
+    elif kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            out.append(f"{where}: expected number, got {value!r}")
+    elif kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            out.append(f"{where}: expected integer, got {value!r}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            out.append(f"{where}: expected boolean, got {value!r}")

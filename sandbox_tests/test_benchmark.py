@@ -1,0 +1,45 @@
+"""100,000 invoices: generation time and memory (printed, not asserted on time)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = r"""
+import json, resource, time
+import requests
+started = time.perf_counter()
+from xero_sandbox import Sandbox
+sb = Sandbox(invoices=100_000, rate_limits=False).start()
+state = sb.store.state("invoices")
+generated = time.perf_counter() - started
+rss_generated = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+token = requests.post(sb.url + "/connect/token", auth=(sb.client_id, sb.client_secret),
+                      data={"grant_type": "refresh_token", "refresh_token": sb.initial_refresh_token}).json()["access_token"]
+session = requests.Session()
+session.headers.update({"Authorization": "Bearer " + token, "Xero-Tenant-Id": sb.tenant_id, "Accept": "application/json"})
+started = time.perf_counter()
+pages = 10
+for page in range(1, pages + 1):
+    answer = session.get(sb.url + "/api.xro/2.0/Invoices", params={"page": page, "pageSize": 1000})
+    assert answer.status_code == 200 and len(answer.json()["Invoices"]) == 1000
+per_page = (time.perf_counter() - started) / pages
+print(json.dumps({"invoices": state.count, "generate_s": round(generated, 3), "rss_mb_after_generate": round(rss_generated, 1),
+                  "seconds_per_1000_invoice_page": round(per_page, 3),
+                  "rss_mb_after_10_pages": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+sb.stop()
+"""
+
+
+def test_100000_invoices_are_cheap_to_generate_and_serve(capsys):
+    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    with capsys.disabled():
+        print(f"\n100,000-invoice benchmark: {json.dumps(report)}")
+    assert report["invoices"] == 100_000
+    assert report["rss_mb_after_generate"] < 500  # no gigabytes held

@@ -1,0 +1,169 @@
+"""check: which organisation, whether the credentials work, and which streams the granted scopes can read."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from airbyte_cdk.models import Status
+
+from builders import (
+    API,
+    CONNECTIONS_URL,
+    OTHER_TENANT_ID,
+    TENANT_ID,
+    TOKEN_URL,
+    connection,
+    forbidden,
+    organisation,
+    token_answer,
+    token_error,
+)
+from source_xero import SourceXero
+from source_xero.streams import STREAMS
+
+LOGGER = logging.getLogger("airbyte.check_test")
+THIRD_TENANT_ID = "99999999-8888-7777-6666-555555555555"
+
+
+def _check(config):
+    return SourceXero().check(LOGGER, config)
+
+
+def _organisation_calls(xero):
+    return [r for r in xero.request_history if r.url.startswith(API + "Organisation")]
+
+
+def test_given_connected_tenant_when_check_then_succeeds_and_reads_its_organisation(config, xero):
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(API + "Organisation", **organisation())
+
+    status = _check(config)
+
+    assert status.status == Status.SUCCEEDED, status.message
+    assert _organisation_calls(xero)[0].headers["Xero-Tenant-Id"] == TENANT_ID
+
+
+def test_given_wrong_tenant_when_check_then_fails_listing_connected_organisations_with_ids(config, xero):
+    config["tenant_id"] = THIRD_TENANT_ID
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")])
+    xero.get(API + "Organisation", **forbidden())
+
+    status = _check(config)
+
+    assert status.status == Status.FAILED
+    for expected in (THIRD_TENANT_ID, "Demo Company (NZ)", TENANT_ID, "Acme Ltd", OTHER_TENANT_ID):
+        assert expected in status.message
+    assert _organisation_calls(xero) == []
+
+
+def test_given_empty_tenant_and_one_connection_when_check_then_succeeds_using_it(config, xero):
+    config["tenant_id"] = ""
+    xero.get(CONNECTIONS_URL, json=[connection(OTHER_TENANT_ID, "Acme Ltd")])
+    xero.get(API + "Organisation", **organisation("Acme Ltd"))
+
+    status = _check(config)
+
+    assert status.status == Status.SUCCEEDED, status.message
+    assert _organisation_calls(xero)[0].headers["Xero-Tenant-Id"] == OTHER_TENANT_ID
+
+
+def test_given_empty_tenant_and_two_connections_when_check_then_fails_listing_both(config, xero):
+    config["tenant_id"] = ""
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")])
+
+    status = _check(config)
+
+    assert status.status == Status.FAILED
+    for expected in ("Demo Company (NZ)", TENANT_ID, "Acme Ltd", OTHER_TENANT_ID, "tenant_id"):
+        assert expected in status.message
+
+
+def test_given_empty_tenant_and_no_connection_when_check_then_fails_saying_to_authorise_an_organisation(config, xero):
+    config["tenant_id"] = ""
+    xero.get(CONNECTIONS_URL, json=[])
+
+    status = _check(config)
+
+    assert status.status == Status.FAILED
+    assert "No Xero organisation is connected" in status.message
+
+
+def test_given_invalid_grant_when_check_then_fails_with_reauthorise_message(config, xero):
+    xero.post(TOKEN_URL, **token_error("invalid_grant"))
+
+    status = _check(config)
+
+    assert status.status == Status.FAILED
+    assert "Re-authorise" in status.message
+    assert [r.url for r in xero.request_history] == [TOKEN_URL]
+
+
+def test_given_wrong_client_secret_when_check_then_fails_naming_client_credentials(config, xero):
+    xero.post(TOKEN_URL, **token_error("invalid_client", status=401))
+
+    status = _check(config)
+
+    assert status.status == Status.FAILED
+    assert "invalid_client" in status.message and "client secret" in status.message
+
+
+def test_given_organisation_forbidden_when_check_then_fails_naming_tenant_and_settings_scope(config, xero):
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(API + "Organisation", **forbidden())
+
+    status = _check(config)
+
+    assert status.status == Status.FAILED
+    assert TENANT_ID in status.message and "accounting.settings.read" in status.message
+
+
+def test_given_token_without_transaction_and_journal_scopes_when_check_then_warns_naming_unreadable_streams(config, xero, caplog):
+    xero.post(TOKEN_URL, **token_answer(scope="offline_access accounting.settings.read accounting.contacts.read"))
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(API + "Organisation", **organisation())
+
+    with caplog.at_level(logging.WARNING):
+        status = _check(config)
+
+    assert status.status == Status.SUCCEEDED
+    warned = {spec.name for spec in STREAMS if any(f"Stream {spec.name} cannot be read" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)}
+    assert warned == {
+        "bank_transactions", "credit_notes", "invoices", "manual_journals", "overpayments", "payments", "prepayments",
+        "purchase_orders", "quotes", "bank_transfers", "expense_claims", "receipts", "journals", "linked_transactions",
+        "repeating_invoices",
+    }  # fmt: skip
+    journals_warning = next(r.getMessage() for r in caplog.records if "Stream journals cannot be read" in r.getMessage())
+    assert "accounting.journals.read" in journals_warning
+
+
+@pytest.mark.parametrize(
+    "scope, unreadable",
+    [
+        ("offline_access accounting.invoices.read accounting.settings.read", "payments"),
+        ("offline_access accounting.transactions.read accounting.settings.read accounting.contacts.read", "journals"),
+    ],
+)
+def test_given_granular_or_classic_scopes_when_check_then_only_streams_outside_them_are_warned(config, xero, caplog, scope, unreadable):
+    xero.post(TOKEN_URL, **token_answer(scope=scope))
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(API + "Organisation", **organisation())
+
+    with caplog.at_level(logging.WARNING):
+        _check(config)
+
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(f"Stream {unreadable} cannot be read" in m for m in messages)
+    assert not any("Stream invoices cannot be read" in m for m in messages)
+    assert not any("Stream accounts cannot be read" in m for m in messages)
+
+
+def test_given_all_scopes_when_check_then_no_scope_warning(config, xero, caplog):
+    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(API + "Organisation", **organisation())
+
+    with caplog.at_level(logging.WARNING):
+        status = _check(config)
+
+    assert status.status == Status.SUCCEEDED
+    assert not any("cannot be read" in r.getMessage() for r in caplog.records)

@@ -1,0 +1,163 @@
+"""GET /api.xro/2.0/<Resource>: Xero's Accounting API over the store.
+
+Order of checks, as a client meets them: Bearer token (401), Xero-Tenant-Id connected to the token
+(403), rate limits (429, counted per tenant), unknown or retired resource (404), scope or tier (403),
+then the answer: JSON when `Accept: application/json`, XML-ish text otherwise.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from .msdate import epoch_ms, parse_if_modified_since, wire_default
+from .response import Response, xero_problem
+from .streams import BY_RESOURCE, OFFSET, PAGE_ONLY, PAGED, StreamDef, granted
+from .xmlish import render_xml
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import App, Request
+
+PREFIX = "/api.xro/2.0/"
+PROVIDER = "Xero Sandbox"
+
+
+class BadRequest(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+def validation_error(message: str) -> Response:
+    return Response.json(400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
+                               "Elements": [{"ValidationErrors": [{"Message": message}]}]})
+
+
+def high_volume(count: int) -> Response:
+    return Response.json(400, {"ErrorNumber": 51, "Type": "HighVolumeException",
+                               "Message": f"The request would return {count} records; use paging (the page parameter)."})
+
+
+def serve(app: "App", request: "Request") -> Tuple[Response, Optional[Tuple[int, str, List[str]]]]:
+    """The answer, and (tenant index, stream, served primary keys) when records were served."""
+    token, problem = app.tokens.bearer(request.headers.get("Authorization"))
+    if token is None:
+        return xero_problem(401, "Unauthorized", problem), None
+    tenant_id = (request.headers.get("Xero-Tenant-Id") or "").strip()
+    if tenant_id not in token.tenants:
+        return xero_problem(403, "Forbidden", "AuthenticationUnsuccessful"), None
+    admission = app.limiter.admit(tenant_id)
+    if not admission.admitted:
+        headers = {**admission.headers, "Retry-After": str(admission.retry_after), "X-Rate-Limit-Problem": admission.problem}
+        return Response.text(429, "Rate limit exceeded", "text/plain", headers), None
+    try:
+        _latency(app)
+        response, served = _answer(app, request, token, tenant_id)
+    finally:
+        app.limiter.release(tenant_id)
+    response.headers.update(admission.headers)
+    return response, served
+
+
+def _latency(app: "App") -> None:
+    latency = app.options.latency_ms
+    if isinstance(latency, (tuple, list)):
+        latency = random.uniform(*latency)
+    if latency:
+        time.sleep(latency / 1000)
+
+
+def _answer(app: "App", request: "Request", token, tenant_id: str):
+    resource, _, record_id = request.path[len(PREFIX):].strip("/").partition("/")
+    definition = BY_RESOURCE.get(resource.lower())
+    if definition is None or definition.resource in app.options.retired:
+        return xero_problem(404, "NotFound", "The resource you're looking for cannot be found"), None
+    if not granted(definition, token.scopes) or (definition.name == "journals" and app.options.journals_forbidden):
+        return xero_problem(403, "Forbidden", "AuthorizationUnsuccessful"), None
+    tenant_index = app.store.tenant_index(tenant_id)
+    try:
+        records, pagination = _records(app, request, definition, tenant_index, record_id)
+    except BadRequest as bad:
+        return bad.response, None
+    envelope = {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": PROVIDER,
+                "DateTimeUTC": f"/Date({epoch_ms(app.clock.now())})/"}
+    if pagination:
+        envelope["pagination"] = pagination
+    envelope[definition.key] = records
+    served = (tenant_index, definition.name, [r[definition.pk] for r in records])
+    offset = app.store.tenants[tenant_index].offset_minutes
+    if "application/json" not in (request.headers.get("Accept") or "").lower():
+        return Response.text(200, render_xml(envelope, definition), "text/xml"), served
+    return Response.json(200, envelope, default=wire_default(offset)), served
+
+
+def _int_param(params: Dict[str, str], name: str, default: Optional[int]) -> Optional[int]:
+    value = params.get(name.lower())
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(validation_error(f"The {name} parameter must be a whole number, not {value!r}")) from None
+
+
+def _records(app: "App", request: "Request", d: StreamDef, tenant_index: int, record_id: str):
+    """(records, pagination or None) for one call."""
+    opts, store = app.options, app.store
+    params = {k.lower(): v for k, v in request.query.items()}  # unknown ones (unitdp, where...) are ignored
+    if record_id:
+        state = store.tenant(tenant_index).state(d.name)
+        try:
+            index = state.index_of(record_id)
+        except ValueError:
+            raise BadRequest(xero_problem(404, "NotFound", "The resource you're looking for cannot be found")) from None
+        return store.records(tenant_index, d.name, [index]), None
+
+    ims_ms = None
+    header = request.headers.get("If-Modified-Since")
+    if d.ims and header:
+        try:
+            ims_ms = parse_if_modified_since(header)
+        except ValueError as error:
+            raise BadRequest(validation_error(str(error))) from None
+    order_desc = _order(params.get("order"), d)
+    include_archived = params.get("includearchived", "").lower() == "true"
+    after = _int_param(params, "offset", 0) if d.paging == OFFSET else None
+    selection = store.select(tenant_index, d.name, ims_ms=ims_ms, order_desc=order_desc,
+                             include_archived=include_archived, after_number=after)
+    indices, pagination, summary = selection.indices, None, params.get("summaryonly", "").lower() == "true"
+
+    if d.paging == OFFSET:
+        indices = indices[: opts.journals_page_size]
+    elif d.paging in (PAGED, PAGE_ONLY):
+        page = _int_param(params, "page", None)
+        if page is None:
+            if selection.total > opts.high_volume_threshold:
+                raise BadRequest(high_volume(selection.total))
+            summary = True  # without paging Xero leaves the line items out
+        else:
+            size = opts.page_only_size
+            if d.paging == PAGED:  # `page_size` (snake case) is not a Xero parameter: ignored
+                size = _int_param(params, "pageSize", opts.default_page_size)
+                size = opts.default_page_size if size <= 0 else min(size, opts.max_page_size)
+            page = max(1, page)
+            indices = indices[(page - 1) * size: page * size]
+            pagination = {"page": page, "pageSize": size, "pageCount": -(-selection.total // size),
+                          "itemCount": selection.total}
+    records = store.records(tenant_index, d.name, indices)
+    if summary and d.has_line_items:
+        for record in records:
+            record.pop("LineItems", None)
+    return records, pagination
+
+
+def _order(value: Optional[str], d: StreamDef) -> Optional[bool]:
+    """None for creation order, else True for descending. LinkedTransactions ignore `order`; Journals
+    always come by JournalNumber; an order on another field is ignored."""
+    if not value or d.paging == OFFSET or d.name == "linked_transactions" or d.ts_field is None:
+        return None
+    parts = value.split()
+    if not parts or parts[0].lower() != d.ts_field.lower():
+        return None
+    return len(parts) > 1 and parts[1].upper() == "DESC"

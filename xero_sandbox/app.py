@@ -1,0 +1,267 @@
+"""The sandbox without its socket: wiring, routing, and the hooks tests use (Python and /_sandbox/)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+
+from . import api, control, identity
+from .calllog import CallLog
+from .clock import Clock
+from .data import make_tenant
+from .faults import Faults, fault_response
+from .msdate import epoch_ms
+from .oauth import CUSTOM_CONNECTION, OAUTH_APP, Client, TokenService
+from .options import make_options
+from .ratelimit import RateLimiter
+from .response import Response, xero_problem
+from .store import SandboxError, Store
+from .streams import granted, stream as stream_def
+
+Tenant = Union[None, int, str]
+_DEFAULT = object()
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: Dict[str, str]
+    headers: Mapping[str, str]   # case-insensitive .get (http.server's message object)
+    body: bytes = b""
+
+
+@dataclass
+class _PageHook:
+    tenant_index: int
+    stream: str
+    call_number: int
+    callback: Callable
+    done: bool = False
+
+
+def _secret(seed: int, label: str, length: int) -> str:
+    return hashlib.blake2b(f"{seed}:{label}".encode(), digest_size=32).hexdigest()[:length]
+
+
+class App:
+    def __init__(self, **options: Any):
+        opts = self.options = make_options(**options)
+        self.clock = Clock()
+        offsets = opts.tenant_offsets
+        tenants = [make_tenant(opts.seed, i, offsets[i % len(offsets)]) for i in range(max(1, opts.tenants))]
+        self.client_id = opts.client_id or _secret(opts.seed, "client-id", 32).upper()
+        self.client_secret = opts.client_secret or _secret(opts.seed, "client-secret", 48)
+        self.initial_refresh_token = opts.initial_refresh_token or _secret(opts.seed, "refresh-token", 64)
+        self.custom_connection_client_id = opts.custom_connection_client_id or _secret(opts.seed, "cc-id", 32).upper()
+        self.custom_connection_client_secret = opts.custom_connection_client_secret or _secret(opts.seed, "cc-secret", 48)
+        clients = [
+            Client(self.client_id, self.client_secret, OAUTH_APP, tuple(t.tenant_id for t in tenants), "scopes"),
+            Client(self.custom_connection_client_id, self.custom_connection_client_secret, CUSTOM_CONNECTION,
+                   (tenants[0].tenant_id,), "custom_connection_scopes"),
+        ]
+        self.tokens = TokenService(opts, self.clock, clients, self.initial_refresh_token)
+        self.store = Store(opts, tenants, lambda: epoch_ms(self.clock.now()))
+        self.limiter = RateLimiter(opts, self.clock)
+        self.fault_injector = Faults()
+        self.log = CallLog()
+        self.url: Optional[str] = None
+        self._hooks: List[_PageHook] = []
+        self._page_calls: Counter = Counter()
+        self._hooks_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def tenant_id(self) -> str:
+        """The first (default) tenant."""
+        return self.store.tenants[0].tenant_id
+
+    @property
+    def tenant_ids(self) -> List[str]:
+        return [t.tenant_id for t in self.store.tenants]
+
+    @property
+    def tenants(self) -> List[dict]:
+        return [{"tenant_id": t.tenant_id, "name": t.name, "utc_offset": t.offset_minutes, "currency": t.currency}
+                for t in self.store.tenants]
+
+    def connector_config(self, auth: str = OAUTH_APP, start_date: str = "2000-01-01T00:00:00Z",
+                         tenant_id: Any = _DEFAULT) -> dict:
+        """A config in the connector's spec shape, holding the newest refresh token."""
+        if auth == OAUTH_APP:
+            credentials = {"auth_type": OAUTH_APP, "client_id": self.client_id, "client_secret": self.client_secret,
+                           "refresh_token": self.tokens.latest_refresh_token, "access_token": "", "token_expiry_date": ""}
+        elif auth == CUSTOM_CONNECTION:
+            credentials = {"auth_type": CUSTOM_CONNECTION, "client_id": self.custom_connection_client_id,
+                           "client_secret": self.custom_connection_client_secret}
+        else:
+            raise SandboxError(f"auth must be {OAUTH_APP!r} or {CUSTOM_CONNECTION!r}, not {auth!r}")
+        return {"credentials": credentials, "tenant_id": self.tenant_id if tenant_id is _DEFAULT else tenant_id,
+                "start_date": start_date}
+
+    # ------------------------------------------------------------------ HTTP
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_sandbox/"):
+            return control.handle(self, request)
+        started = time.monotonic()
+        fault = self.fault_injector.pick(request.path)
+        served = None
+        if fault and fault != "slow":
+            response = fault_response(fault)
+        else:
+            if fault == "slow":
+                time.sleep(self.options.slow_seconds)
+            response, served = self._route(request)
+        self.log.record(request.method, request.path, request.query, request.headers, response.status,
+                        self.clock.time(), time.monotonic() - started, fault)
+        if served and response.status == 200:
+            self._after_page(*served)
+        return response
+
+    def _route(self, request: Request):
+        path = request.path.rstrip("/") or "/"
+        if path == "/connect/token" and request.method == "POST":
+            return identity.token(self, request), None
+        if path.lower() == "/connections" and request.method == "GET":
+            return identity.connections(self, request), None
+        if path.startswith(api.PREFIX) and request.method == "GET":
+            return api.serve(self, request)
+        return xero_problem(404, "NotFound", "The resource you're looking for cannot be found"), None
+
+    # ------------------------------------------------------------------ ground truth
+    def _tenant_key(self, tenant: Tenant) -> Optional[str]:
+        return self.store.tenants[tenant].tenant_id if isinstance(tenant, int) else tenant
+
+    def reachable(self, stream: str) -> bool:
+        """Whether the OAuth app can read the stream at all (retired, Advanced tier, scopes)."""
+        definition = stream_def(stream)
+        if definition.resource in self.options.retired:
+            return False
+        if stream == "journals" and self.options.journals_forbidden:
+            return False
+        return granted(definition, set(self.options.scopes.split()))
+
+    def ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False,
+                     reachable_only: bool = True) -> Dict[str, dict]:
+        """{primary key: record} exactly as a correct connector emits them: timestamps as
+        YYYY-MM-DDTHH:MM:SS.fffZ, dates as YYYY-MM-DD, everything else as on the wire. Archived contacts
+        and tracking categories included. Empty for a stream the app cannot read (retired, forbidden)
+        unless reachable_only=False. drop_top_level_nulls mirrors the CDK's record serialiser."""
+        if reachable_only and not self.reachable(stream):
+            return {}
+        return self.store.ground_truth(stream, self._tenant_key(tenant), drop_top_level_nulls)
+
+    def iter_ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False) -> Iterator[dict]:
+        """Ground truth records one by one (for the 100,000-invoice benchmark)."""
+        return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls)
+
+    def cursor_truth(self, stream: str, tenant: Tenant = None) -> Dict[str, Any]:
+        """{primary key: cursor value}: an RFC 3339 string, or the JournalNumber (int) for journals."""
+        return self.store.cursor_truth(stream, self._tenant_key(tenant))
+
+    # ------------------------------------------------------------------ changes
+    def edit(self, stream: str, n: int = 3, tenant: Tenant = None, pks: Optional[Sequence[str]] = None,
+             changes: Optional[dict] = None) -> List[str]:
+        """Modify n records (or `pks`): a field changes, UpdatedDateUTC becomes now. Returns their keys."""
+        return self.store.edit(stream, n, self._tenant_key(tenant), pks, changes)
+
+    def create(self, stream: str, n: int = 1, tenant: Tenant = None) -> List[str]:
+        return self.store.create(stream, n, self._tenant_key(tenant))
+
+    def on_call(self, stream: str, call_number: int, callback: Callable[["App", List[str]], None],
+                tenant: Tenant = None) -> None:
+        """Run callback(sandbox, served_primary_keys) right after the call_number-th successful answer
+        (1-based, counted per tenant from now on) for the stream."""
+        stream_def(stream)
+        index = self.store.tenant_index(self._tenant_key(tenant))
+        with self._hooks_lock:
+            already = self._page_calls[(index, stream)]
+            self._hooks.append(_PageHook(index, stream, already + call_number, callback))
+
+    def edit_on_call(self, stream: str, call_number: int, n: int = 3, tenant: Tenant = None,
+                     which: str = "served", action: str = "edit") -> None:
+        """When the call_number-th page of `stream` has been served: edit n of the records that page
+        held (which="served"; they move to the end in UpdatedDateUTC order) or n random ones
+        (which="random"), or create n new ones (action="create")."""
+        if which not in ("served", "random") or action not in ("edit", "create"):
+            raise SandboxError("which must be 'served' or 'random', action 'edit' or 'create'")
+        key = self._tenant_key(tenant)
+
+        def change(app: "App", served: List[str]) -> None:
+            if action == "create":
+                app.store.create(stream, n, key)
+            elif which == "served":
+                app.store.edit(stream, tenant=key, pks=served[:n])
+            else:
+                app.store.edit(stream, n, key)
+
+        self.on_call(stream, call_number, change, tenant)
+
+    def _after_page(self, tenant_index: int, stream: str, served: List[str]) -> None:
+        with self._hooks_lock:
+            self._page_calls[(tenant_index, stream)] += 1
+            count = self._page_calls[(tenant_index, stream)]
+            due = [h for h in self._hooks if not h.done and (h.tenant_index, h.stream, h.call_number) == (tenant_index, stream, count)]
+            for hook in due:
+                hook.done = True
+        for hook in due:
+            hook.callback(self, served)
+
+    # ------------------------------------------------------------------ faults
+    def faults(self, rate: float = 0.05, kinds: Optional[Sequence[str]] = None, seed: int = 0,
+               paths: Optional[Sequence[str]] = None, after: int = 0) -> None:
+        self.fault_injector.configure(rate, kinds, seed, paths, after)
+
+    def inject(self, path_substring: str, kind: str, count: int = 1) -> None:
+        self.fault_injector.inject(path_substring, kind, count)
+
+    def clear_faults(self) -> None:
+        self.fault_injector.clear()
+
+    # ------------------------------------------------------------------ log
+    @property
+    def calls(self) -> List[dict]:
+        return self.log.calls
+
+    @property
+    def counters(self) -> dict:
+        return self.log.counters
+
+    def reset_log(self) -> None:
+        self.log.reset()
+
+    # ------------------------------------------------------------------ tokens, clock, options
+    def revoke_all_tokens(self) -> None:
+        self.tokens.revoke_all()
+
+    def expire_access_tokens(self) -> None:
+        self.tokens.expire_access_tokens()
+
+    def valid_refresh_tokens(self) -> List[str]:
+        return self.tokens.valid_refresh_tokens()
+
+    @property
+    def latest_refresh_token(self) -> str:
+        return self.tokens.latest_refresh_token
+
+    @property
+    def refresh_count(self) -> int:
+        return self.tokens.refreshes
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the server clock forward: tokens expire, rate-limit windows empty, edits stamp later."""
+        self.clock.advance(seconds)
+
+    def reset_rate_limits(self) -> None:
+        self.limiter.reset()
+
+    def set_options(self, **changes: Any) -> None:
+        self.options.update(**changes)
+
+    def now(self):
+        return self.clock.now()
+

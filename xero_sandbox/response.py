@@ -1,0 +1,31 @@
+"""What a handler answers: status, headers, body, and how to deliver it (normally, or broken)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+NORMAL, RESET, TRUNCATED = "normal", "reset", "truncated"
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: Dict[str, str] = field(default_factory=dict)
+    delivery: str = NORMAL   # RESET: close the socket without answering; TRUNCATED: short body, then close
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: Optional[Dict[str, str]] = None, default=None) -> "Response":
+        body = json.dumps(payload, ensure_ascii=False, default=default, separators=(",", ":")).encode("utf-8")
+        return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+    @classmethod
+    def text(cls, status: int, text: str, content_type: str, headers: Optional[Dict[str, str]] = None) -> "Response":
+        return cls(status, text.encode("utf-8"), {"Content-Type": f"{content_type}; charset=utf-8", **(headers or {})})
+
+
+def xero_problem(status: int, title: str, detail: str) -> Response:
+    """Xero's problem-details style error body, e.g. 401 Unauthorized / 403 Forbidden / 404 NotFound."""
+    return Response.json(status, {"Type": None, "Title": title, "Status": status, "Detail": detail})
