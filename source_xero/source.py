@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+from functools import partial
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
+from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, FailureType
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
+from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from datetime import timedelta
-
-from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
-
 from .auth import build_authenticator
-from .errors import RunSignals
 from .config import is_flat, migrate_flat, parse_config
+from .errors import RunSignals
+from .parallel import StreamsFailed, interleave
 from .persist import ConfigFileSink
 from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
 from .tenants import read_organisation, resolve_tenant
-from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
 
 
 class SourceXero(AbstractSource):
@@ -31,6 +31,8 @@ class SourceXero(AbstractSource):
         self._authenticators: dict[int, Any] = {}
         self.refused: dict[str, int] = {}  # streams Xero refused on their first call: name -> status
         self.signals = RunSignals()
+        self._budget = xero_call_budget()
+        self._tenants: dict[int, str] = {}
 
     # -- configuration ----------------------------------------------------------------------------
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
@@ -77,8 +79,10 @@ class SourceXero(AbstractSource):
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         settings = parse_config(config)
         authenticator = self._authenticator(config)
-        tenant_id = settings.tenant_id or resolve_tenant("", authenticator)
-        budget = xero_call_budget()
+        key = id(config)
+        if key not in self._tenants:
+            self._tenants[key] = settings.tenant_id or resolve_tenant("", authenticator)
+        tenant_id, budget = self._tenants[key], self._budget
         return [
             XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget, signals=self.signals)
             for spec in STREAMS
@@ -120,7 +124,18 @@ class SourceXero(AbstractSource):
                 "Refresh the source schema in Airbyte (or run discover) and select streams from that list.",
                 failure_type=FailureType.config_error,
             )
-        yield from super().read(logger, config, catalog, state)
+        jobs = [
+            partial(AbstractSource.read, self, logger, config, ConfiguredAirbyteCatalog(streams=[configured]), state)
+            for configured in catalog.streams
+        ]
+        try:
+            yield from interleave(jobs, MAX_STREAMS_IN_FLIGHT, may_start=lambda: not self.signals.day_limit_reached)
+        except StreamsFailed as failed:
+            # Each stream's own error was already emitted with its name; this one only ends the run.
+            raise AirbyteTracedException(
+                message="; ".join(str(getattr(e, "message", None) or e) for e in failed.errors),
+                failure_type=FailureType.config_error if all(getattr(e, "failure_type", None) == FailureType.config_error for e in failed.errors) else FailureType.transient_error,
+            ) from None
         selected = {s.stream.name for s in catalog.streams}
         if selected and selected <= set(self.refused) and 403 in {self.refused[s] for s in selected}:
             raise AirbyteTracedException(
@@ -133,6 +148,7 @@ class SourceXero(AbstractSource):
 # Xero allows 60 calls a minute per organisation. Pacing below it, shared by every stream of the run,
 # keeps a large sync from meeting 429s at all instead of recovering from them.
 CALLS_PER_MINUTE = 60
+MAX_STREAMS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
 
 
 def xero_call_budget() -> APIBudget:

@@ -135,30 +135,32 @@ def test_given_state_of_a_crashed_read_when_read_again_then_exactly_the_remainin
     assert not resumed.errors
 
 
-def test_given_three_page_stream_when_read_then_state_is_checkpointed_before_each_next_page_is_requested(config, xero):
+def test_given_three_page_stream_when_read_then_each_page_is_checkpointed_before_the_next_pages_records(config, xero):
     rows = numbered_rows("q", 250)
     endpoint = FakePagedEndpoint("Quotes", "QuoteID", rows)
-    messages = []
-    marks = []
+    served = []  # the keys each page request returned, in request order
 
     def serve(request, context):
-        marks.append(len(messages))  # how many messages had been emitted when this page was requested
-        return json.dumps(endpoint(request, context))
+        body = endpoint(request, context)
+        served.append([row["QuoteID"] for row in body["Quotes"]])
+        return json.dumps(body)
 
     xero.get(API + "Quotes", text=serve)
-    source = SourceXero()
-    for message in source.read(logging.getLogger("airbyte"), config, catalog("quotes"), []):
-        messages.append(message)
+    messages = list(SourceXero().read(logging.getLogger("airbyte"), config, catalog("quotes"), []))
 
-    assert len(marks) == 3
-    for previous, current in zip(marks, marks[1:]):
-        between = messages[previous:current]
-        records = [m for m in between if m.type == Type.RECORD]
-        states = [m for m in between if m.type == Type.STATE]
-        assert records and states, f"no state checkpoint between page requests at messages {previous}..{current}"
-        # the checkpoint covers records of this page, not just older ones
+    assert len(served) == 3
+    position = {}  # key -> index of its first RECORD message
+    for index, message in enumerate(messages):
+        if message.type == Type.RECORD:
+            position.setdefault(message.record.data["QuoteID"], index)
+    for page, next_page in zip(served, served[1:]):
+        first_of_next = min(position[key] for key in next_page if key not in page)
+        page_records = [messages[position[key]].record.data for key in page]
+        states = [m for m in messages[: first_of_next] if m.type == Type.STATE]
+        assert states, "no state checkpoint before the next page's records"
+        # the newest checkpoint before the next page's records covers records of this page, not just older ones
         last_state = states[-1].state.stream.stream_state.__dict__
-        assert records[0].record.data["UpdatedDateUTC"] <= last_state["UpdatedDateUTC"] <= records[-1].record.data["UpdatedDateUTC"]
+        assert min(r["UpdatedDateUTC"] for r in page_records) <= last_state["UpdatedDateUTC"] <= max(r["UpdatedDateUTC"] for r in page_records)
     assert len([m for m in messages if m.type == Type.STATE]) >= 3
     assert len([m for m in messages if m.type == Type.RECORD]) == 250
 

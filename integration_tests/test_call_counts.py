@@ -1,0 +1,233 @@
+"""Calls are the cost of a Xero sync (60 a minute, 5,000 a day): a full read must spend the fewest calls
+its paging allows, and a read with nothing new one call per stream.
+
+The real `source-xero` command reads from the in-process sandbox (rate limits off); the sandbox's call
+log is then compared, resource by resource, with the minimum computed from the data sizes alone:
+
+  page+pageSize streams  keyset paging, pageSize 1000 (source_xero/paging.py, KeysetPages): each next
+                         call restarts at page 1 with If-Modified-Since a second before the newest record
+                         read, so consecutive pages overlap by the record(s) of that last second. With a
+                         one-record overlap that is max(1, ceil((n-1)/999)) calls; plain page numbers would
+                         need max(1, ceil(n/1000)) (they can skip records when data moves mid-sync).
+  Quotes                 the same keyset with Xero's fixed 100 a page: max(1, ceil((n-1)/99)).
+  LinkedTransactions     page only, no If-Modified-Since: max(1, ceil(n/100)) (pagination.pageCount ends it).
+  Journals               offset=<highest JournalNumber read>, 100 a call; a full page asks once more:
+                         floor(n/100) + 1 = ceil((n+1)/100).
+  unpaged streams        1 call each (a retired endpoint's 404 included).
+  token endpoint         1 refresh per run; /connections 0 when tenant_id is set; /Organisation once (the
+                         organisations stream), never a check-style duplicate.
+
+The keyset count is also simulated call by call from the sandbox's cursor truth (its If-Modified-Since
+semantics: whole seconds, exclusive unless ims_inclusive), which is exact even where several records
+share the last second of a page; the test asserts the connector spends exactly the simulated number and
+that, on this data, it equals the one-record-overlap formula. Invoices are sized to 2,000 so the cost of
+the keyset's overlap shows: 3 calls where plain page numbers need 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import pytest
+
+from cli import Run, catalog_for, source_xero, write_json
+from xero_sandbox import Sandbox
+from xero_sandbox.streams import NONE, OFFSET, PAGE_ONLY, PAGED, STREAMS as RESOURCES
+
+API_PREFIX = "/api.xro/2.0/"
+START_DATE = "2000-01-01T00:00:00Z"
+INVOICES = 2000  # ceil((n-1)/999) = 3 while ceil(n/1000) = 2: the keyset's one extra call shows
+KEYSET_PAGE, PAGE_ONLY_SIZE, JOURNAL_PAGE = 1000, 100, 100
+
+
+# -- the minimum, from the data sizes ------------------------------------------------------------
+def _ms(rfc3339: str) -> int:
+    moment = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return int(round(moment.timestamp() * 1000))
+
+
+def _ims_ms(cursor_ms: int) -> int:
+    """The connector's If-Modified-Since for a cursor value: whole seconds, one second early."""
+    return (cursor_ms // 1000) * 1000 - 1000
+
+
+def keyset_formula(n: int, size: int) -> int:
+    return max(1, math.ceil((n - 1) / (size - 1)))
+
+
+def page_formula(n: int, size: int) -> int:
+    return max(1, math.ceil(n / size))
+
+
+def simulate_keyset(stamps: List[Tuple[int, str]], size: int, start_ms: int, inclusive: bool) -> Tuple[int, int]:
+    """(calls, largest overlap) of KeysetPages as documented, over records (stamp_ms, pk), served the
+    sandbox's way: If-Modified-Since filter, ordered by (stamp, pk), pagination.pageCount ends the list."""
+    ordered = sorted(stamps)
+    since, page, calls, overlap, seen = _ims_ms(start_ms), 1, 0, 0, set()
+    while True:
+        selected = [r for r in ordered if (r[0] >= since if inclusive else r[0] > since)]
+        records = selected[(page - 1) * size: page * size]
+        calls += 1
+        overlap = max(overlap, len([r for r in records if r[1] in seen]))
+        seen.update(r[1] for r in records)
+        page_count = -(-len(selected) // size)
+        if page >= page_count:
+            return calls, overlap
+        moved = _ims_ms(max(r[0] for r in records))
+        if moved > since:
+            since, page = moved, 1
+        else:
+            page += 1
+
+
+def journal_calls(n: int) -> int:
+    """Stop rule of JournalOffsets: a page shorter than 100 is the last, so a full one asks once more."""
+    return n // JOURNAL_PAGE + 1
+
+
+# -- fixtures --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(rate_limits=False, sizes={"invoices": INVOICES}) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def env(sandbox) -> Dict[str, str]:
+    return {"XERO_API_BASE_URL": sandbox.url, "XERO_IDENTITY_BASE_URL": sandbox.url}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("call_counts")
+
+
+@pytest.fixture(scope="module")
+def catalog_path(sandbox, env, workdir) -> str:
+    config = write_json(workdir / "discover_config.json", sandbox.connector_config(start_date=START_DATE))
+    discovered = source_xero(["discover", "--config", config], env, timeout=120)
+    assert discovered.returncode == 0, discovered.stderr[-2000:]
+    catalog = discovered.of_type("CATALOG")[0]["catalog"]
+    return write_json(workdir / "catalog.json", catalog_for(catalog))
+
+
+def _read(sandbox: Sandbox, env, workdir: Path, catalog: str, state: Optional[list] = None, name: str = "read") -> Tuple[Run, List[dict]]:
+    config = write_json(workdir / f"{name}_config.json", sandbox.connector_config(start_date=START_DATE))
+    args = ["read", "--config", config, "--catalog", catalog]
+    if state is not None:
+        args += ["--state", write_json(workdir / f"{name}_state.json", state)]
+    sandbox.reset_log()
+    run = source_xero(args, env, timeout=300)
+    calls = sandbox.calls
+    assert run.returncode == 0, (run.errors, run.stderr[-2000:])
+    return run, calls
+
+
+@pytest.fixture(scope="module")
+def full_read(sandbox, env, workdir, catalog_path):
+    return _read(sandbox, env, workdir, catalog_path, name="full")
+
+
+@pytest.fixture(scope="module")
+def quiet_read(sandbox, env, workdir, catalog_path, full_read):
+    run, _ = full_read
+    return _read(sandbox, env, workdir, catalog_path, state=run.final_state(), name="quiet")
+
+
+def api_calls_by_resource(calls: List[dict]) -> Counter:
+    return Counter(c["path"][len(API_PREFIX):] for c in calls if c["path"].startswith(API_PREFIX))
+
+
+def expected_full_read(sb: Sandbox) -> Dict[str, dict]:
+    """Per resource: n, the minimum the documented paging implies, and the formulas for the report."""
+    start_ms = _ms("2000-01-01T00:00:00.000Z")
+    out: Dict[str, dict] = {}
+    for d in RESOURCES:
+        n = len(sb.ground_truth(d.name))
+        row = {"stream": d.name, "n": n, "kind": d.paging}
+        if d.paging == NONE:
+            row.update(minimum=1, formula="1", pages=1)
+        elif d.paging == OFFSET:
+            row.update(minimum=journal_calls(n), formula="ceil((n+1)/100)", pages=page_formula(n, JOURNAL_PAGE))
+        elif d.paging == PAGE_ONLY and not d.ims:
+            row.update(minimum=page_formula(n, PAGE_ONLY_SIZE), formula="ceil(n/100)", pages=page_formula(n, PAGE_ONLY_SIZE))
+        else:
+            size = KEYSET_PAGE if d.paging == PAGED else PAGE_ONLY_SIZE
+            truth = sb.cursor_truth(d.name) if n else {}
+            stamps = [(_ms(value), pk) for pk, value in truth.items()]
+            simulated, overlap = simulate_keyset(stamps, size, start_ms, sb.options.ims_inclusive)
+            row.update(minimum=simulated, overlap=overlap, formula=f"ceil((n-1)/{size - 1})", keyset=keyset_formula(n, size),
+                       pages=page_formula(n, size))
+        out[d.resource] = row
+    return out
+
+
+def _report(expected: Mapping[str, dict], actual: Mapping[str, int], title: str) -> str:
+    lines = [title, f"  {'resource':<20} {'n':>6} {'connector':>9} {'minimum':>7}  {'formula':<18} {'ceil(n/page)':>12}"]
+    for resource, row in expected.items():
+        lines.append(f"  {resource:<20} {row['n']:>6} {actual.get(resource, 0):>9} {row['minimum']:>7}  {row['formula']:<18} {row['pages']:>12}")
+    lines.append(f"  {'total':<20} {'':>6} {sum(actual.values()):>9} {sum(r['minimum'] for r in expected.values()):>7}  "
+                 f"{'':<18} {sum(r['pages'] for r in expected.values()):>12}")
+    return "\n".join(lines)
+
+
+# -- tests -----------------------------------------------------------------------------------------
+def test_given_a_full_read_then_every_stream_matches_ground_truth_counts(sandbox, full_read):
+    run, _ = full_read
+    emitted = Counter(r["stream"] for r in run.records)
+    truth = {d.name: len(sandbox.ground_truth(d.name)) for d in RESOURCES}
+    assert {k: v for k, v in emitted.items() if v} == {k: v for k, v in truth.items() if v}
+
+
+def test_given_a_full_read_then_calls_per_resource_are_the_documented_minimum(sandbox, full_read, capsys):
+    _, calls = full_read
+    expected = expected_full_read(sandbox)
+    actual = api_calls_by_resource(calls)
+    with capsys.disabled():
+        print("\n" + _report(expected, actual, f"Full read, {INVOICES:,} invoices: API calls per resource"))
+    for resource, row in expected.items():
+        if "keyset" in row and row["overlap"] <= 1:
+            assert row["minimum"] == row["keyset"], f"{resource}: simulation {row['minimum']} != formula {row['keyset']}"
+    assert dict(actual) == {resource: row["minimum"] for resource, row in expected.items()}
+    assert expected["Invoices"]["minimum"] == 3 and expected["Invoices"]["pages"] == 2  # the keyset's price, on purpose
+
+
+def test_given_tenant_id_when_reading_then_one_token_call_and_no_check_style_calls(full_read):
+    _, calls = full_read
+    paths = Counter(c["path"].rstrip("/") for c in calls)
+    assert paths["/connect/token"] == 1, "one refresh per run (a second one rotates the token again)"
+    assert paths["/connections"] == 0, "tenant_id is set: no tenant lookup"
+    assert paths[API_PREFIX + "Organisation"] == 1, "only the organisations stream reads /Organisation"
+    assert not [c for c in calls if not c["path"].startswith(API_PREFIX) and c["path"].rstrip("/") not in ("/connect/token",)]
+    assert all(c["status"] in (200, 404) for c in calls), Counter(c["status"] for c in calls)
+
+
+def test_given_no_changes_when_reading_incrementally_then_one_call_per_stream(sandbox, quiet_read, capsys):
+    run, calls = quiet_read
+    actual = api_calls_by_resource(calls)
+    # LinkedTransactions cannot be asked "what changed" (no If-Modified-Since): every page, every sync.
+    linked = page_formula(len(sandbox.ground_truth("linked_transactions")), PAGE_ONLY_SIZE)
+    expected = {d.resource: (linked if d.name == "linked_transactions" else 1) for d in RESOURCES}
+    with capsys.disabled():
+        print(f"\nNo-change incremental read: {sum(actual.values())} API calls for {len(RESOURCES)} streams "
+              f"(LinkedTransactions {actual.get('LinkedTransactions', 0)}: no If-Modified-Since)")
+    assert dict(actual) == expected
+    incremental = {d.name for d in RESOURCES if d.cursor}
+    assert [r["stream"] for r in run.records if r["stream"] in incremental] == [], "nothing changed, nothing new"
+    assert Counter(c["path"].rstrip("/") for c in calls)["/connections"] == 0
+
+
+def test_given_no_tenant_id_when_reading_then_one_connections_call(sandbox, env, workdir, catalog_path):
+    catalog = {"streams": [s for s in json.loads(Path(catalog_path).read_text())["streams"]
+                           if s["stream"]["name"] == "currencies"]}
+    config = write_json(workdir / "no_tenant_config.json", sandbox.connector_config(start_date=START_DATE, tenant_id=""))
+    sandbox.reset_log()
+    run = source_xero(["read", "--config", config, "--catalog", write_json(workdir / "currencies.json", catalog)], env, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    paths = Counter(c["path"].rstrip("/") for c in sandbox.calls)
+    assert paths == Counter({"/connect/token": 1, "/connections": 1, API_PREFIX + "Currencies": 1})
