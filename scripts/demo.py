@@ -7,12 +7,15 @@ edits in the sandbox, an incremental read, and a short summary.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +25,9 @@ SOURCE_XERO = str(Path(sys.executable).parent / "source-xero")
 
 def start_sandbox() -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "xero_sandbox", "--port", "0", "--scale", "1", "--no-rate-limits"],
+        # Access tokens live 125 s here instead of Xero's 30 minutes, so the reads below have to refresh
+        # (the connector refreshes 2 minutes ahead of expiry) and the rotation can be seen.
+        [sys.executable, "-m", "xero_sandbox", "--port", "0", "--scale", "1", "--no-rate-limits", "--token-ttl", "125"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     line = process.stdout.readline()
@@ -47,6 +52,25 @@ def connector(*args: str) -> list[dict]:
     return messages
 
 
+@contextlib.contextmanager
+def quiet(log_path: Path):
+    """PyAirbyte reports its progress at length; the demo keeps that in a log and prints a summary."""
+    with open(log_path, "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        yield
+
+
+def landed_since(cache, since: float, streams) -> dict:
+    """Rows per stream that the latest read wrote (PyAirbyte stamps each row with _airbyte_extracted_at)."""
+    moment = datetime.fromtimestamp(time.time() - (time.monotonic() - since), tz=timezone.utc).replace(tzinfo=None)
+    counts = {}
+    with cache.get_sql_engine().connect() as connection:
+        for stream in streams:
+            counts[stream] = connection.exec_driver_sql(
+                f"select count(*) from {cache.schema_name}.{stream} where _airbyte_extracted_at >= ?", (moment,)
+            ).scalar()
+    return counts
+
+
 def of_type(messages: list[dict], kind: str) -> list[dict]:
     return [m for m in messages if m.get("type") == kind]
 
@@ -65,7 +89,10 @@ def main() -> None:
 
 def run(info: dict) -> None:
     url = info["url"]
-    os.environ.update(XERO_API_BASE_URL=url, XERO_IDENTITY_BASE_URL=url, SOURCE_XERO_WRITE_BACK_CONFIG="1", AIRBYTE_OFFLINE_MODE="1")
+    os.environ.update(
+        XERO_API_BASE_URL=url, XERO_IDENTITY_BASE_URL=url, SOURCE_XERO_WRITE_BACK_CONFIG="1",
+        AIRBYTE_OFFLINE_MODE="1", NO_LIVE_PROGRESS="1", DO_NOT_TRACK="1",
+    )
     config_path = WORK / "config.json"
     config = {
         "credentials": {
@@ -88,7 +115,9 @@ def run(info: dict) -> None:
     incremental = sum("incremental" in s["supported_sync_modes"] for s in catalog["streams"])
     print(f"3. discover  {len(catalog['streams'])} streams ({incremental} incremental)")
 
-    import airbyte as ab
+    warnings.filterwarnings("ignore", category=FutureWarning)  # PyAirbyte's cloud SDKs and Python 3.11
+    with quiet(WORK / "pyairbyte.log"):
+        import airbyte as ab
 
     kept: list[dict] = []
 
@@ -97,29 +126,38 @@ def run(info: dict) -> None:
         config_path.write_text(json.dumps(new_config, indent=2))
         source.set_config(new_config, validate=False)
 
-    source = ab.get_source(
-        "source-xero",
-        config=json.loads(config_path.read_text()),
-        local_executable=SOURCE_XERO,
-        config_change_callback=keep_rotated_config,
-    )
-    source.select_all_streams()
-    cache = ab.caches.DuckDBCache(db_path=str(WORK / "xero.duckdb"))
+    with quiet(WORK / "pyairbyte.log"):
+        source = ab.get_source(
+            "source-xero",
+            config=json.loads(config_path.read_text()),
+            local_executable=SOURCE_XERO,
+            config_change_callback=keep_rotated_config,
+        )
+        source.select_all_streams()
+        cache = ab.caches.DuckDBCache(db_path=str(WORK / "xero.duckdb"))
 
     started = time.monotonic()
-    first = source.read(cache=cache)
+    with quiet(WORK / "pyairbyte.log"):
+        first = source.read(cache=cache)
     first_seconds = time.monotonic() - started
     rows = {name: len(first[name]) for name in sorted(first.streams)}
     print(f"4. full read {sum(rows.values()):,} records in {first_seconds:.1f} s into {cache.db_path}")
     for name, count in rows.items():
         print(f"     {name:<22} {count:>6,}")
 
-    edited = {stream: control(url, "edit", {"stream": stream, "n": n}) for stream, n in (("invoices", 3), ("contacts", 2))}
-    created = control(url, "create", {"stream": "payments", "n": 1})
+    edited = {stream: control(url, "edit", {"stream": stream, "n": n})["pks"] for stream, n in (("invoices", 3), ("contacts", 2))}
+    created = control(url, "create", {"stream": "payments", "n": 1})["pks"]
     print(f"5. edits     in the sandbox: 3 invoices and 2 contacts changed, 1 payment added")
 
-    second = source.read(cache=cache)
-    print(f"6. incremental read: {second.processed_records} records")
+    second_started = time.monotonic()
+    with quiet(WORK / "pyairbyte.log"):
+        second = source.read(cache=cache)
+    print(f"6. incremental read {second.processed_records} records in {time.monotonic() - second_started:.1f} s:")
+    full_refresh = {s["name"] for s in catalog["streams"] if "incremental" not in s["supported_sync_modes"]}
+    picked = landed_since(cache, second_started - 1, rows)
+    changed = {k: v for k, v in picked.items() if k not in full_refresh and v}
+    print(f"     changed records picked up: {', '.join(f'{v} {k}' for k, v in sorted(changed.items())) or 'none'}")
+    print(f"     full-refresh lists read again: {sum(picked.get(k, 0) for k in full_refresh)} records in {len(full_refresh)} streams")
     truth = {stream: control(url, f"ground_truth?stream={stream}") for stream in edited}
     with cache.get_sql_engine().connect() as connection:
         for stream, keys in edited.items():
@@ -132,6 +170,7 @@ def run(info: dict) -> None:
                 mark = "ok" if str(landed).replace(" ", "T").startswith(expected[:19]) else "MISMATCH"
                 print(f"     {stream:<10} {pk}  UpdatedDateUTC now {expected}  in DuckDB: {landed}  {mark}")
     print(f"     payments   {created[0]} added  -> payments rows now {len(second['payments']):,}")
+    print(f"   (PyAirbyte's own progress report: {WORK / 'pyairbyte.log'})")
 
     final = json.loads(config_path.read_text())
     status = of_type(connector("check", "--config", str(config_path)), "CONNECTION_STATUS")[0]["connectionStatus"]

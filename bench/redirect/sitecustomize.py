@@ -1,0 +1,31 @@
+"""Installed by the benchmark into another connector's own virtualenv (bench/.venvs/<name>/.../site-packages).
+
+Those connectors hard-code Xero's hosts. When BENCH_XERO_REDIRECT is set (the sandbox URL), every HTTP
+request that `requests` sends to https://api.xero.com or https://identity.xero.com goes to the sandbox
+instead, path and query unchanged. Both other connectors send through requests' HTTPAdapter (tap-xero with
+Session.send, airbyte-cdk's HttpClient with a requests Session); http.client/urllib3 calls made without
+requests are not rewritten. Without the variable this file does nothing.
+"""
+
+import os
+
+_TARGET = os.environ.get("BENCH_XERO_REDIRECT", "").rstrip("/")
+_HOSTS = ("https://api.xero.com", "https://identity.xero.com")
+
+if _TARGET:
+    try:
+        import requests.adapters as _adapters
+    except ImportError:  # pragma: no cover - nothing to redirect in this interpreter
+        _adapters = None
+    if _adapters is not None:
+        _original_send = _adapters.HTTPAdapter.send
+
+        def _redirected_send(self, request, *args, **kwargs):
+            url = request.url or ""
+            for host in _HOSTS:
+                if url.startswith(host):
+                    request.url = _TARGET + url[len(host):]
+                    break
+            return _original_send(self, request, *args, **kwargs)
+
+        _adapters.HTTPAdapter.send = _redirected_send

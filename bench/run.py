@@ -1,0 +1,375 @@
+"""`make bench` / `bash scripts/bench.sh [options]`: source-xero against the local Xero sandbox (a subprocess),
+scenario by scenario, with tap-xero and airbyte-source-xero side by side where they are installed.
+
+  (a) full sync, zero latency, rate limits off: calls, wall, CPU (user+sys of the connector process),
+      records/s, records per CPU-second (= per core), peak RSS; also an invoices-only and a journals-only
+      catalog.
+  (b) full sync with Xero's latency (1.5 s a call) and rate limits (60/min, 5 in flight): calls, wall, and
+      wall / (calls / 60 per minute): 1.00 means exactly at Xero's ceiling (target <= 1.15).
+  (c) incremental sync after 10 invoices were edited (POST /_sandbox/edit), from the previous state.
+  (d) peak RSS of an invoices-only sync at the default size and at the big size (target ratio <= 1.3).
+
+Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --big-invoices
+(BENCH_BIG_INVOICES, 100,000, for (d)). The full run: BENCH_INVOICES=100000 make bench.
+Results: the printed tables, also saved to bench/results/<time>.txt and .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from .connectors import VENVS, Connector, SourceXero, other_connectors
+from .measure import ChildRun, Output
+from .sandbox import CURSOR_STREAMS, SandboxProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY_BUDGET = 5000
+EDITS = 10
+TIMEOUT = 3600.0
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--invoices", type=int, default=_env_int("BENCH_INVOICES", 10_000))
+    p.add_argument("--journals", type=int, default=_env_int("BENCH_JOURNALS", 5_000))
+    p.add_argument("--big-invoices", type=int, default=_env_int("BENCH_BIG_INVOICES", 100_000))
+    p.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS") or 1500))
+    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d",
+                   help="comma-separated subset of a,b,c,d")
+    p.add_argument("--others", default=os.environ.get("BENCH_OTHERS", "tap-xero,airbyte-source-xero"),
+                   help="other connectors to compare ('' or none for none)")
+    p.add_argument("--others-limits", action="store_true", default=os.environ.get("BENCH_OTHERS_LIMITS") == "1",
+                   help="also run (b) for the other connectors (invoices only; slow: they read 100 a call)")
+    p.add_argument("--keep-output", action="store_true", help="keep the connectors' stdout files in bench/results/")
+    return p.parse_args(argv)
+
+
+# -- printing ------------------------------------------------------------------------------------------
+class Report:
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+        self.data: Dict[str, Any] = {}
+
+    def print(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], notes: Sequence[str] = ()) -> None:
+        cells = [[str(c) for c in header]] + [[_cell(c) for c in row] for row in rows]
+        widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+        self.print()
+        self.print(title)
+        for n, row in enumerate(cells):
+            self.print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+            if n == 0:
+                self.print("  " + "  ".join("-" * w for w in widths))
+        for note in notes:
+            self.print(f"  {note}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+# -- one measured sync --------------------------------------------------------------------------------
+class Result:
+    def __init__(self, connector: Connector, scenario: str, run: Optional[ChildRun], output: Optional[Output],
+                 calls: int = 0, token_calls: int = 0, rate_limited: int = 0, note: str = "") -> None:
+        self.connector, self.scenario, self.run, self.output = connector, scenario, run, output
+        self.calls, self.token_calls, self.rate_limited, self.note = calls, token_calls, rate_limited, note
+
+    @property
+    def ok(self) -> bool:
+        return self.run is not None and self.run.returncode == 0
+
+    @property
+    def records(self) -> int:
+        return self.output.total if self.output else 0
+
+    def row(self) -> List[Any]:
+        if self.run is None:
+            return [self.connector.label] + [None] * 8 + [self.note]
+        r = self.run
+        return [self.connector.label, self.calls, r.wall, r.cpu, self.records, self.records / r.wall if r.wall else None,
+                self.records / r.cpu if r.cpu else None, r.maxrss_mb, self.rate_limited, self.note or "ok"]
+
+    def to_json(self) -> dict:
+        out = {"connector": self.connector.name, "scenario": self.scenario, "calls": self.calls, "token_calls": self.token_calls,
+               "rate_limited": self.rate_limited, "note": self.note, "records": self.records}
+        if self.run:
+            out.update(returncode=self.run.returncode, wall_s=round(self.run.wall, 3), user_s=round(self.run.user, 3),
+                       sys_s=round(self.run.sys, 3), peak_rss_mb=round(self.run.maxrss_mb, 1))
+        if self.output:
+            out["records_by_stream"] = dict(self.output.records)
+        return out
+
+
+RUN_HEADER = ["connector", "API calls", "wall s", "CPU s", "records", "records/s", "rec/CPU-s", "peak RSS MB", "429s", "check"]
+
+
+def measure(connector: Connector, sb: SandboxProcess, scenario: str, streams: Optional[Sequence[str]], state: Any,
+            keep_output: bool) -> Result:
+    if connector.problem:
+        return Result(connector, scenario, None, None, note=connector.problem)
+    if not connector.offers(streams):
+        return Result(connector, scenario, None, None, note=f"has no {', '.join(sorted(set(streams) - set(connector.stream_names())))} stream")
+    sb.reset_log()
+    run, output = connector.read(sb, streams, state, scenario, TIMEOUT)
+    counters = sb.counters()
+    by_path = counters["by_path"]
+    calls = sum(n for path, n in by_path.items() if path.startswith("/api.xro/2.0/"))
+    result = Result(connector, scenario, run, output, calls=calls, token_calls=by_path.get("/connect/token", 0),
+                    rate_limited=counters.get("429", 0))
+    if run.timed_out:
+        result.note = f"timed out after {TIMEOUT:.0f} s"
+    elif run.returncode != 0:
+        message = (output.errors[-1] if output.errors else run.stderr_tail.strip().splitlines()[-1:] or ["?"])
+        result.note = f"FAILED (exit {run.returncode}): {str(message if isinstance(message, str) else message[0])[:160]}"
+    if not keep_output:
+        run.stdout_path.unlink(missing_ok=True)
+    return result
+
+
+def check_full(result: Result, truth: Dict[str, int], streams: Optional[Sequence[str]]) -> None:
+    """Records per stream against the sandbox's ground truth; the note says what is wrong."""
+    if not result.ok or result.output is None:
+        return
+    offered = set(result.connector.stream_names())
+    wanted = [s for s in (streams or truth) if s in offered]
+    problems = []
+    for stream in wanted:
+        emitted, distinct, expected = result.output.records.get(stream, 0), len(result.output.distinct.get(stream, ())), truth.get(stream, 0)
+        if distinct != expected:
+            problems.append(f"{stream} {distinct:,}/{expected:,}")
+        elif emitted != distinct:
+            problems.append(f"{stream} {emitted - distinct:,} dup")
+    missing = [s for s in (streams or truth) if s not in offered and truth.get(s)]
+    note = []
+    if problems:
+        note.append("WRONG: " + ", ".join(problems))
+    if missing and streams is None:
+        note.append(f"lacks {len(missing)} streams ({sum(truth[s] for s in missing):,} records)")
+    result.note = "; ".join(note) or "ok (= ground truth)"
+
+
+def check_incremental(result: Result, truth: Dict[str, int], edited: Sequence[str]) -> None:
+    if not result.ok or result.output is None:
+        return
+    got = result.output.distinct.get("invoices", set())
+    found = len(set(edited) & got)
+    offered = set(result.connector.stream_names())
+    full_table = sum(truth[s] for s in truth if s not in CURSOR_STREAMS and s in offered)
+    expected = len(edited) + full_table
+    extra = result.records - expected
+    note = f"edited {found}/{len(edited)}"
+    if extra:
+        note += f"; {extra:+,} vs the {expected:,} expected (10 edits + full-table streams)"
+    result.note = note if found == len(edited) else "WRONG: " + note
+
+
+# -- scenarios -------------------------------------------------------------------------------------------
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    others_names = [n for n in args.others.replace(" ", "").split(",") if n and n != "none"]
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    results_dir = ROOT / "bench" / "results"
+    workdir = results_dir / stamp
+    workdir.mkdir(parents=True, exist_ok=True)
+    report = Report()
+    ours = SourceXero(workdir)
+    others = other_connectors(workdir, others_names)
+    everyone: List[Connector] = [ours, *others]
+    all_results: List[Result] = []
+
+    report.print(f"source-xero benchmark  {dt.datetime.now().isoformat(timespec='seconds')}")
+    report.print(f"machine: {_machine()}")
+    report.print(f"commit: {_git_head()}   python {platform.python_version()}")
+    report.print(f"sizes: {args.invoices:,} invoices, {args.journals:,} journals, other streams at sandbox scale 1; "
+                 f"(b) latency {args.latency_ms:.0f} ms; (d) {args.big_invoices:,} invoices")
+    sizes = {"invoices": args.invoices, "journals": args.journals}
+
+    invoices_only: Dict[str, Result] = {}
+    if scenarios & {"a", "c"}:
+        with SandboxProcess(sizes, latency_ms=0, rate_limits=False) as sb:
+            truth = sb.truth_counts()
+            report.print(f"ground truth: {sum(truth.values()):,} records in {sum(1 for v in truth.values() if v)} readable streams")
+            for connector in everyone:
+                connector.prepare(sb)
+            full: Dict[str, Result] = {}
+            for connector in everyone:
+                result = measure(connector, sb, "a-full", None, None, args.keep_output)
+                check_full(result, truth, None)
+                full[connector.name] = result
+            inv = {c.name: measure(c, sb, "a-invoices", ["invoices"], None, args.keep_output) for c in everyone}
+            jou = {c.name: measure(c, sb, "a-journals", ["journals"], None, args.keep_output) for c in everyone}
+            for group, streams in ((inv, ["invoices"]), (jou, ["journals"])):
+                for result in group.values():
+                    if result.ok:
+                        check_full(result, truth, streams)
+            invoices_only = inv
+            if "a" in scenarios:
+                report.table("(a) full sync, zero latency, rate limits off: all streams", RUN_HEADER, [r.row() for r in full.values()])
+                report.table(f"(a) invoices only ({args.invoices:,})", RUN_HEADER, [r.row() for r in inv.values()])
+                report.table(f"(a) journals only ({args.journals:,})", RUN_HEADER, [r.row() for r in jou.values()])
+                _ratios(report, "(a) others relative to source-xero (x times source-xero's number)", full, inv)
+            incremental: Dict[str, Result] = {}
+            if "c" in scenarios:
+                for connector in everyone:
+                    previous = full[connector.name]
+                    if not previous.ok:
+                        incremental[connector.name] = Result(connector, "c", None, None, note=f"no state: full sync failed")
+                        continue
+                    edited = sb.edit("invoices", EDITS)
+                    result = measure(connector, sb, "c-incremental", None, connector.next_state(previous.output), args.keep_output)
+                    check_incremental(result, truth, edited)
+                    incremental[connector.name] = result
+                report.table(f"(c) incremental sync after {EDITS} invoices were edited, zero latency (all streams, previous state)",
+                             RUN_HEADER, [r.row() for r in incremental.values()])
+            all_results += [*full.values(), *inv.values(), *jou.values(), *incremental.values()]
+
+    if "b" in scenarios:
+        with SandboxProcess(sizes, latency_ms=args.latency_ms, rate_limits=True) as sb:
+            truth = sb.truth_counts()
+            runs: List[Result] = []
+            for connector in everyone:
+                connector.prepare(sb)
+            full_b = measure(ours, sb, "b-full", None, None, args.keep_output)
+            check_full(full_b, truth, None)
+            runs.append(full_b)
+            inv_b = measure(ours, sb, "b-invoices", ["invoices"], None, args.keep_output)
+            check_full(inv_b, truth, ["invoices"])
+            runs.append(inv_b)
+            if args.others_limits:
+                for connector in others:
+                    result = measure(connector, sb, "b-invoices", ["invoices"], None, args.keep_output)
+                    check_full(result, truth, ["invoices"])
+                    runs.append(result)
+            if full_b.ok:
+                edited = sb.edit("invoices", EDITS)
+                inc_b = measure(ours, sb, "b-incremental", None, ours.next_state(full_b.output), args.keep_output)
+                check_incremental(inc_b, truth, edited)
+                runs.append(inc_b)
+            rows = []
+            for r in runs:
+                ideal = r.calls / 60 * 60 if r.calls else None  # seconds at exactly 60 calls a minute
+                ratio = r.run.wall / ideal if (r.run and ideal) else None
+                label = {"b-full": "all streams", "b-invoices": "invoices only", "b-incremental": f"incremental, {EDITS} edits"}[r.scenario]
+                rows.append([f"{r.connector.label}: {label}", r.calls, r.run.wall if r.run else None, ideal, ratio,
+                             r.rate_limited, r.run.cpu if r.run else None, r.records, r.note])
+            report.table(f"(b) latency {args.latency_ms:.0f} ms a call, Xero's rate limits (60/min, 5 in flight, 5,000/day)",
+                         ["run", "API calls", "wall s", "calls/60 min in s", "wall / ideal", "429s", "CPU s", "records", "check"], rows,
+                         notes=["wall / ideal: 1.00 = exactly Xero's ceiling of 60 calls a minute; target <= 1.15 for a full sync.",
+                                "A run with fewer calls than one minute's worth is bound by latency, not by the limit."])
+            all_results += runs
+
+    if "d" in scenarios:
+        small = invoices_only.get(ours.name)
+        if small is None or not small.ok or args.invoices == args.big_invoices:
+            with SandboxProcess({"invoices": args.invoices, "journals": args.journals}) as sb:
+                ours.prepare(sb)
+                small = measure(ours, sb, "d-small", ["invoices"], None, args.keep_output)
+                check_full(small, sb.truth_counts(), ["invoices"])
+        with SandboxProcess({"invoices": args.big_invoices, "journals": args.journals}) as sb:
+            ours.prepare(sb)
+            big = measure(ours, sb, "d-big", ["invoices"], None, args.keep_output)
+            check_full(big, sb.truth_counts(), ["invoices"])
+        rows = [[f"{args.invoices:,} invoices", *small.row()[1:]], [f"{args.big_invoices:,} invoices", *big.row()[1:]]]
+        ratio = big.run.maxrss_mb / small.run.maxrss_mb if (big.run and small.run and small.run.maxrss_mb) else None
+        report.table("(d) peak RSS of source-xero, invoices only, zero latency", ["size"] + RUN_HEADER[1:], rows,
+                     notes=[f"peak RSS ratio {args.big_invoices:,} / {args.invoices:,} invoices: "
+                            f"{ratio:.2f}x (target <= 1.3)" if ratio else "peak RSS ratio: n/a"])
+        all_results += [small, big]
+        invoices_only = {**invoices_only, "__big__": big}
+
+    _budget(report, invoices_only, everyone)
+    (results_dir / f"{stamp}.txt").write_text("\n".join(report.lines) + "\n")
+    (results_dir / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": [r.to_json() for r in all_results]}, indent=1))
+    if not args.keep_output:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nsaved: bench/results/{stamp}.txt and .json")
+    return 0
+
+
+def _ratios(report: Report, title: str, full: Dict[str, Result], inv: Dict[str, Result]) -> None:
+    base_full, base_inv = full.get("source-xero"), inv.get("source-xero")
+    rows = []
+    for name, result in full.items():
+        if name == "source-xero":
+            continue
+        i = inv.get(name)
+        rows.append([result.connector.label, _ratio(result, base_full, "calls"), _ratio(result, base_full, "wall"),
+                     _ratio(result, base_full, "cpu"), _ratio(result, base_full, "rss"), _ratio(i, base_inv, "calls"),
+                     _ratio(i, base_inv, "cpu_per_record")])
+    if rows:
+        report.table(title, ["connector", "calls (all)", "wall (all)", "CPU (all)", "peak RSS (all)", "calls (invoices)",
+                             "CPU/record (invoices)"], rows)
+
+
+def _ratio(result: Optional[Result], base: Optional[Result], what: str) -> Optional[str]:
+    if result is None or base is None or not result.ok or not base.ok:
+        return None
+
+    def value(r: Result) -> float:
+        return {"calls": r.calls, "wall": r.run.wall, "cpu": r.run.cpu, "rss": r.run.maxrss_mb,
+                "cpu_per_record": r.run.cpu / max(1, r.records)}[what]
+
+    return f"{value(result) / value(base):.2f}x" if value(base) else None
+
+
+def _budget(report: Report, invoices_only: Dict[str, Result], everyone: Sequence[Connector]) -> None:
+    report.print()
+    report.print(f"A day of Xero budget ({DAY_BUDGET:,} calls) syncs, invoices only, from the measured calls per invoice:")
+    for connector in everyone:
+        result = invoices_only.get("__big__") if connector.name == "source-xero" and "__big__" in invoices_only else invoices_only.get(connector.name)
+        if result is None or not result.ok or not result.calls or not result.records:
+            report.print(f"  {connector.label}: n/a ({result.note if result else 'not run'})")
+            continue
+        per_call = result.records / result.calls
+        report.print(f"  {connector.label}: {int(DAY_BUDGET * per_call):,} invoices "
+                     f"({per_call:,.1f} invoices a call, measured on {result.records:,} invoices in {result.calls:,} calls)")
+
+
+def _machine() -> str:
+    model = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+        return f"{os.cpu_count()} cores, {model}, {mem_kb / 1024 / 1024:.1f} GiB RAM, {platform.system()} {platform.release()}"
+    except (OSError, StopIteration):
+        return f"{os.cpu_count()} cores, {model}"
+
+
+def _git_head() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "source_xero"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return head + (" + uncommitted changes in source_xero/" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
