@@ -8,6 +8,6 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[tests]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[tests,demo]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import source_xero, pytest, requests_mock" # fail loudly if the install did not work
 exec .venv/bin/python -m pytest -p airbyte_cdk.test.standard_tests.pytest_hooks -m "not image_tests" -q "$@"

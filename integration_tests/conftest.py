@@ -1,0 +1,174 @@
+"""The local Xero sandbox for the end-to-end, incremental and standard (acceptance) tests.
+
+- `shared_sandbox` (session): `Sandbox(seed=42, scale=1, rate_limits=False)`. Tests that only read use it.
+- `xero_environment` (session, autouse): XERO_API_BASE_URL and XERO_IDENTITY_BASE_URL point at the shared
+  sandbox for the whole session, restored afterwards. The standard tests run the connector in-process
+  and find Xero there; the static configs in integration_tests/acceptance/ hold its seed-derived
+  credentials.
+- `make_sandbox` / `fresh_sandbox` (function): a sandbox of its own for a test that edits data or
+  changes options, stopped when the test ends.
+- `xero` (function): `xero(sandbox)` is the real `source-xero` command pointed at that sandbox, with
+  its config, catalog and state files in the test's tmp_path, and the ground-truth comparisons.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
+
+import pytest
+
+from cli import Run, catalog_for, source_xero, write_json
+from xero_sandbox import Sandbox
+
+SEED = 42
+SANDBOX_OPTIONS = {"seed": SEED, "scale": 1, "rate_limits": False}
+READ_TIMEOUT = 180  # seconds; a full read of all 26 streams takes about 5
+
+
+@pytest.fixture(scope="session")
+def shared_sandbox() -> Iterator[Sandbox]:
+    with Sandbox(**SANDBOX_OPTIONS) as sandbox:
+        yield sandbox
+
+
+def sandbox_env(sandbox: Sandbox) -> Dict[str, str]:
+    return {"XERO_API_BASE_URL": sandbox.url, "XERO_IDENTITY_BASE_URL": sandbox.url}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def xero_environment(shared_sandbox: Sandbox) -> Iterator[Dict[str, str]]:
+    env = sandbox_env(shared_sandbox)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        # Never let a developer's shell make the connector rewrite a committed config file.
+        patch.delenv("SOURCE_XERO_WRITE_BACK_CONFIG", raising=False)
+        patch.delenv("DEPLOYMENT_MODE", raising=False)
+        yield env
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """`make_sandbox(**options)`: a started sandbox (seed 42, scale 1, no rate limits unless overridden)."""
+    started: List[Sandbox] = []
+
+    def make(**options: Any) -> Sandbox:
+        sandbox = Sandbox(**{**SANDBOX_OPTIONS, **options}).start()
+        started.append(sandbox)
+        return sandbox
+
+    yield make
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def fresh_sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    return make_sandbox()
+
+
+@pytest.fixture(scope="session")
+def discovered_catalog(shared_sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The catalog `source-xero discover` prints (the same for every seed-42 sandbox)."""
+    folder = tmp_path_factory.mktemp("discover")
+    config = write_json(folder / "config.json", shared_sandbox.connector_config())
+    run = source_xero(["discover", "--config", config], sandbox_env(shared_sandbox), timeout=READ_TIMEOUT)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.of_type("CATALOG")[0]["catalog"]
+
+
+class Xero:
+    """The installed `source-xero` command, run as `docker run source-xero <verb>` would, against one sandbox."""
+
+    def __init__(self, sandbox: Sandbox, folder: Path, discovered: Mapping[str, Any]) -> None:
+        self.sandbox = sandbox
+        self.folder = folder
+        self.discovered = discovered
+        self.primary_keys = {s["name"]: s["source_defined_primary_key"][0][0] for s in discovered["streams"]}
+        self.incremental = [s["name"] for s in discovered["streams"] if "incremental" in s["supported_sync_modes"]]
+        self.full_refresh = [s["name"] for s in discovered["streams"] if s["name"] not in self.incremental]
+        self._numbers = itertools.count(1)
+
+    # -- files ------------------------------------------------------------------------------------
+    def _file(self, kind: str, payload: Any) -> str:
+        return write_json(self.folder / f"{kind}-{next(self._numbers)}.json", payload)
+
+    def config(self, **kwargs: Any) -> str:
+        """A config file from `sandbox.connector_config(**kwargs)` (newest refresh token)."""
+        return self._file("config", self.sandbox.connector_config(**kwargs))
+
+    def config_file(self, config: Mapping[str, Any]) -> str:
+        return self._file("config", config)
+
+    def catalog(self, streams: Optional[Iterable[str]] = None, full_refresh: bool = False) -> str:
+        return self._file("catalog", catalog_for(self.discovered, streams, full_refresh))
+
+    # -- commands ---------------------------------------------------------------------------------
+    @property
+    def env(self) -> Dict[str, str]:
+        return sandbox_env(self.sandbox)
+
+    def run(self, *args: str) -> Run:
+        return source_xero(args, self.env, timeout=READ_TIMEOUT)
+
+    def read(
+        self,
+        streams: Optional[Iterable[str]] = None,
+        *,
+        config: Optional[str] = None,
+        state: Union[None, str, Sequence[Mapping[str, Any]]] = None,
+        full_refresh: bool = False,
+    ) -> Run:
+        args = ["read", "--config", config or self.config(), "--catalog", self.catalog(streams, full_refresh)]
+        if state is not None:
+            args += ["--state", state if isinstance(state, str) else self._file("state", list(state))]
+        return self.run(*args)
+
+    # -- ground truth -----------------------------------------------------------------------------
+    def latest_by_pk(self, runs: Sequence[Run], stream: str) -> Dict[str, dict]:
+        """What a destination in append+dedup mode holds after these reads: the latest record per key."""
+        pk = self.primary_keys[stream]
+        latest: Dict[str, dict] = {}
+        for run in runs:
+            for record in run.records_of(stream):
+                latest[record[pk]] = record
+        return latest
+
+    def truth(self, stream: str) -> Dict[str, dict]:
+        return self.sandbox.ground_truth(stream, drop_top_level_nulls=True)
+
+    def differences(self, runs: Union[Run, Sequence[Run]], streams: Optional[Iterable[str]] = None) -> List[str]:
+        """One line per stream whose records (latest per key over `runs`) differ from the ground truth."""
+        runs = [runs] if isinstance(runs, Run) else list(runs)
+        problems = []
+        for stream in streams if streams is not None else self.primary_keys:
+            got, truth = self.latest_by_pk(runs, stream), self.truth(stream)
+            if got == truth:
+                continue
+            missing, extra = sorted(set(truth) - set(got)), sorted(set(got) - set(truth))
+            changed = sorted(k for k in set(got) & set(truth) if got[k] != truth[k])
+            detail = ""
+            if changed:
+                a, b = got[changed[0]], truth[changed[0]]
+                fields = sorted(f for f in set(a) | set(b) if a.get(f) != b.get(f))
+                detail = f"; first differing record {changed[0]} fields {fields[:5]}"
+            problems.append(
+                f"{stream}: {len(got)} read, {len(truth)} expected, missing {missing[:3]} ({len(missing)}), "
+                f"extra {extra[:3]} ({len(extra)}), different {len(changed)}{detail}"
+            )
+        return problems
+
+
+@pytest.fixture
+def xero(tmp_path: Path, discovered_catalog: dict, shared_sandbox: Sandbox) -> Callable[..., Xero]:
+    """`xero(sandbox=None)`: the command pointed at `sandbox` (default: the shared one)."""
+    numbers = itertools.count(1)
+
+    def bind(sandbox: Optional[Sandbox] = None) -> Xero:
+        folder = tmp_path / f"xero-{next(numbers)}"
+        folder.mkdir()
+        return Xero(sandbox or shared_sandbox, folder, discovered_catalog)
+
+    return bind
