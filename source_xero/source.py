@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from functools import partial
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
@@ -28,11 +29,12 @@ class SourceXero(AbstractSource):
     def __init__(self) -> None:
         super().__init__()
         self._config_path: Optional[str] = None
-        self._authenticators: dict[int, Any] = {}
+        self._authenticators: dict[tuple, Any] = {}
         self.refused: dict[str, int] = {}  # streams Xero refused on their first call: name -> status
         self.signals = RunSignals()
         self._budget = xero_call_budget()
-        self._tenants: dict[int, str] = {}
+        self._tenants: dict[tuple, str] = {}
+        self._lock = threading.RLock()
 
     # -- configuration ----------------------------------------------------------------------------
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
@@ -49,11 +51,13 @@ class SourceXero(AbstractSource):
         return config
 
     def _authenticator(self, config: Mapping[str, Any]) -> Any:
-        # One authenticator per config dict: every stream shares its token, its rotation and its lock.
-        key = id(config)
-        if key not in self._authenticators:
-            self._authenticators[key] = build_authenticator(config, parse_config(config), ConfigFileSink(self._config_path))  # type: ignore[arg-type]
-        return self._authenticators[key]
+        # One authenticator per connection, shared by every stream: one token, one rotation chain, one lock.
+        # Keyed by what identifies the connection, not by the dict: the CDK hands each stream its own copy.
+        key = _connection_key(config)
+        with self._lock:
+            if key not in self._authenticators:
+                self._authenticators[key] = build_authenticator(config, parse_config(config), ConfigFileSink(self._config_path))  # type: ignore[arg-type]
+            return self._authenticators[key]
 
     # -- check ------------------------------------------------------------------------------------
     def check_connection(self, logger: logging.Logger, config: Mapping[str, Any]) -> Tuple[bool, Optional[Any]]:
@@ -79,9 +83,10 @@ class SourceXero(AbstractSource):
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         settings = parse_config(config)
         authenticator = self._authenticator(config)
-        key = id(config)
-        if key not in self._tenants:
-            self._tenants[key] = settings.tenant_id or resolve_tenant("", authenticator)
+        key = _connection_key(config)
+        with self._lock:  # the parallel stream jobs all ask at once; one of them looks the tenant up
+            if key not in self._tenants:
+                self._tenants[key] = settings.tenant_id or resolve_tenant("", authenticator)
         tenant_id, budget = self._tenants[key], self._budget
         return [
             XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget, signals=self.signals)
@@ -153,6 +158,11 @@ MAX_STREAMS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
 
 def xero_call_budget() -> APIBudget:
     return APIBudget(policies=[MovingWindowCallRatePolicy(rates=[Rate(limit=CALLS_PER_MINUTE, interval=timedelta(minutes=1))], matchers=[])])
+
+
+def _connection_key(config: Mapping[str, Any]) -> tuple:
+    credentials = config.get("credentials") or {}
+    return (credentials.get("auth_type"), credentials.get("client_id"), config.get("tenant_id") or "")
 
 
 def _secrets_of(config: Mapping[str, Any]) -> List[str]:
