@@ -12,9 +12,10 @@ FROM docker.io/airbyte/python-connector-base:4.0.2@sha256:9fdb1888c4264cf6fee473
 
 WORKDIR /airbyte/integration_code
 
-# .dockerignore lets in only pyproject.toml, README.md and source_xero/: no secrets, tests or venvs.
+# .dockerignore lets in only pyproject.toml, README.md, requirements.lock and source_xero/: no secrets,
+# tests or venvs. The lock pins every runtime dependency to the versions the tests ran with.
 COPY . ./
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir -c requirements.lock . \
     && source-xero spec > /dev/null
 
 # The base image's unprivileged user (uid 1000), as Airbyte runs its connectors.

@@ -124,16 +124,23 @@ def test_dockerfile_builds_from_the_pinned_base_image(metadata: ConnectorMetadat
 
 def test_dockerfile_installs_the_package_and_runs_its_command():
     text = DOCKERFILE.read_text(encoding="utf-8")
-    assert re.search(r"^RUN pip install --no-cache-dir \.(\s|$)", text, re.MULTILINE), "install with `pip install .`"
+    assert re.search(r"^RUN pip install --no-cache-dir -c requirements\.lock \.(\s|$)", text, re.MULTILINE), (
+        "install with `pip install .`, pinned by the lock file"
+    )
     assert "[tests]" not in text and "-e " not in text, "the image gets runtime dependencies only"
     assert 'ENV AIRBYTE_ENTRYPOINT="source-xero"' in text
     assert 'ENTRYPOINT ["source-xero"]' in text
 
 
+def test_lock_file_pins_the_runtime_dependencies_pyproject_names():
+    pinned = {line.split("==")[0].lower() for line in (REPO_ROOT / "requirements.lock").read_text().splitlines() if "==" in line}
+    assert {"airbyte-cdk", "pydantic", "requests"} <= pinned
+
+
 def test_dockerignore_keeps_secrets_out():
     rules = [line.strip() for line in DOCKERIGNORE.read_text().splitlines() if line.strip() and not line.startswith("#")]
     assert rules[0] == "*", ".dockerignore is an allow-list: everything out first"
-    assert {"!pyproject.toml", "!README.md", "!source_xero"} <= set(rules)
+    assert {"!pyproject.toml", "!README.md", "!requirements.lock", "!source_xero"} <= set(rules)
     assert not any(rule.startswith("!") and ("secrets" in rule or ".venv" in rule) for rule in rules)
 
 
