@@ -91,7 +91,7 @@ class Connector:
         try:
             self.discovered = self.discover(sb)
         except Exception as error:  # reported in the tables
-            self.problem = f"discover failed: {error}"
+            self.problem = f"discover failed: {short_error(str(error))}"
             return False
         return True
 
@@ -127,7 +127,7 @@ class SourceXero(Connector):
         for line in done.stdout.splitlines():
             if line.startswith("{") and '"CATALOG"' in line:
                 return json.loads(line)["catalog"]
-        raise RuntimeError(done.stderr[-1500:] or done.stdout[-1500:])
+        raise RuntimeError(done.stdout + "\n" + done.stderr[-4000:])
 
     def stream_names(self) -> List[str]:
         return [s["name"] for s in self.discovered["streams"]]
@@ -180,7 +180,7 @@ class TapXero(Connector):
         done = subprocess.run(self.command() + ["--config", self._write("discover.config", self.config(sb)), "--discover"],
                               capture_output=True, text=True, env=self.env(sb), timeout=300)
         if done.returncode != 0:
-            raise RuntimeError(done.stderr[-1500:])
+            raise RuntimeError(done.stderr[-4000:])
         return json.loads(done.stdout)
 
     def stream_names(self) -> List[str]:
@@ -203,11 +203,29 @@ class TapXero(Connector):
         return output.singer_state
 
 
+def short_error(text: str) -> str:
+    """The line that says what went wrong: an Airbyte TRACE error's message and the last line of its stack
+    trace, else the last non-empty line (a Python traceback's exception line)."""
+    for line in reversed(text.splitlines()):
+        if line.startswith("{") and '"TRACE"' in line:
+            try:
+                error = json.loads(line)["trace"]["error"]
+            except (ValueError, KeyError):
+                break
+            stack = [l for l in (error.get("stack_trace") or "").splitlines() if l.strip()]
+            return f"{error.get('message', '')} ({stack[-1].strip() if stack else error.get('internal_message', '')})"[:300]
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    return lines[-1][:300] if lines else "?"
+
+
 def other_connectors(workdir: Path, names: Sequence[str]) -> List[Connector]:
     known = {"tap-xero": TapXero, "airbyte-source-xero": AirbyteSourceXero}
     out = []
     for name in names:
         connector = known[name](workdir)
+        installed = VENVS / name / ".installed"
+        if installed.exists() and installed.read_text().strip():
+            connector.label = installed.read_text().strip()
         if not Path(connector.command()[0]).exists():
             log = VENVS / f"{name}.install.log"
             tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []

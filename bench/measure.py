@@ -1,6 +1,12 @@
 """Run one connector process and measure it: wall time, CPU time (user+sys) and peak RSS of that process
-alone (os.wait4 returns the rusage of exactly the child waited for), with its stdout in a file so a slow
-reader never stalls it. Then read the file: records and distinct primary keys per stream, final state."""
+alone, with its stdout in a file so a slow reader never stalls it. Then read the file: records and
+distinct primary keys per stream, final state.
+
+CPU time comes from os.wait4, the rusage of exactly the child waited for. Peak RSS does NOT: Linux folds
+the parent's resident set at fork time into the child's ru_maxrss (the pre-exec memory image counts), so a
+60 MB connector started by a 120 MB harness reports 120 MB. Peak RSS is therefore VmHWM, the high-water
+mark of the process's own address space after exec, read from /proc/<pid>/status every 20 ms until it
+exits (growth in its last 20 ms could be missed; VmHWM never goes down)."""
 
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ class ChildRun:
     wall: float
     user: float
     sys: float
-    maxrss_mb: float
+    maxrss_mb: float          # VmHWM (see above)
     stdout_path: Path
     stderr_tail: str
     timed_out: bool = False
@@ -44,15 +50,35 @@ def run_child(cmd: Sequence[str], env: Mapping[str, str], out_path: Path, timeou
 
         timer = threading.Timer(timeout, kill)
         timer.start()
+        peak_kb = [0]
+        stop_polling = threading.Event()
+        poller = threading.Thread(target=_poll_vmhwm, args=(process.pid, peak_kb, stop_polling), daemon=True)
+        poller.start()
         try:
             _, status, usage = os.wait4(process.pid, 0)
         finally:
             timer.cancel()
+            stop_polling.set()
+            poller.join(timeout=1)
         wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr = err_path.read_text(errors="replace")
-    return ChildRun(process.returncode, wall, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024, out_path,
+    return ChildRun(process.returncode, wall, usage.ru_utime, usage.ru_stime, peak_kb[0] / 1024, out_path,
                     stderr[-3000:], timed_out.is_set())
+
+
+def _poll_vmhwm(pid: int, peak_kb: list, stop: threading.Event, interval: float = 0.02) -> None:
+    path = f"/proc/{pid}/status"
+    while not stop.is_set():
+        try:
+            with open(path, "rb") as status:
+                for line in status:
+                    if line.startswith(b"VmHWM:"):
+                        peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
+                        break
+        except (OSError, ValueError):
+            pass
+        stop.wait(interval)
 
 
 @dataclass
@@ -100,6 +126,8 @@ def read_output(path: Path, primary_keys: Mapping[str, str], keep_pks: bool = Tr
                 elif "value" in message:
                     out.singer_state = message["value"]
             elif kind == "TRACE" and (message.get("trace") or {}).get("type") == "ERROR":
-                out.errors.append(message["trace"]["error"].get("message", ""))
+                error = message["trace"]["error"]
+                internal = error.get("internal_message") or ""
+                out.errors.append(error.get("message", "") + (f" ({internal})" if internal else ""))
     out.states = list(latest_state.values())
     return out

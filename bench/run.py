@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from .connectors import VENVS, Connector, SourceXero, other_connectors
+from .connectors import Connector, SourceXero, other_connectors, short_error
 from .measure import ChildRun, Output
 from .sandbox import CURSOR_STREAMS, SandboxProcess
 
@@ -45,7 +45,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--invoices", type=int, default=_env_int("BENCH_INVOICES", 10_000))
     p.add_argument("--journals", type=int, default=_env_int("BENCH_JOURNALS", 5_000))
-    p.add_argument("--big-invoices", type=int, default=_env_int("BENCH_BIG_INVOICES", 100_000))
+    p.add_argument("--small-invoices", type=int, default=_env_int("BENCH_SMALL_INVOICES", 10_000), help="(d): the smaller size")
+    p.add_argument("--big-invoices", type=int, default=_env_int("BENCH_BIG_INVOICES", 100_000), help="(d): the bigger size")
     p.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS") or 1500))
     p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d",
                    help="comma-separated subset of a,b,c,d")
@@ -73,7 +74,9 @@ class Report:
         self.print()
         self.print(title)
         for n, row in enumerate(cells):
-            self.print("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+            last = len(row) - 1
+            line = "  ".join(c.ljust(w) if i in (0, last) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+            self.print(("  " + line).rstrip())
             if n == 0:
                 self.print("  " + "  ".join("-" * w for w in widths))
         for note in notes:
@@ -96,6 +99,8 @@ class Result:
                  calls: int = 0, token_calls: int = 0, rate_limited: int = 0, note: str = "") -> None:
         self.connector, self.scenario, self.run, self.output = connector, scenario, run, output
         self.calls, self.token_calls, self.rate_limited, self.note = calls, token_calls, rate_limited, note
+        self.statuses: Dict[str, int] = {}
+        self.limited_calls: List[dict] = []
 
     @property
     def ok(self) -> bool:
@@ -120,6 +125,9 @@ class Result:
                        sys_s=round(self.run.sys, 3), peak_rss_mb=round(self.run.maxrss_mb, 1))
         if self.output:
             out["records_by_stream"] = dict(self.output.records)
+        out["statuses"] = self.statuses
+        if self.limited_calls:
+            out["calls_answered_429"] = self.limited_calls
         return out
 
 
@@ -139,12 +147,20 @@ def measure(connector: Connector, sb: SandboxProcess, scenario: str, streams: Op
     calls = sum(n for path, n in by_path.items() if path.startswith("/api.xro/2.0/"))
     result = Result(connector, scenario, run, output, calls=calls, token_calls=by_path.get("/connect/token", 0),
                     rate_limited=counters.get("429", 0))
+    result.statuses = counters.get("by_status", {})
+    if result.rate_limited:  # keep which calls met a 429, and when, for the JSON results
+        log = sb.control("calls")
+        t0 = log[0]["t"] if log else 0.0
+        result.limited_calls = [{"path": c["path"], "t": round(c["t"] - t0, 2), "query": c["query"]} for c in log if c["status"] == 429]
     if run.timed_out:
         result.note = f"timed out after {TIMEOUT:.0f} s"
     elif run.returncode != 0:
-        message = (output.errors[-1] if output.errors else run.stderr_tail.strip().splitlines()[-1:] or ["?"])
-        result.note = f"FAILED (exit {run.returncode}): {str(message if isinstance(message, str) else message[0])[:160]}"
-    if not keep_output:
+        message = output.errors[0] if output.errors else short_error(run.stderr_tail)
+        result.note = f"FAILED (exit {run.returncode}): {message[:200]}"
+    if keep_output:  # the sandbox's call log beside the connector's output, for timelines
+        log_path = run.stdout_path.with_suffix(".calls.json")
+        log_path.write_text(json.dumps(sb.control("calls")))
+    else:
         run.stdout_path.unlink(missing_ok=True)
     return result
 
@@ -205,7 +221,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report.print(f"machine: {_machine()}")
     report.print(f"commit: {_git_head()}   python {platform.python_version()}")
     report.print(f"sizes: {args.invoices:,} invoices, {args.journals:,} journals, other streams at sandbox scale 1; "
-                 f"(b) latency {args.latency_ms:.0f} ms; (d) {args.big_invoices:,} invoices")
+                 f"(b) latency {args.latency_ms:.0f} ms; (d) {args.small_invoices:,} and {args.big_invoices:,} invoices")
     sizes = {"invoices": args.invoices, "journals": args.journals}
 
     invoices_only: Dict[str, Result] = {}
@@ -215,11 +231,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             report.print(f"ground truth: {sum(truth.values()):,} records in {sum(1 for v in truth.values() if v)} readable streams")
             for connector in everyone:
                 connector.prepare(sb)
+            # Per connector: its full sync, then (c) its own 10 edits and its incremental sync from that full
+            # sync's state, so no connector sees another one's edits as changes.
             full: Dict[str, Result] = {}
+            incremental: Dict[str, Result] = {}
             for connector in everyone:
                 result = measure(connector, sb, "a-full", None, None, args.keep_output)
                 check_full(result, truth, None)
                 full[connector.name] = result
+                if "c" in scenarios:
+                    if not result.ok:
+                        incremental[connector.name] = Result(connector, "c", None, None, note="no state: its full sync failed")
+                        continue
+                    edited = sb.edit("invoices", EDITS)
+                    later = measure(connector, sb, "c-incremental", None, connector.next_state(result.output), args.keep_output)
+                    check_incremental(later, truth, edited)
+                    incremental[connector.name] = later
             inv = {c.name: measure(c, sb, "a-invoices", ["invoices"], None, args.keep_output) for c in everyone}
             jou = {c.name: measure(c, sb, "a-journals", ["journals"], None, args.keep_output) for c in everyone}
             for group, streams in ((inv, ["invoices"]), (jou, ["journals"])):
@@ -232,18 +259,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 report.table(f"(a) invoices only ({args.invoices:,})", RUN_HEADER, [r.row() for r in inv.values()])
                 report.table(f"(a) journals only ({args.journals:,})", RUN_HEADER, [r.row() for r in jou.values()])
                 _ratios(report, "(a) others relative to source-xero (x times source-xero's number)", full, inv)
-            incremental: Dict[str, Result] = {}
             if "c" in scenarios:
-                for connector in everyone:
-                    previous = full[connector.name]
-                    if not previous.ok:
-                        incremental[connector.name] = Result(connector, "c", None, None, note=f"no state: full sync failed")
-                        continue
-                    edited = sb.edit("invoices", EDITS)
-                    result = measure(connector, sb, "c-incremental", None, connector.next_state(previous.output), args.keep_output)
-                    check_incremental(result, truth, edited)
-                    incremental[connector.name] = result
-                report.table(f"(c) incremental sync after {EDITS} invoices were edited, zero latency (all streams, previous state)",
+                report.table(f"(c) incremental sync after {EDITS} invoices were edited, zero latency (all streams, state of its (a) full sync)",
                              RUN_HEADER, [r.row() for r in incremental.values()])
             all_results += [*full.values(), *inv.values(), *jou.values(), *incremental.values()]
 
@@ -283,20 +300,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             all_results += runs
 
     if "d" in scenarios:
-        small = invoices_only.get(ours.name)
-        if small is None or not small.ok or args.invoices == args.big_invoices:
-            with SandboxProcess({"invoices": args.invoices, "journals": args.journals}) as sb:
+        def invoices_run(size: int, tag: str) -> Result:
+            earlier = invoices_only.get(ours.name)
+            if size == args.invoices and earlier is not None and earlier.ok:
+                return earlier  # the invoices-only sync of (a) was this size already
+            with SandboxProcess({"invoices": size, "journals": args.journals}) as sb:
                 ours.prepare(sb)
-                small = measure(ours, sb, "d-small", ["invoices"], None, args.keep_output)
-                check_full(small, sb.truth_counts(), ["invoices"])
-        with SandboxProcess({"invoices": args.big_invoices, "journals": args.journals}) as sb:
-            ours.prepare(sb)
-            big = measure(ours, sb, "d-big", ["invoices"], None, args.keep_output)
-            check_full(big, sb.truth_counts(), ["invoices"])
-        rows = [[f"{args.invoices:,} invoices", *small.row()[1:]], [f"{args.big_invoices:,} invoices", *big.row()[1:]]]
+                result = measure(ours, sb, tag, ["invoices"], None, args.keep_output)
+                check_full(result, sb.truth_counts(), ["invoices"])
+                return result
+
+        small = invoices_run(args.small_invoices, "d-small")
+        big = invoices_run(args.big_invoices, "d-big")
+        rows = [[f"{args.small_invoices:,} invoices", *small.row()[1:]], [f"{args.big_invoices:,} invoices", *big.row()[1:]]]
         ratio = big.run.maxrss_mb / small.run.maxrss_mb if (big.run and small.run and small.run.maxrss_mb) else None
         report.table("(d) peak RSS of source-xero, invoices only, zero latency", ["size"] + RUN_HEADER[1:], rows,
-                     notes=[f"peak RSS ratio {args.big_invoices:,} / {args.invoices:,} invoices: "
+                     notes=[f"peak RSS ratio {args.big_invoices:,} / {args.small_invoices:,} invoices: "
                             f"{ratio:.2f}x (target <= 1.3)" if ratio else "peak RSS ratio: n/a"])
         all_results += [small, big]
         invoices_only = {**invoices_only, "__big__": big}

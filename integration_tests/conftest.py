@@ -9,11 +9,16 @@
   changes options, stopped when the test ends.
 - `xero` (function): `xero(sandbox)` is the real `source-xero` command pointed at that sandbox, with
   its config, catalog and state files in the test's tmp_path, and the ground-truth comparisons.
+- `shared_xero`, `full_read` (session): the command on the shared sandbox, and one read of every stream
+  with it (several tests look at that same read). Nothing edits the shared sandbox, so its ground truth
+  is computed once.
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
+import types
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Union
 
@@ -25,6 +30,23 @@ from xero_sandbox import Sandbox
 SEED = 42
 SANDBOX_OPTIONS = {"seed": SEED, "scale": 1, "rate_limits": False}
 READ_TIMEOUT = 180  # seconds; a full read of all 26 streams takes about 5
+
+
+def pytest_collection(session: pytest.Session) -> None:
+    """Hand the module name `conftest` back to unit_tests/conftest.py.
+
+    Neither unit_tests/ nor integration_tests/ is a package, so pytest imports both conftest.py files as
+    the module `conftest` and leaves that name to the last one loaded: this one, when the whole suite runs.
+    unit_tests/test_*.py import helpers with `from conftest import ...`; they must get their own."""
+    current = sys.modules.get("conftest")
+    if current is None or getattr(current, "__file__", None) != __file__:
+        return
+    others = [
+        plugin for plugin in session.config.pluginmanager.get_plugins()
+        if isinstance(plugin, types.ModuleType) and plugin.__name__ == "conftest" and getattr(plugin, "__file__", None) != __file__
+    ]
+    if len(others) == 1:
+        sys.modules["conftest"] = others[0]
 
 
 @pytest.fixture(scope="session")
@@ -82,11 +104,13 @@ def discovered_catalog(shared_sandbox: Sandbox, tmp_path_factory: pytest.TempPat
 class Xero:
     """The installed `source-xero` command, run as `docker run source-xero <verb>` would, against one sandbox."""
 
-    def __init__(self, sandbox: Sandbox, folder: Path, discovered: Mapping[str, Any]) -> None:
+    def __init__(self, sandbox: Sandbox, folder: Path, discovered: Mapping[str, Any], truth_cache: Optional[dict] = None) -> None:
         self.sandbox = sandbox
+        self.truth_cache = truth_cache  # only for a sandbox nobody edits
         self.folder = folder
         self.discovered = discovered
         self.primary_keys = {s["name"]: s["source_defined_primary_key"][0][0] for s in discovered["streams"]}
+        self.cursor_fields = {s["name"]: s["default_cursor_field"][0] for s in discovered["streams"] if s.get("default_cursor_field")}
         self.incremental = [s["name"] for s in discovered["streams"] if "incremental" in s["supported_sync_modes"]]
         self.full_refresh = [s["name"] for s in discovered["streams"] if s["name"] not in self.incremental]
         self._numbers = itertools.count(1)
@@ -137,7 +161,11 @@ class Xero:
         return latest
 
     def truth(self, stream: str) -> Dict[str, dict]:
-        return self.sandbox.ground_truth(stream, drop_top_level_nulls=True)
+        if self.truth_cache is None:
+            return self.sandbox.ground_truth(stream, drop_top_level_nulls=True)
+        if stream not in self.truth_cache:
+            self.truth_cache[stream] = self.sandbox.ground_truth(stream, drop_top_level_nulls=True)
+        return self.truth_cache[stream]
 
     def differences(self, runs: Union[Run, Sequence[Run]], streams: Optional[Iterable[str]] = None) -> List[str]:
         """One line per stream whose records (latest per key over `runs`) differ from the ground truth."""
@@ -161,14 +189,60 @@ class Xero:
         return problems
 
 
+    # -- state ------------------------------------------------------------------------------------
+    @staticmethod
+    def cursors(run_or_state: Union[Run, Sequence[Mapping[str, Any]]]) -> Dict[str, dict]:
+        """The final cursor state per stream (streams without a cursor state left out)."""
+        messages = run_or_state.final_state() if isinstance(run_or_state, Run) else run_or_state
+        states = {m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"] for m in messages}
+        return {name: state for name, state in states.items() if state and "__ab_no_cursor_state_message" not in state}
+
+    def expected_cursors(self, streams: Iterable[str]) -> Dict[str, dict]:
+        """The state once everything was read: the newest cursor value, and the keys that hold it."""
+        expected = {}
+        for stream in streams:
+            values = self.sandbox.cursor_truth(stream)
+            newest = max(values.values())
+            field = self.cursor_fields[stream]
+            if field == "JournalNumber":
+                expected[stream] = {field: newest}
+            else:
+                expected[stream] = {field: newest, "ids_at_cursor": sorted(pk for pk, v in values.items() if v == newest)}
+        return expected
+
+    def cursor_value(self, stream: str, state: Mapping[str, Any]) -> Any:
+        return state[self.cursor_fields[stream]]
+
+
+@pytest.fixture(scope="session")
+def shared_xero(shared_sandbox: Sandbox, discovered_catalog: dict, tmp_path_factory: pytest.TempPathFactory) -> Xero:
+    return Xero(shared_sandbox, tmp_path_factory.mktemp("shared-xero"), discovered_catalog, truth_cache={})
+
+
+class FullRead:
+    def __init__(self, run: Run, refreshes: int) -> None:
+        self.run, self.refreshes = run, refreshes
+
+
+@pytest.fixture(scope="session")
+def full_read(shared_xero: Xero) -> FullRead:
+    """One read of all 26 streams from the shared sandbox with the OAuth app config, and the number of
+    refreshes the sandbox answered meanwhile."""
+    before = shared_xero.sandbox.refresh_count
+    run = shared_xero.read()
+    return FullRead(run, shared_xero.sandbox.refresh_count - before)
+
+
 @pytest.fixture
-def xero(tmp_path: Path, discovered_catalog: dict, shared_sandbox: Sandbox) -> Callable[..., Xero]:
+def xero(tmp_path: Path, discovered_catalog: dict, shared_xero: Xero) -> Callable[..., Xero]:
     """`xero(sandbox=None)`: the command pointed at `sandbox` (default: the shared one)."""
     numbers = itertools.count(1)
 
     def bind(sandbox: Optional[Sandbox] = None) -> Xero:
         folder = tmp_path / f"xero-{next(numbers)}"
         folder.mkdir()
-        return Xero(sandbox or shared_sandbox, folder, discovered_catalog)
+        if sandbox is None:
+            return Xero(shared_xero.sandbox, folder, discovered_catalog, truth_cache=shared_xero.truth_cache)
+        return Xero(sandbox, folder, discovered_catalog)
 
     return bind

@@ -15,6 +15,7 @@ xero_sandbox started by the test itself. This module only adds what those tests 
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import re
@@ -223,7 +224,11 @@ def has_traceback(text: str) -> bool:
 
 def error_summary(run: Run) -> str:
     lines = [f"exit {run.returncode}"]
-    lines += [f"TRACE {e.get('failure_type')}: {e.get('message')}" for e in run.errors]
+    for e in run.errors:
+        lines.append(f"TRACE {e.get('failure_type')}: {e.get('message')}")
+        if e.get("failure_type") == "system_error":
+            lines.append(f"  internal: {(e.get('internal_message') or '')[:400]}")
+            lines.append(f"  stack: {(e.get('stack_trace') or '')[-800:]}")
     lines += [f"WARN {m[:300]}" for m in run.logs("WARN")]
     lines += [f"CONNECTION_STATUS {m['connectionStatus']}" for m in run.of_type("CONNECTION_STATUS")]
     if run.returncode not in (0,) and not run.errors:
@@ -269,6 +274,7 @@ class TokenRecorder:
     in_flight: int = 0
     max_in_flight: int = 0
     label: Any = None
+    requests: List[Tuple[Any, float, float]] = field(default_factory=list)  # (label, start, end) per token request
 
     def __post_init__(self) -> None:
         service = self.sb.tokens
@@ -277,6 +283,7 @@ class TokenRecorder:
         original_token, original_refresh, original_issue = service.token, service._refresh_grant, service._issue_access
 
         def token(authorization, form):
+            label, started = self.label, time.monotonic()
             with self._lock:
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -287,6 +294,7 @@ class TokenRecorder:
             finally:
                 with self._lock:
                     self.in_flight -= 1
+                    self.requests.append((label, started, time.monotonic()))
 
         def refresh_grant(client, presented):
             started = time.monotonic()
@@ -314,6 +322,29 @@ class TokenRecorder:
     def all_access_tokens(self) -> List[str]:
         with self._lock:
             return list(self.access_tokens)
+
+    def overlapping_requests(self) -> List[Tuple[Any, float, float]]:
+        """Token requests of one label (one connector run) that were in the sandbox at the same time."""
+        with self._lock:
+            spans = sorted(self.requests, key=lambda r: (str(r[0]), r[1]))
+        overlaps, label, latest_end = [], object(), 0.0
+        for span in spans:
+            if span[0] != label:
+                label, latest_end = span[0], span[2]
+                continue
+            if span[1] < latest_end:
+                overlaps.append(span)
+            latest_end = max(latest_end, span[2])
+        return overlaps
+
+    def wait_idle(self, timeout: float = 5.0) -> None:
+        """Until no token request is inside the sandbox (a killed client's request may still be served)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.in_flight == 0:
+                    return
+            time.sleep(0.01)
 
     def predecessor(self, token: str) -> Optional[str]:
         """The refresh token that was presented to obtain `token`."""
@@ -383,7 +414,70 @@ class Background:
         return self._value
 
 
+# -- the storm: one run that exhausts the retries, shared by three test files -----------------------
+STORM_SEED = 23
+
+
+@dataclass
+class StormOutcome:
+    """A full sync of every stream in which two streams meet an outage that outlasts the connector's six
+    retries, then (outage over) a second sync from the first one's state.
+
+    * accounts: every call answers an HTML 503 page (Xero's edge), from the first call on;
+    * invoices: page 1 is served, then every call answers a JSON 500;
+    * token_ttl=3 s, so tokens rotate all through the backoff (the secrets test needs many of them).
+    """
+
+    world: SandboxRun
+    recorder: TokenRecorder
+    first: Run
+    second: Run
+    calls_first: List[dict]
+    first_wall: float
+
+
+def _run_storm() -> StormOutcome:
+    world = SandboxRun.start(seed=STORM_SEED, rate_limits=False, token_ttl=3)
+    try:
+        recorder = TokenRecorder(world.sb)
+        world.sb.inject("/Accounts", "html", count=20)
+        world.sb.on_call("invoices", 1, lambda sb, served: sb.inject("/Invoices", "500", count=1000))
+        started = time.monotonic()
+        first = world.read()
+        first_wall = time.monotonic() - started
+        calls_first = api_calls(world.sb)
+        world.sb.clear_faults()
+        second = world.read(state=first.final_state())
+        return StormOutcome(world, recorder, first, second, calls_first, first_wall)
+    except BaseException:
+        world.stop()
+        raise
+
+
+_STORM: Dict[str, Background] = {}
+_STORM_LOCK = threading.Lock()
+
+
+def storm_scenario() -> Background:
+    """The storm, started on first call (it spends ~1-2 minutes in the connector's real backoff, so the test
+    files start it from a module fixture and let it wait while their other tests run)."""
+    with _STORM_LOCK:
+        if "storm" not in _STORM:
+            _STORM["storm"] = Background(_run_storm, name="shared-storm")
+        return _STORM["storm"]
+
+
+def _stop_storm() -> None:
+    background = _STORM.get("storm")
+    if background is not None and background.elapsed is not None and background._error is None:
+        background._value.world.stop()
+
+
+atexit.register(_stop_storm)
+
+
 __all__ = [
+    "StormOutcome", "storm_scenario", 
     "ALL_READ_SCOPES", "ALL_STREAMS", "Background", "INCREMENTAL_STREAMS", "PAGED_RESOURCES", "Run", "SANDBOX_STREAMS",
     "Sandbox", "SandboxRun", "TokenRecorder", "api_calls", "catalog_for", "connection_status", "cursor_field",
     "cursor_problems", "error_summary", "has_traceback", "latest_by_pk", "leaks", "max_cursor", "merge_states",

@@ -37,6 +37,13 @@ logger = logging.getLogger("airbyte")
 # on the way (a 401 costs a call of the 60-a-minute budget).
 EXPIRY_MARGIN = timedelta(minutes=2)
 TOKEN_TIMEOUT = (10, 30)  # connect, read (seconds)
+# A dropped connection, a timeout, or an answer cut short: worth another try, unlike a refusal.
+TOKEN_NETWORK_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 REJECTED_REFRESH_MESSAGES = {
     "invalid_grant": (
@@ -94,7 +101,7 @@ class _XeroTokenMixin:
     def _make_handled_request(self) -> Any:
         try:
             return self._request_token()
-        except (DefaultBackoffException, requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+        except (DefaultBackoffException, *TOKEN_NETWORK_ERRORS) as error:
             raise AirbyteTracedException(
                 message="Xero's token endpoint could not be reached for 5 minutes (network problem or Xero outage). "
                 "The sync state is saved; retry later.",
@@ -104,7 +111,7 @@ class _XeroTokenMixin:
 
     @backoff.on_exception(
         backoff.expo,
-        (DefaultBackoffException, requests.exceptions.ConnectionError, requests.exceptions.Timeout),
+        (DefaultBackoffException, *TOKEN_NETWORK_ERRORS),
         max_time=300,
         factor=2,
         jitter=backoff.full_jitter,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from datetime import timedelta
@@ -9,7 +10,16 @@ from functools import partial
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
-from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, FailureType
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    AirbyteStateMessageSerializer,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    Status,
+    Type,
+)
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
 from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
@@ -50,6 +60,44 @@ class SourceXero(AbstractSource):
             add_to_secrets(secret)
         return config
 
+    def read_state(self, state_path: str) -> List[AirbyteStateMessage]:  # type: ignore[override]
+        """The --state file: a list of per-stream state messages, or the older {"<stream>": {...}} form.
+        Anything else is a config_error that names the file and the problem, never a crash."""
+        if not state_path:
+            return []
+
+        def refuse(problem: str) -> AirbyteTracedException:
+            return AirbyteTracedException(
+                message=f"The saved state (--state {state_path}) cannot be used: {problem}. Pass the state a previous "
+                "sync emitted, or reset the connection (or drop --state) to sync from the start date.",
+                failure_type=FailureType.config_error,
+            )
+
+        try:
+            with open(state_path, encoding="utf-8") as file:
+                raw = json.load(file)
+        except (OSError, ValueError) as error:
+            raise refuse(f"it is not valid JSON ({type(error).__name__})") from None
+        if isinstance(raw, dict) and raw and all(name in STREAMS_BY_NAME for name in raw):
+            raw = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in raw.items()]
+        if raw in (None, {}, []):
+            return []
+        if not isinstance(raw, list):
+            raise refuse(f"it holds a JSON {type(raw).__name__}, not a list of state messages")
+        messages = []
+        for item in raw:
+            if not isinstance(item, dict):
+                raise refuse(f"it holds a JSON {type(item).__name__} where a state message belongs")
+            stream_state = (item.get("stream") or {}).get("stream_state")
+            if stream_state is not None and not isinstance(stream_state, dict):
+                name = ((item.get("stream") or {}).get("stream_descriptor") or {}).get("name")
+                raise refuse(f"the state of stream {name} is a {type(stream_state).__name__}, not a JSON object")
+            try:
+                messages.append(AirbyteStateMessageSerializer.load(item))
+            except Exception as error:  # the serializer's own errors are not user-readable
+                raise refuse(f"a state message is malformed ({type(error).__name__})") from None
+        return messages
+
     def _authenticator(self, config: Mapping[str, Any]) -> Any:
         # One authenticator per connection, shared by every stream: one token, one rotation chain, one lock.
         # Keyed by what identifies the connection, not by the dict: the CDK hands each stream its own copy.
@@ -78,6 +126,13 @@ class SourceXero(AbstractSource):
             for spec in missing:
                 logger.warning(f"Stream {spec.name} cannot be read with the granted scopes: it needs {spec.scope.describe()}.")
         return True, None
+
+    def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
+        """As the CDK's, but a refusal's message is shown as written (the CDK shows its repr, in quotes)."""
+        succeeded, reason = self.check_connection(logger, config)
+        if succeeded:
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+        return AirbyteConnectionStatus(status=Status.FAILED, message=str(reason))
 
     # -- streams ----------------------------------------------------------------------------------
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
@@ -133,13 +188,18 @@ class SourceXero(AbstractSource):
             partial(AbstractSource.read, self, logger, config, ConfiguredAirbyteCatalog(streams=[configured]), state)
             for configured in catalog.streams
         ]
+        stream_failures: list = []  # failure types of the errors the streams emitted, in order
         try:
-            yield from interleave(jobs, MAX_STREAMS_IN_FLIGHT, may_start=lambda: not self.signals.day_limit_reached)
+            for message in interleave(jobs, MAX_STREAMS_IN_FLIGHT, may_start=lambda: not self.signals.day_limit_reached):
+                if message.type == Type.TRACE and message.trace.error is not None:
+                    stream_failures.append(message.trace.error.failure_type)
+                yield message
         except StreamsFailed as failed:
-            # Each stream's own error was already emitted with its name; this one only ends the run.
+            # Each stream's own error was already emitted with its name; this one only ends the run, with the
+            # type of those errors (the CDK's per-stream summary is always a config_error, even for an outage).
             raise AirbyteTracedException(
                 message="; ".join(str(getattr(e, "message", None) or e) for e in failed.errors),
-                failure_type=FailureType.config_error if all(getattr(e, "failure_type", None) == FailureType.config_error for e in failed.errors) else FailureType.transient_error,
+                failure_type=_run_failure_type(stream_failures),
             ) from None
         selected = {s.stream.name for s in catalog.streams}
         if selected and selected <= set(self.refused) and 403 in {self.refused[s] for s in selected}:
@@ -158,6 +218,14 @@ MAX_STREAMS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
 
 def xero_call_budget() -> APIBudget:
     return APIBudget(policies=[MovingWindowCallRatePolicy(rates=[Rate(limit=CALLS_PER_MINUTE, interval=timedelta(minutes=1))], matchers=[])])
+
+
+def _run_failure_type(failures: List[Any]) -> FailureType:
+    if FailureType.system_error in failures:
+        return FailureType.system_error
+    if FailureType.transient_error in failures or not failures:
+        return FailureType.transient_error
+    return FailureType.config_error
 
 
 def _connection_key(config: Mapping[str, Any]) -> tuple:

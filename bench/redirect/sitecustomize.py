@@ -5,12 +5,17 @@ request that `requests` sends to https://api.xero.com or https://identity.xero.c
 instead, path and query unchanged. Both other connectors send through requests' HTTPAdapter (tap-xero with
 Session.send, airbyte-cdk's HttpClient with a requests Session); http.client/urllib3 calls made without
 requests are not rewritten. Without the variable this file does nothing.
+
+One path is aliased too: tap-xero asks for /Organisations (plural). Xero reportedly answers it (pyxero moved
+to the plural in 2013, tap-xero has always used it); the sandbox only knows /Organisation and would answer
+404, a gap in the sandbox rather than a fault of tap-xero. The envelope key is "Organisations" either way.
 """
 
 import os
 
 _TARGET = os.environ.get("BENCH_XERO_REDIRECT", "").rstrip("/")
 _HOSTS = ("https://api.xero.com", "https://identity.xero.com")
+_ALIASES = {"/api.xro/2.0/Organisations": "/api.xro/2.0/Organisation"}
 
 if _TARGET:
     try:
@@ -24,7 +29,11 @@ if _TARGET:
             url = request.url or ""
             for host in _HOSTS:
                 if url.startswith(host):
-                    request.url = _TARGET + url[len(host):]
+                    rest = url[len(host):]
+                    for alias, path in _ALIASES.items():
+                        if rest == alias or rest.startswith(alias + "?"):
+                            rest = path + rest[len(alias):]
+                    request.url = _TARGET + rest
                     break
             return _original_send(self, request, *args, **kwargs)
 
