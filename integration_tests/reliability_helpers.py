@@ -454,30 +454,55 @@ def _run_storm() -> StormOutcome:
         raise
 
 
-_STORM: Dict[str, Background] = {}
-_STORM_LOCK = threading.Lock()
+# -- scenarios that run in the background, started once for the whole session ----------------------
+# Two scenarios mostly wait: the storm (the connector's real backoff) and the SIGKILL chain of
+# test_token_safety (Python start-ups). Each is started by the first module fixture of a session in which
+# one of its consumer files has a selected test, and runs while the other tests run.
+_SCENARIOS: Dict[str, Tuple[Callable[[], Any], Tuple[str, ...]]] = {}
+_STARTED: Dict[str, Background] = {}
+_SCENARIO_LOCK = threading.Lock()
+
+
+def register_scenario(name: str, fn: Callable[[], Any], consumers: Iterable[str]) -> None:
+    """`consumers`: the test files (base names) whose tests use the scenario's result."""
+    with _SCENARIO_LOCK:
+        _SCENARIOS.setdefault(name, (fn, tuple(consumers)))
+
+
+def scenario(name: str) -> Background:
+    """The scenario's Background, started now if it was not yet."""
+    with _SCENARIO_LOCK:
+        if name not in _STARTED:
+            fn, _ = _SCENARIOS[name]
+            _STARTED[name] = Background(fn, name=name)
+        return _STARTED[name]
+
+
+def start_needed_scenarios(items: Iterable[Any]) -> None:
+    """Start every registered scenario that a selected test (a pytest item) will use."""
+    files = {Path(str(getattr(item, "fspath", ""))).name for item in items}
+    for name, (_, consumers) in list(_SCENARIOS.items()):
+        if files & set(consumers):
+            scenario(name)
 
 
 def storm_scenario() -> Background:
-    """The storm, started on first call (it spends ~1-2 minutes in the connector's real backoff, so the test
-    files start it from a module fixture and let it wait while their other tests run)."""
-    with _STORM_LOCK:
-        if "storm" not in _STORM:
-            _STORM["storm"] = Background(_run_storm, name="shared-storm")
-        return _STORM["storm"]
+    return scenario("storm")
 
 
-def _stop_storm() -> None:
-    background = _STORM.get("storm")
-    if background is not None and background.elapsed is not None and background._error is None:
-        background._value.world.stop()
+def _stop_started() -> None:
+    for background in _STARTED.values():
+        world = getattr(background._value, "world", None)
+        if world is not None:
+            world.stop()
 
 
-atexit.register(_stop_storm)
+register_scenario("storm", _run_storm, ("test_faults.py", "test_bad_input.py", "test_secrets.py"))
+atexit.register(_stop_started)
 
 
 __all__ = [
-    "StormOutcome", "storm_scenario", 
+    "StormOutcome", "register_scenario", "scenario", "start_needed_scenarios", "storm_scenario", 
     "ALL_READ_SCOPES", "ALL_STREAMS", "Background", "INCREMENTAL_STREAMS", "PAGED_RESOURCES", "Run", "SANDBOX_STREAMS",
     "Sandbox", "SandboxRun", "TokenRecorder", "api_calls", "catalog_for", "connection_status", "cursor_field",
     "cursor_problems", "error_summary", "has_traceback", "latest_by_pk", "leaks", "max_cursor", "merge_states",

@@ -9,8 +9,8 @@ sandbox and asserts:
   cannot be read keeps its saved state, and the streams that can be read end exactly as the ground truth.
 
 The HTML row exhausts the connector's real backoff (~63-122 s), so it runs in a background thread
-started with the module; it is one run shared with test_faults and test_secrets
-(reliability_helpers.storm_scenario).
+started by the first module of the session that needs it; it is one run shared with test_faults and
+test_secrets (reliability_helpers.storm_scenario).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from reliability_helpers import (
     latest_by_pk,
     say,
     state_of,
+    start_needed_scenarios,
     storm_scenario,
     stream_state_message,
     truth_problems,
@@ -105,8 +106,13 @@ def both(*runs: Callable[[], Run]) -> Tuple[Run, ...]:
 
 # -- sandboxes ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module", autouse=True)
+def background_scenarios(request) -> None:
+    """Starts, once per session, the background scenarios the selected tests use (the storm here)."""
+    start_needed_scenarios(request.session.items)
+
+
+@pytest.fixture
 def storm() -> Background:
-    """Started with the module: it waits out the connector's real backoff while the other rows run."""
     return storm_scenario()
 
 

@@ -5,8 +5,8 @@ by primary key) and the final cursor of every incremental stream.
 
 The connector's backoff is real (Retry-After plus jitter, else 1-2 s, 2-4 s, ... capped at 60 s, 6
 retries), so the scenario that exhausts the retries (~63-122 s of waiting) runs in a background thread
-started with the module, while the other scenarios run. It is one run shared with test_bad_input (row 23)
-and test_secrets (reliability_helpers.storm_scenario): whichever module starts first starts it.
+while the other scenarios run. It is one run shared with test_bad_input (row 23) and test_secrets
+(reliability_helpers.storm_scenario), started by the first module fixture of the session that needs it.
 
 Not tested here: a 'slow' fault longer than the read timeout. The connector's read timeout is 120 s
 (source_xero/streams.py REQUEST_TIMEOUT); stalling that long per attempt does not fit a test run.
@@ -37,6 +37,7 @@ from reliability_helpers import (
     primary_key,
     say,
     state_of,
+    start_needed_scenarios,
     storm_scenario,
     truth_problems,
 )
@@ -48,8 +49,13 @@ SEED = 7
 
 
 @pytest.fixture(scope="module", autouse=True)
+def background_scenarios(request) -> None:
+    """Starts, once per session, the background scenarios the selected tests use (the storm here)."""
+    start_needed_scenarios(request.session.items)
+
+
+@pytest.fixture
 def storm() -> Background:
-    """Started with the module: it waits out the connector's real backoff while the other tests run."""
     return storm_scenario()
 
 

@@ -8,7 +8,7 @@ sandbox's token service, so the list is complete even after `revoke_all_tokens()
 tokens. A secret counts as leaked whole or by its first 16 characters.
 
 The storm exhausts the connector's real backoff (~63-122 s), so it runs in a background thread started
-with the module; it is one run shared with test_faults and test_bad_input (reliability_helpers.storm_scenario):
+by the first module of the session that needs it; it is one run shared with test_faults and test_bad_input (reliability_helpers.storm_scenario):
 HTML 503 pages on Accounts, JSON 500s on Invoices after page 1, tokens rotating every 3 s throughout.
 """
 
@@ -18,7 +18,17 @@ from typing import Dict, Iterator
 
 import pytest
 
-from reliability_helpers import Background, SandboxRun, TokenRecorder, connection_status, error_summary, leaks, say, storm_scenario
+from reliability_helpers import (
+    Background,
+    SandboxRun,
+    TokenRecorder,
+    connection_status,
+    error_summary,
+    leaks,
+    say,
+    start_needed_scenarios,
+    storm_scenario,
+)
 
 STREAMS = ["invoices", "contacts", "accounts", "currencies", "journals", "quotes"]
 
@@ -33,8 +43,13 @@ def _secrets(world: SandboxRun, recorder: TokenRecorder, **extra: str) -> Dict[s
 
 
 @pytest.fixture(scope="module", autouse=True)
+def background_scenarios(request) -> None:
+    """Starts, once per session, the background scenarios the selected tests use (the storm here)."""
+    start_needed_scenarios(request.session.items)
+
+
+@pytest.fixture
 def storm() -> Background:
-    """Started with the module: it waits out the connector's real backoff while the other tests run."""
     return storm_scenario()
 
 

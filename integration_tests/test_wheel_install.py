@@ -186,7 +186,7 @@ def test_build_context_is_only_what_the_image_needs(context_files: List[str]):
     assert "pyproject.toml" in context_files and "README.md" in context_files
     assert "source_xero/spec.json" in context_files
     for relative in context_files:
-        assert relative in ("pyproject.toml", "README.md") or relative.startswith("source_xero/"), relative
+        assert relative in ("pyproject.toml", "README.md", "requirements.lock") or relative.startswith("source_xero/"), relative
         assert "__pycache__" not in relative and not relative.startswith(("secrets/", ".venv/", ".git/"))
 
 

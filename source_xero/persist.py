@@ -22,10 +22,20 @@ def write_back_enabled() -> bool:
 
 
 def write_json_atomically(path: str, payload: Mapping[str, Any]) -> None:
-    """temp file in the same folder, fsync, rename over the original, fsync the folder."""
+    """temp file in the same folder, fsync, rename over the original, fsync the folder.
+
+    A process killed between mkstemp and rename (SIGKILL runs no cleanup) leaves its temp file, a 0600 copy
+    of the config; every write first removes such leftovers of this same config file."""
     folder = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}."
+    for name in os.listdir(folder):
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            try:
+                os.unlink(os.path.join(folder, name))
+            except FileNotFoundError:
+                pass
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o600
-    handle, temp_path = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=folder)
+    handle, temp_path = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(payload, file, indent=2)
