@@ -1,8 +1,9 @@
-"""cProfile of source-xero in-process over an invoices-only full read (zero latency, rate limits off):
-where the connector's CPU goes. The sandbox runs as a subprocess, so its work is not in the profile; every
-thread of the connector is (the lead's parallel reader runs streams on worker threads).
+"""cProfile of source-xero in-process over a one-stream full read (invoices by default; zero latency, rate
+limits off): where the connector's CPU goes. The sandbox runs as a subprocess, so its work is not in the
+profile; every thread of the connector is (the lead's parallel reader runs streams on worker threads).
 
     .venv/bin/python -m bench.profile [--invoices 10000] [--top 10]
+    .venv/bin/python -m bench.profile --stream journals --journals 5000
 """
 
 from __future__ import annotations
@@ -26,16 +27,18 @@ from .sandbox import SandboxProcess
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--invoices", type=int, default=10_000, help="sandbox invoices (default 10,000)")
+    parser.add_argument("--journals", type=int, default=5_000, help="sandbox journals (default 5,000, as in make bench)")
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--stream", default="invoices")
+    parser.add_argument("--stream", default="invoices", help="the stream to read (any of the sandbox's; default invoices)")
     parser.add_argument("--callers", default="", help="also print the callers of functions matching this regex")
     args = parser.parse_args(argv)
 
     from airbyte_cdk.entrypoint import launch
     from source_xero.source import SourceXero
 
-    with SandboxProcess({"invoices": args.invoices}) as sb, tempfile.TemporaryDirectory() as tmp:
+    sizes = {"invoices": args.invoices, "journals": args.journals}
+    with SandboxProcess(sizes) as sb, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(XERO_API_BASE_URL=sb.url, XERO_IDENTITY_BASE_URL=sb.url)
         config = Path(tmp, "config.json")
         config.write_text(json.dumps(sb.control("connector_config", start_date="2000-01-01T00:00:00Z")))
@@ -69,7 +72,8 @@ def main(argv=None) -> int:
     for profile in profiles:
         with contextlib.suppress(TypeError):
             stats.add(profile)
-    print(f"{args.stream}: {args.invoices:,} invoices, {calls} API calls, wall {wall:.1f} s, CPU {cpu:.1f} s "
+    size = f"{sizes[args.stream]:,} {args.stream}" if args.stream in sizes else "sandbox scale 1"
+    print(f"{args.stream}: {size}, {calls} API calls, wall {wall:.1f} s, CPU {cpu:.1f} s "
           f"(profiled: slower than unprofiled), {len(profiles)} extra threads profiled")
     for order in ("cumulative", "tottime"):
         text = io.StringIO()

@@ -3,13 +3,17 @@ scenario by scenario, with tap-xero and airbyte-source-xero side by side where t
 
   (a) full sync, zero latency, rate limits off: calls, wall, CPU (user+sys of the connector process),
       records/s, records per CPU-second (= per core), peak RSS; also an invoices-only and a journals-only
-      catalog.
+      catalog, each at the configured size and at a smaller one (a second sandbox, same seed), so that the
+      table "records/s at zero latency, per stream" can give steady-state rates with the start-up left out
+      (Δrecords / Δwall and Δrecords / ΔCPU between the two sizes).
   (b) full sync with Xero's latency (1.5 s a call) and rate limits (60/min, 5 in flight): calls, wall, and
       wall / (calls / 60 per minute): 1.00 means exactly at Xero's ceiling (target <= 1.15).
   (c) incremental sync after 10 invoices were edited (POST /_sandbox/edit), from the previous state.
   (d) peak RSS of an invoices-only sync at the default size and at the big size (target ratio <= 1.3).
 
-Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --big-invoices
+Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --steady-invoices and
+--steady-journals (BENCH_STEADY_INVOICES, BENCH_STEADY_JOURNALS: the smaller sizes of (a)'s steady state, default
+one fifth; --steady-repeat, BENCH_STEADY_REPEAT: runs of each size, default 3), --big-invoices
 (BENCH_BIG_INVOICES, 100,000, for (d)). The full run: BENCH_INVOICES=100000 make bench.
 Results: the printed tables, also saved to bench/results/<time>.txt and .json.
 """
@@ -17,8 +21,10 @@ Results: the printed tables, also saved to bench/results/<time>.txt and .json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -45,6 +51,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="make bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--invoices", type=int, default=_env_int("BENCH_INVOICES", 10_000))
     p.add_argument("--journals", type=int, default=_env_int("BENCH_JOURNALS", 5_000))
+    p.add_argument("--steady-invoices", type=int, default=_env_int("BENCH_STEADY_INVOICES", 0),
+                   help="(a): the smaller invoices size of the steady-state rates (default: one fifth of --invoices)")
+    p.add_argument("--steady-journals", type=int, default=_env_int("BENCH_STEADY_JOURNALS", 0),
+                   help="(a): the smaller journals size of the steady-state rates (default: one fifth of --journals)")
+    p.add_argument("--steady-repeat", type=int, default=_env_int("BENCH_STEADY_REPEAT", 3),
+                   help="(a): runs of each size for the steady-state rates; the least wall and CPU of each size count")
     p.add_argument("--small-invoices", type=int, default=_env_int("BENCH_SMALL_INVOICES", 10_000), help="(d): the smaller size")
     p.add_argument("--big-invoices", type=int, default=_env_int("BENCH_BIG_INVOICES", 100_000), help="(d): the bigger size")
     p.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS") or 1500))
@@ -223,10 +235,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report.print(f"sizes: {args.invoices:,} invoices, {args.journals:,} journals, other streams at sandbox scale 1; "
                  f"(b) latency {args.latency_ms:.0f} ms; (d) {args.small_invoices:,} and {args.big_invoices:,} invoices")
     sizes = {"invoices": args.invoices, "journals": args.journals}
+    steady_sizes = {"invoices": args.steady_invoices or max(1, args.invoices // 5),
+                    "journals": args.steady_journals or max(1, args.journals // 5)}
+    steady = "a" in scenarios and all(0 < steady_sizes[k] < sizes[k] for k in sizes)
+    if "a" in scenarios:
+        if steady:
+            report.print(f"steady state of (a): invoices-only and journals-only syncs also at {steady_sizes['invoices']:,} invoices "
+                         f"and {steady_sizes['journals']:,} journals (a second sandbox, same seed); {max(1, args.steady_repeat)} runs of each size")
+        else:
+            report.print(f"steady state of (a): not measured: the smaller sizes ({steady_sizes['invoices']:,} invoices, "
+                         f"{steady_sizes['journals']:,} journals) must be above 0 and below --invoices and --journals")
+        for line in _pacing_warnings(sizes, steady_sizes if steady else None):
+            report.print(line)
 
     invoices_only: Dict[str, Result] = {}
     if scenarios & {"a", "c"}:
-        with SandboxProcess(sizes, latency_ms=0, rate_limits=False) as sb:
+        with SandboxProcess(sizes, latency_ms=0, rate_limits=False) as sb, \
+                (SandboxProcess(steady_sizes, latency_ms=0, rate_limits=False) if steady else contextlib.nullcontext()) as small_sb:
             truth = sb.truth_counts()
             report.print(f"ground truth: {sum(truth.values()):,} records in {sum(1 for v in truth.values() if v)} readable streams")
             for connector in everyone:
@@ -247,22 +272,50 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     later = measure(connector, sb, "c-incremental", None, connector.next_state(result.output), args.keep_output)
                     check_incremental(later, truth, edited)
                     incremental[connector.name] = later
-            inv = {c.name: measure(c, sb, "a-invoices", ["invoices"], None, args.keep_output) for c in everyone}
-            jou = {c.name: measure(c, sb, "a-journals", ["journals"], None, args.keep_output) for c in everyone}
-            for group, streams in ((inv, ["invoices"]), (jou, ["journals"])):
-                for result in group.values():
-                    if result.ok:
-                        check_full(result, truth, streams)
+            # Each stream-only sync at the configured size, then (a, steady state) at the smaller size on the second
+            # sandbox right after it, so the two runs of a pair see the same load on this machine. The second
+            # sandbox has the same seed: the same kind of records, fewer of them. Catalogs do not depend on the
+            # data, so each connector's discovery on the first sandbox serves both.
+            inv: Dict[str, Result] = {}
+            jou: Dict[str, Result] = {}
+            extra_results: List[Result] = []
+            small_truth = small_sb.truth_counts() if small_sb is not None else {}
+            steady_runs: Dict[str, Dict[str, tuple]] = {"invoices": {}, "journals": {}}  # stream -> name -> (small runs, big runs)
+            for stream, group in (("invoices", inv), ("journals", jou)):
+                for c in everyone:
+                    group[c.name] = big = measure(c, sb, f"a-{stream}", [stream], None, args.keep_output)
+                    if big.ok:
+                        check_full(big, truth, [stream])
+                    if small_sb is None:
+                        continue
+                    small = measure(c, small_sb, f"a-{stream}-small", [stream], None, args.keep_output)
+                    if small.ok:
+                        check_full(small, small_truth, [stream])
+                    smalls, bigs = [small], [big]
+                    # More runs of each size, alternating, when the first pair worked: the least wall and CPU of
+                    # each size go into the steady state, which is a difference and so doubles the noise.
+                    for i in range(2, max(1, args.steady_repeat) + 1):
+                        if not all(r.ok and r.note.startswith("ok") for r in (*smalls, *bigs)):
+                            break
+                        for runs, box, box_truth, tag in ((bigs, sb, truth, f"a-{stream}-{i}"), (smalls, small_sb, small_truth, f"a-{stream}-small-{i}")):
+                            again = measure(c, box, tag, [stream], None, args.keep_output)
+                            if again.ok:
+                                check_full(again, box_truth, [stream])
+                            runs.append(again)
+                    steady_runs[stream][c.name] = (smalls, bigs)
+                    extra_results += [*smalls, *bigs[1:]]
             invoices_only = inv
             if "a" in scenarios:
                 report.table("(a) full sync, zero latency, rate limits off: all streams", RUN_HEADER, [r.row() for r in full.values()])
                 report.table(f"(a) invoices only ({args.invoices:,})", RUN_HEADER, [r.row() for r in inv.values()])
                 report.table(f"(a) journals only ({args.journals:,})", RUN_HEADER, [r.row() for r in jou.values()])
                 _ratios(report, "(a) others relative to source-xero (x times source-xero's number)", full, inv)
+                if steady:
+                    report.data["per_stream_zero_latency"] = _per_stream(report, inv, jou, steady_runs, steady_sizes, sizes)
             if "c" in scenarios:
                 report.table(f"(c) incremental sync after {EDITS} invoices were edited, zero latency (all streams, state of its (a) full sync)",
                              RUN_HEADER, [r.row() for r in incremental.values()])
-            all_results += [*full.values(), *inv.values(), *jou.values(), *incremental.values()]
+            all_results += [*full.values(), *inv.values(), *jou.values(), *extra_results, *incremental.values()]
 
     if "b" in scenarios:
         with SandboxProcess(sizes, latency_ms=args.latency_ms, rate_limits=True) as sb:
@@ -322,7 +375,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     _budget(report, invoices_only, everyone)
     (results_dir / f"{stamp}.txt").write_text("\n".join(report.lines) + "\n")
-    (results_dir / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": [r.to_json() for r in all_results]}, indent=1))
+    (results_dir / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": [r.to_json() for r in all_results],
+                                                                  **report.data}, indent=1))
     if not args.keep_output:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nsaved: bench/results/{stamp}.txt and .json")
@@ -353,6 +407,129 @@ def _ratio(result: Optional[Result], base: Optional[Result], what: str) -> Optio
                 "cpu_per_record": r.run.cpu / max(1, r.records)}[what]
 
     return f"{value(result) / value(base):.2f}x" if value(base) else None
+
+
+# -- (a) per stream: whole process and steady state --------------------------------------------------
+PACED_CALLS = 59  # source-xero paces itself to 59 calls a minute (CALLS_PER_MINUTE in source_xero/source.py)
+TARGET = 2.0      # the issue: records/s at zero latency at least 2x the fastest other connector
+
+
+def source_xero_calls(stream: str, records: int) -> int:
+    """source-xero's calls for a full read of one stream, at most (for the pacing warning; the tables show the calls made)."""
+    if stream == "journals":  # 100 a call; a full last page asks once more, and a call sent ahead may pass the end
+        return records // 100 + 2
+    return max(1, math.ceil((records - 1) / 999))      # keyset of 1,000 a call, one record of overlap
+
+
+def _pacing_warnings(sizes: Dict[str, int], steady_sizes: Optional[Dict[str, int]]) -> List[str]:
+    lines = []
+    for label, group in (("", sizes), ("steady-state ", steady_sizes or {})):
+        for stream, n in group.items():
+            calls = source_xero_calls(stream, n)
+            if calls > PACED_CALLS:
+                most = next(m for m in range(n, 0, -1) if source_xero_calls(stream, m) <= PACED_CALLS) if stream == "journals" \
+                    else 1 + PACED_CALLS * 999
+                lines.append(f"WARNING: {label}{n:,} {stream} need {calls} source-xero calls, more than the {PACED_CALLS} a minute it "
+                             f"paces itself to: its zero-latency {stream} numbers in (a) measure that pacing, not its speed "
+                             f"(at most {most:,} {stream} for a speed measurement)")
+    return lines
+
+
+STEADY_COLUMNS = ["records/s", "rec/CPU-s", "Δrec/Δwall", "Δrec/ΔCPU"]
+
+
+def _steady_row(smalls: Sequence[Result], bigs: Sequence[Result]) -> dict:
+    """Whole-process rates at the configured size, steady-state rates between the two sizes, and the fixed cost
+    (wall and CPU extrapolated to zero records), from the least wall and the least CPU of each size's runs.
+    `valid`: every run matched the ground truth."""
+    row: dict = {"valid": False, "runs": [len(smalls), len(bigs)]}
+    failed = next((r.note for r in (*bigs, *smalls) if not r.ok or not r.note.startswith("ok")), None)
+    row["note"] = failed or ("ok (= ground truth" + (f", all {len(smalls) + len(bigs)} runs)" if len(bigs) > 1 else ", both sizes)"))
+    small, big = smalls[0], bigs[0]
+    row.update(records=[small.records, big.records], calls=[small.calls, big.calls])
+    if not all(r.ok and r.run is not None for r in (*smalls, *bigs)):
+        return row
+    wall = [min(r.run.wall for r in smalls), min(r.run.wall for r in bigs)]
+    cpu = [min(r.run.cpu for r in smalls), min(r.run.cpu for r in bigs)]
+    row.update(wall_s=[round(w, 3) for w in wall], cpu_s=[round(c, 3) for c in cpu],
+               all_wall_s=[[round(r.run.wall, 3) for r in smalls], [round(r.run.wall, 3) for r in bigs]],
+               all_cpu_s=[[round(r.run.cpu, 3) for r in smalls], [round(r.run.cpu, 3) for r in bigs]])
+    d_rec, d_wall, d_cpu = big.records - small.records, wall[1] - wall[0], cpu[1] - cpu[0]
+    rates = {
+        "records/s": big.records / wall[1] if wall[1] > 0 else None,
+        "rec/CPU-s": big.records / cpu[1] if cpu[1] > 0 else None,
+        "Δrec/Δwall": d_rec / d_wall if d_rec > 0 and d_wall > 0 else None,
+        "Δrec/ΔCPU": d_rec / d_cpu if d_rec > 0 and d_cpu > 0 else None,
+    }
+    row["rates"] = rates
+    row["fixed_wall_s"] = wall[1] - big.records / rates["Δrec/Δwall"] if rates["Δrec/Δwall"] else None
+    row["fixed_cpu_s"] = cpu[1] - big.records / rates["Δrec/ΔCPU"] if rates["Δrec/ΔCPU"] else None
+    row["valid"] = failed is None
+    return row
+
+
+def _per_stream(report: Report, inv: Dict[str, Result], jou: Dict[str, Result], steady_runs: Dict[str, Dict[str, tuple]],
+                steady_sizes: Dict[str, int], sizes: Dict[str, int]) -> dict:
+    """The table "records/s at zero latency, per stream"; returns its numbers for the JSON results."""
+    header = ["connector", "stream", "records", "API calls", "wall s", "CPU s", *STEADY_COLUMNS, "fixed wall s", "fixed CPU s", "check"]
+    rows: List[List[Any]] = []
+    warnings: List[str] = []
+    saved: dict = {"sizes": {s: [steady_sizes[s], sizes[s]] for s in steady_runs}, "target": TARGET, "connectors": [], "ratios": {}}
+    repeat = 1
+
+    def pair(values: Optional[list], fmt: Any = _cell) -> Optional[str]:
+        return " / ".join(fmt(v) for v in values) if values else None
+
+    for stream, first_runs in (("invoices", inv), ("journals", jou)):
+        computed: Dict[str, dict] = {}
+        for name, big in first_runs.items():
+            if big.run is None or name not in steady_runs[stream]:  # not installed, or has no such stream
+                rows.append([big.connector.label, stream, *[None] * (len(header) - 3), big.note])
+                continue
+            computed[name] = c = _steady_row(*steady_runs[stream][name])
+            repeat = max(repeat, *c["runs"])
+            rates = c.get("rates") or {}
+            rows.append([big.connector.label, stream, pair(c.get("records")), pair(c.get("calls")),
+                         pair(c.get("wall_s"), lambda v: f"{v:,.2f}"), pair(c.get("cpu_s"), lambda v: f"{v:,.2f}"),
+                         *[rates.get(k) for k in STEADY_COLUMNS], c.get("fixed_wall_s"), c.get("fixed_cpu_s"), c["note"]])
+            saved["connectors"].append({"connector": name, "stream": stream, **c})
+            if name == "source-xero" and max(c.get("calls") or [0]) > PACED_CALLS:
+                warnings.append(f"WARNING: source-xero made {max(c['calls'])} calls on {stream}, more than the {PACED_CALLS} a minute it "
+                                f"paces itself to: its {stream} rates measure that pacing, not its speed.")
+        ours = computed.get("source-xero", {})
+        ratio_cells, target_cells, fastest_names = [], [], []
+        ratios: dict = {}
+        for column in STEADY_COLUMNS:
+            others = [(c["rates"][column], first_runs[n].connector.name) for n, c in computed.items()
+                      if n != "source-xero" and c["valid"] and c["rates"].get(column)]
+            mine = ours.get("rates", {}).get(column) if ours.get("valid") else None
+            if not others or not mine:
+                ratio_cells.append(None)
+                target_cells.append("n/a")
+                ratios[column] = None
+                continue
+            best, best_name = max(others)
+            ratio = mine / best
+            ratio_cells.append(f"{ratio:.2f}x")
+            target_cells.append("met" if ratio >= TARGET else "NOT met")
+            fastest_names.append(best_name)
+            ratios[column] = {"ratio": round(ratio, 3), "fastest_other": best_name, "fastest_other_value": round(best, 1),
+                              "source_xero_value": round(mine, 1), "met": ratio >= TARGET}
+        fastest = ", ".join(sorted(set(fastest_names))) or "none valid"
+        rows.append([f"source-xero ÷ fastest other ({fastest})", stream, *[None] * 4, *ratio_cells, None, None, ""])
+        rows.append([f"target {TARGET:g}x", stream, *[None] * 4, *target_cells, None, None, ""])
+        saved["ratios"][stream] = ratios
+    runs = f"the least of {repeat} runs of each size" if repeat > 1 else "one run of each size"
+    notes = [f"records, API calls, wall s, CPU s: the smaller size / the configured size (invoices {steady_sizes['invoices']:,} / "
+             f"{sizes['invoices']:,}, journals {steady_sizes['journals']:,} / {sizes['journals']:,}); wall s and CPU s are {runs}",
+             "  (the tables above show the first run of the configured size).",
+             "records/s, rec/CPU-s: whole process at the configured size, start-up included.",
+             "Δrec/Δwall, Δrec/ΔCPU: steady state, (records big - small) / (wall or CPU big - small): the start-up cancels out.",
+             "fixed wall s, fixed CPU s: the start-up the steady state leaves out (wall or CPU extrapolated to zero records).",
+             "Ratios only between connectors whose every run matched the ground truth; fastest other = the best of them per column.",
+             *warnings]
+    report.table("(a) records/s at zero latency, per stream (one stream per sync)", header, rows, notes=notes)
+    return saved
 
 
 def _budget(report: Report, invoices_only: Dict[str, Result], everyone: Sequence[Connector]) -> None:

@@ -1,4 +1,4 @@
-"""Bad input, one test per row of docs/bad-input-table.md: what the user sees, and that nothing is lost.
+"""Bad input, one test per row of docs/xero.md § Bad input: what the user sees, and that nothing is lost.
 
 Each test drives the real command (`source-xero check` and/or `source-xero read`) against an in-process
 sandbox and asserts:

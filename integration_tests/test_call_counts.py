@@ -12,7 +12,8 @@ log is then compared, resource by resource, with the minimum computed from the d
   Quotes                 the same keyset with Xero's fixed 100 a page: max(1, ceil((n-1)/99)).
   LinkedTransactions     page only, no If-Modified-Since: max(1, ceil(n/100)) (pagination.pageCount ends it).
   Journals               offset=<highest JournalNumber read>, 100 a call; a full page asks once more:
-                         floor(n/100) + 1 = ceil((n+1)/100).
+                         floor(n/100) + 1 = ceil((n+1)/100), plus the one call sent ahead past the end
+                         when the list has 3 pages or more (JournalOffsets: two calls in flight).
   unpaged streams        1 call each (a retired endpoint's 404 included).
   token endpoint         1 refresh per run; /connections 0 when tenant_id is set; /Organisation once (the
                          organisations stream), never a check-style duplicate.
@@ -90,6 +91,13 @@ def journal_calls(n: int) -> int:
     return n // JOURNAL_PAGE + 1
 
 
+def journal_calls_sent_ahead(n: int) -> int:
+    """Once two dense pages came back, the next offset is sent ahead (JournalOffsets.MAX_AHEAD = 1). Past
+    the last page that is at most one call, on lists of n >= 200 journals (3 pages or more); none if the
+    last page answers before the call sent ahead has left (it is then cancelled)."""
+    return 1 if n // JOURNAL_PAGE >= 2 else 0
+
+
 # -- fixtures --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def sandbox():
@@ -153,7 +161,7 @@ def expected_full_read(sb: Sandbox) -> Dict[str, dict]:
         if d.paging == NONE:
             row.update(minimum=1, formula="1", pages=1)
         elif d.paging == OFFSET:
-            row.update(minimum=journal_calls(n), formula="ceil((n+1)/100)", pages=page_formula(n, JOURNAL_PAGE))
+            row.update(minimum=journal_calls(n), formula="ceil((n+1)/100)" + (" (+1 ahead)" if n >= 200 else ""), ahead=journal_calls_sent_ahead(n), pages=page_formula(n, JOURNAL_PAGE))
         elif d.paging == PAGE_ONLY and not d.ims:
             row.update(minimum=page_formula(n, PAGE_ONLY_SIZE), formula="ceil(n/100)", pages=page_formula(n, PAGE_ONLY_SIZE))
         else:
@@ -168,11 +176,11 @@ def expected_full_read(sb: Sandbox) -> Dict[str, dict]:
 
 
 def _report(expected: Mapping[str, dict], actual: Mapping[str, int], title: str) -> str:
-    lines = [title, f"  {'resource':<20} {'n':>6} {'connector':>9} {'minimum':>7}  {'formula':<18} {'ceil(n/page)':>12}"]
+    lines = [title, f"  {'resource':<20} {'n':>6} {'connector':>9} {'minimum':>7}  {'formula':<26} {'ceil(n/page)':>12}"]
     for resource, row in expected.items():
-        lines.append(f"  {resource:<20} {row['n']:>6} {actual.get(resource, 0):>9} {row['minimum']:>7}  {row['formula']:<18} {row['pages']:>12}")
+        lines.append(f"  {resource:<20} {row['n']:>6} {actual.get(resource, 0):>9} {row['minimum']:>7}  {row['formula']:<26} {row['pages']:>12}")
     lines.append(f"  {'total':<20} {'':>6} {sum(actual.values()):>9} {sum(r['minimum'] for r in expected.values()):>7}  "
-                 f"{'':<18} {sum(r['pages'] for r in expected.values()):>12}")
+                 f"{'':<26} {sum(r['pages'] for r in expected.values()):>12}")
     return "\n".join(lines)
 
 
@@ -193,7 +201,10 @@ def test_given_a_full_read_then_calls_per_resource_are_the_documented_minimum(sa
     for resource, row in expected.items():
         if "keyset" in row and row["overlap"] <= 1:
             assert row["minimum"] == row["keyset"], f"{resource}: simulation {row['minimum']} != formula {row['keyset']}"
-    assert dict(actual) == {resource: row["minimum"] for resource, row in expected.items()}
+    off = {r: (actual.get(r, 0), row["minimum"]) for r, row in expected.items()
+           if not 0 <= actual.get(r, 0) - row["minimum"] <= row.get("ahead", 0)}
+    assert off == {}, "resource: (calls, minimum); Journals may spend the one call sent ahead on top"
+    assert set(actual) <= set(expected)
     assert expected["Invoices"]["minimum"] == 3 and expected["Invoices"]["pages"] == 2  # the keyset's price, on purpose
 
 

@@ -1,15 +1,16 @@
 """Xero's four ways of handing out a list, one small class each, each with one stop rule.
 
 A paging kind turns "where am I" into the next request: `first()` builds the first one, `next()` the
-one after a page came back, or None when the list is done. A request is query parameters plus the
-If-Modified-Since header. None of them ever calls a paged endpoint without `page` (Xero answers a
+one after a page came back, or None when the list is done, and `ahead()` the requests after that one
+which are already certain to be needed, so they can be sent before it answers (Journals only; see
+pipeline.py). A request is query parameters plus the If-Modified-Since header. None of them ever calls a paged endpoint without `page` (Xero answers a
 large organisation with HighVolumeException there, and drops line items on the way).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 from .cursor import if_modified_since, newest
 
@@ -38,6 +39,9 @@ class SingleCall:
 
     def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
         return None
+
+    def ahead(self, following: PageRequest) -> List[PageRequest]:
+        return []
 
 
 @dataclass
@@ -82,6 +86,9 @@ class KeysetPages:
             return PageRequest(self._params(1), moved)
         return replace(request, params=self._params(page + 1))
 
+    def ahead(self, following: PageRequest) -> List[PageRequest]:
+        return []  # each request needs the newest record of the page before it
+
 
 @dataclass
 class NumberedPages:
@@ -99,22 +106,44 @@ class NumberedPages:
             return None
         return PageRequest({"page": page + 1}, None)
 
+    def ahead(self, following: PageRequest) -> List[PageRequest]:
+        return []  # Xero's pageCount says where the list ends; a call past it would be wasted
+
 
 @dataclass
 class JournalOffsets:
     """Journals: `offset=N` returns the 100 journals numbered after N, in number order. Journals never
-    change once written, so the highest number read is an exact resume point: nothing can be skipped."""
+    change once written, so the highest number read is an exact resume point: nothing can be skipped.
+
+    A long journal list is one chain of calls, each waiting for the one before: 51 calls of 1.5 s for
+    5,000 journals, the slowest stream of a sync. But `offset=N+100` needs nothing from the page at N:
+    numbers only grow, so the page at N reaches at least number N+100, and the page at N+100 starts
+    right after it, or overlaps it (where numbers have gaps; the cursor drops the repeats). So once two
+    pages in a row came back dense (exactly N+1..N+100), the next offset is sent ahead with the current
+    one: two calls in flight halve the chain. A page that is not dense stops that (the next offset is
+    its highest number again). A short page ends the list, and the call sent ahead past it is the price:
+    one call, on lists of 200 journals or more (3 calls or more), never on shorter ones.
+    """
 
     page_size: int = 100
     start_offset: int = 0
+    dense_in_a_row: int = 0
+
+    MAX_AHEAD = 1
 
     def first(self, since: Optional[str]) -> PageRequest:
         return PageRequest({"offset": self.start_offset}, since)
 
     def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
-        if len(records) < self.page_size:
-            return None
-        numbers = [r["JournalNumber"] for r in records if isinstance(r.get("JournalNumber"), int)]
-        if not numbers or max(numbers) <= int(request.params["offset"]):
+        offset = int(request.params["offset"])
+        numbers = {r["JournalNumber"] for r in records if isinstance(r.get("JournalNumber"), int)}
+        dense = len(numbers) == self.page_size and min(numbers) == offset + 1 and max(numbers) == offset + self.page_size
+        self.dense_in_a_row = self.dense_in_a_row + 1 if dense else 0
+        if len(records) < self.page_size or not numbers or max(numbers) <= offset:
             return None
         return PageRequest({"offset": max(numbers)}, request.if_modified_since)
+
+    def ahead(self, following: PageRequest) -> List[PageRequest]:
+        count = min(self.MAX_AHEAD, max(0, self.dense_in_a_row - 1))
+        offset = int(following.params["offset"])
+        return [PageRequest({"offset": offset + k * self.page_size}, following.if_modified_since) for k in range(1, count + 1)]

@@ -229,10 +229,11 @@ class App:
 
     @property
     def counters(self) -> dict:
-        return self.log.counters
+        return {**self.log.counters, "max_in_flight": self.limiter.max_in_flight}
 
     def reset_log(self) -> None:
         self.log.reset()
+        self.limiter.max_in_flight = 0
 
     # ------------------------------------------------------------------ tokens, clock, options
     def revoke_all_tokens(self) -> None:

@@ -41,6 +41,7 @@ class RateLimiter:
         self._app_minute: Deque[float] = deque()
         self._lock = threading.Lock()
         self.refused = 0
+        self.max_in_flight = 0  # the most calls of one tenant ever in flight at once (limits on or off)
 
     def admit(self, tenant_id: str) -> Admission:
         """Count a call for the tenant (call `release` when it ends), or refuse it with a reason."""
@@ -66,6 +67,7 @@ class RateLimiter:
                 tenant.day.append(now)
                 self._app_minute.append(now)
                 tenant.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, tenant.in_flight)
             else:
                 self.refused += 1
             headers = {
@@ -84,6 +86,7 @@ class RateLimiter:
             in_flight = {k: t.in_flight for k, t in self._tenants.items()}
             self._tenants = {k: _Tenant(in_flight=n) for k, n in in_flight.items()}
             self._app_minute.clear()
+            self.max_in_flight = 0
 
 
 def _prune(window: Deque[float], oldest_kept: float) -> None:
