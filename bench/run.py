@@ -410,7 +410,7 @@ def _ratio(result: Optional[Result], base: Optional[Result], what: str) -> Optio
 
 
 # -- (a) per stream: whole process and steady state --------------------------------------------------
-PACED_CALLS = 59  # source-xero paces itself to 59 calls a minute (CALLS_PER_MINUTE in source_xero/source.py)
+PACED_CALLS = 59  # source-xero paces itself to 59 calls in 61 s (CALLS_PER_WINDOW, WINDOW in source_xero/source.py)
 TARGET = 2.0      # the issue: records/s at zero latency at least 2x the fastest other connector
 
 

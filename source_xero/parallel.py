@@ -22,7 +22,8 @@ from requests.adapters import HTTPAdapter
 T = TypeVar("T")
 
 _FINISHED = object()
-_QUEUE_SIZE = 2000
+_BATCH = 64  # items handed between threads at once: one queue round-trip per batch, not per record
+_QUEUE_SIZE = 32  # batches waiting for the consumer (at most ~2,000 messages: memory stays flat)
 
 
 class CallsInFlight(HTTPAdapter):
@@ -45,10 +46,19 @@ class StreamsFailed(Exception):
         self.errors = errors
 
 
-def interleave(jobs: Sequence[Callable[[], Iterator[T]]], workers: int, may_start: Callable[[], bool]) -> Iterator[T]:
+def interleave(
+    jobs: Sequence[Callable[[], Iterator[T]]],
+    workers: int,
+    may_start: Callable[[], bool],
+    hand_over_after: Callable[[T], bool] = lambda item: True,
+) -> Iterator[T]:
     """Run each job (a generator factory) on a pool of `workers` threads and yield items as they come.
     A job not yet started is dropped when `may_start()` turns False. Errors are raised together at the end,
-    after every other job has finished, so one failing stream does not cut the others short."""
+    after every other job has finished, so one failing stream does not cut the others short.
+
+    A job's items are handed over in batches of up to _BATCH, and at once after any item for which
+    `hand_over_after` is true (the caller passes "not a record": a state message then never waits behind
+    a batch, and a record held back is one whose state was not emitted yet either)."""
     items: "queue.Queue[object]" = queue.Queue(maxsize=_QUEUE_SIZE)
     cancelled = threading.Event()
     errors: List[BaseException] = []
@@ -62,16 +72,22 @@ def interleave(jobs: Sequence[Callable[[], Iterator[T]]], workers: int, may_star
                 continue
 
     def run(job: Callable[[], Iterator[T]]) -> None:
+        batch: List[T] = []
         try:
             if cancelled.is_set() or not may_start():
                 return
             for item in job():
-                put(item)
+                batch.append(item)
+                if len(batch) >= _BATCH or hand_over_after(item):
+                    put(batch)
+                    batch = []
                 if cancelled.is_set():
                     return
         except BaseException as error:  # reported at the end, with the others
             errors.append(error)
         finally:
+            if batch:
+                put(batch)
             put(_FINISHED)
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="xero-stream")
@@ -80,11 +96,11 @@ def interleave(jobs: Sequence[Callable[[], Iterator[T]]], workers: int, may_star
             pool.submit(run, job)
         running = len(jobs)
         while running:
-            item = items.get()
-            if item is _FINISHED:
+            batch = items.get()
+            if batch is _FINISHED:
                 running -= 1
                 continue
-            yield item  # type: ignore[misc]
+            yield from batch  # type: ignore[misc]
     finally:
         cancelled.set()  # the consumer stopped early: let blocked workers exit
         pool.shutdown(wait=True, cancel_futures=True)

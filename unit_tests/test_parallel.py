@@ -88,3 +88,24 @@ def test_given_consumer_stops_early_when_interleaving_then_workers_are_released(
     assert next(generator) == 1
     generator.close()  # must not hang: blocked workers notice the cancellation
     assert not [t for t in threading.enumerate() if t.name.startswith("xero-stream")]
+
+
+def test_given_records_then_a_state_when_the_job_waits_then_both_are_handed_over_without_waiting_for_a_full_batch():
+    go_on, moved_on = threading.Event(), threading.Event()
+
+    def job():
+        yield "record 1"
+        yield "record 2"
+        yield "state"
+        go_on.wait(2)  # the next page has not come yet
+        moved_on.set()
+        yield "record 3"
+
+    received = []
+    for item in interleave([job], workers=1, may_start=lambda: True, hand_over_after=lambda item: item == "state"):
+        received.append(item)
+        if item == "state":
+            assert not moved_on.is_set(), "the state came only once the job moved on"
+            go_on.set()
+
+    assert received == ["record 1", "record 2", "state", "record 3"]
