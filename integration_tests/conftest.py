@@ -233,6 +233,26 @@ def full_read(shared_xero: Xero) -> FullRead:
     return FullRead(run, shared_xero.sandbox.refresh_count - before)
 
 
+@pytest.fixture(scope="session")
+def start_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """`start_sandbox(**options)`: like make_sandbox, for fixtures of any scope (stopped at the session's end)."""
+    started: List[Sandbox] = []
+
+    def start(**options: Any) -> Sandbox:
+        started.append(Sandbox(**{**SANDBOX_OPTIONS, **options}).start())
+        return started[-1]
+
+    yield start
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def xero_for(discovered_catalog: dict, tmp_path_factory: pytest.TempPathFactory) -> Callable[[Sandbox], Xero]:
+    """`xero_for(sandbox)`: the command pointed at a sandbox a fixture of any scope started."""
+    return lambda sandbox: Xero(sandbox, tmp_path_factory.mktemp("xero"), discovered_catalog)
+
+
 @pytest.fixture
 def xero(tmp_path: Path, discovered_catalog: dict, shared_xero: Xero) -> Callable[..., Xero]:
     """`xero(sandbox=None)`: the command pointed at `sandbox` (default: the shared one)."""

@@ -14,18 +14,12 @@ SIZES = {"invoices": 2500, "journals": 1200}
 
 
 @pytest.fixture(scope="module")
-def limited_read(tmp_path_factory, discovered_catalog, shared_xero):
-    from conftest import SANDBOX_OPTIONS, Xero
-    from xero_sandbox import Sandbox
-
-    sandbox = Sandbox(**{**SANDBOX_OPTIONS, "rate_limits": True, "latency_ms": LATENCY_MS, "sizes": SIZES}).start()
-    try:
-        command = Xero(sandbox, tmp_path_factory.mktemp("concurrency"), discovered_catalog)
-        sandbox.reset_log()
-        run = command.read()
-        yield command, run, sandbox.calls, sandbox.counters
-    finally:
-        sandbox.stop()
+def limited_read(start_sandbox, xero_for):
+    sandbox = start_sandbox(rate_limits=True, latency_ms=LATENCY_MS, sizes=SIZES)
+    command = xero_for(sandbox)
+    sandbox.reset_log()
+    run = command.read()
+    return command, run, sandbox.calls, sandbox.counters
 
 
 def _overlapping(calls) -> int:

@@ -49,9 +49,9 @@ class PagePipeline(Generic[R]):
 
     def close(self) -> None:
         self._drop_planned()
-        # A fetch already running finishes on its own thread (it cannot be interrupted mid-call); nothing
-        # waits for it, and its answer is dropped.
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # A fetch already running cannot be interrupted mid-call: wait for it (its answer is dropped), so no
+        # call of this stream outlives its read, and the stream ends only once its calls have.
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _drop_planned(self) -> None:
         while self._planned:
