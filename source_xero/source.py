@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import timedelta
 from functools import partial
 from typing import Any, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
@@ -22,11 +21,11 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.streams import Stream
-from airbyte_cdk.sources.streams.call_rate import APIBudget, MovingWindowCallRatePolicy, Rate
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .auth import build_authenticator
+from .budget import XeroCallBudget
 from .config import is_flat, migrate_flat, parse_config
 from .errors import RunSignals
 from .parallel import StreamsFailed, interleave
@@ -217,13 +216,6 @@ class SourceXero(AbstractSource):
             )
 
 
-# Xero allows 60 calls a minute per organisation. Pacing below it, shared by every stream of the run,
-# keeps a large sync from meeting 429s at all instead of recovering from them. Margin of a call and of a
-# second: we count a call when it is sent, Xero when it arrives, and calls sent in the same millisecond
-# arrive up to some hundreds of milliseconds apart; a window one call short but as long as Xero's still
-# met a 429 when the first minute's burst of calls came round again.
-CALLS_PER_WINDOW = 59
-WINDOW = timedelta(seconds=61)
 MAX_CALLS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once; pages sent ahead may want more calls, CallsInFlight caps them
 
@@ -240,8 +232,10 @@ def longest_first(name: str) -> tuple:
     return (1, [spec.name for spec in STREAMS].index(name))
 
 
-def xero_call_budget() -> APIBudget:
-    return APIBudget(policies=[MovingWindowCallRatePolicy(rates=[Rate(limit=CALLS_PER_WINDOW, interval=WINDOW)], matchers=[])])
+def xero_call_budget() -> XeroCallBudget:
+    # Pacing below Xero's 60 calls a minute, shared by every stream of the run, keeps a large sync from
+    # meeting 429s at all instead of recovering from them (see budget.py).
+    return XeroCallBudget()
 
 
 def _run_failure_type(failures: List[Any]) -> FailureType:

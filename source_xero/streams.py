@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Iterable, List, Mapping, MutableMapping, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
 import requests
 from airbyte_cdk.models import SyncMode
@@ -132,6 +133,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         self._signals = signals or RunSignals()
         self._dates = RecordDates(on_unknown=self._unknown_date)
         super().__init__(authenticator=authenticator, api_budget=api_budget)
+        self._budget = api_budget
         if in_flight is not None:
             # The CDK builds one session per stream; every session of the connection shares the slots.
             limited = CallsInFlight(in_flight)
@@ -245,7 +247,8 @@ class XeroStream(HttpStream, CheckpointMixin):
         def fetch(request: PageRequest) -> requests.Response:
             return self._fetch_next_page(stream_slice, stream_state, {"request": request})[1]
 
-        with PagePipeline(fetch, depth=1 + JournalOffsets.MAX_AHEAD) as pages:
+        expect = getattr(self._budget, "expect", lambda resource, calls_ahead: None)
+        with PagePipeline(fetch, depth=1 + JournalOffsets.MAX_AHEAD) as pages, _read_done(expect, self.spec.path):
             pages.plan([paging.first(since if self.spec.cursor_field else None)])
             pages_read = 0
             while pages:
@@ -256,8 +259,10 @@ class XeroStream(HttpStream, CheckpointMixin):
                 pages_read += 1
                 body = self._decode(response)
                 records = self._records_of(body)
-                following = paging.next(request, records, body.get("pagination") if isinstance(body, dict) else None)
+                pagination = body.get("pagination") if isinstance(body, dict) else None
+                following = paging.next(request, records, pagination)
                 pages.plan([following, *paging.ahead(following)] if following is not None else [])
+                expect(self.spec.path, _pages_after(request, pagination) if following is not None else 0)
                 if cursor is not None:
                     records = sorted(records, key=cursor.sort_key)
                 for record in records:
@@ -284,3 +289,19 @@ class XeroStream(HttpStream, CheckpointMixin):
 
     def _unknown_date(self, field_name: str, problem: str) -> None:
         self.logger.warning(f"Stream {self.name}: field {field_name} holds a date in an unknown format; it is passed on unchanged ({problem}).")
+
+
+def _pages_after(request: PageRequest, pagination: Optional[Mapping[str, Any]]) -> int:
+    """Pages still ahead of a read by Xero's own count (0 when Xero gives none: Journals, unpaged lists)."""
+    if not pagination or not isinstance(pagination.get("pageCount"), int):
+        return 0
+    return max(0, pagination["pageCount"] - int(request.params.get("page", 1)))
+
+
+@contextmanager
+def _read_done(expect: Callable[[str, int], None], resource: str) -> Iterator[None]:
+    """However the read ends, the call budget stops keeping calls for it."""
+    try:
+        yield
+    finally:
+        expect(resource, 0)

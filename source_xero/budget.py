@@ -1,0 +1,108 @@
+"""Xero's call budget for one connection: 59 calls in any 61 seconds, shared by every stream, and kept
+for the read that would otherwise make the sync longest.
+
+Xero allows 60 calls a minute per organisation, counted when a call arrives. The connector counts a call
+when it leaves, and calls sent in the same millisecond arrive up to some hundreds of milliseconds apart,
+so the window here is a call and a second smaller than Xero's.
+
+A window alone lets the first 59 calls go at once: a small sync is over before the window matters. But a
+large one then waits until the first calls are a window old, and so does its longest chain of calls, the
+pages of a keyset that each wait for the one before (100,000 invoices: 101 calls of about 1.8 s, as long
+as the whole sync's budget). Every such wait lengthens the sync. So once a stream knows how many pages
+are still ahead of it (Xero's `pagination.pageCount`; see `expect`), the stream with the most time still
+ahead keeps, within the window, the calls it will make in the next window; the other streams share what
+is left. The long read then never waits, and the short streams fill the gaps around it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, Optional, Tuple
+from urllib.parse import urlparse
+
+from airbyte_cdk.sources.streams.call_rate import AbstractAPIBudget
+
+CALLS_PER_WINDOW = 59
+WINDOW_SECONDS = 61.0
+_FIRST_GUESS_SECONDS_PER_CALL = 2.0  # a read's pace until two of its calls were timed
+
+
+def resource_of(request: Any) -> str:
+    """The Xero resource a call is for (`Invoices`, `Journals`, ...): the last segment of its path."""
+    return urlparse(getattr(request, "url", "") or "").path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class XeroCallBudget(AbstractAPIBudget):
+    def __init__(self, calls: int = CALLS_PER_WINDOW, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        self.calls, self.window, self._clock = calls, window, clock
+        self._sent: Deque[Tuple[float, str]] = deque()  # (time, resource) of the calls in the window
+        self._ahead: Dict[str, int] = {}  # resource -> calls its read still expects to make
+        self._pace: Dict[str, float] = {}  # resource -> seconds between its calls (moving average)
+        self._last: Dict[str, float] = {}
+        self._changed = threading.Condition()
+
+    # -- what the streams say ------------------------------------------------------------------------
+    def expect(self, resource: str, calls_ahead: int) -> None:
+        """A read of `resource` will make about `calls_ahead` more calls, one after the other (0: done)."""
+        with self._changed:
+            if calls_ahead > 0:
+                self._ahead[resource] = calls_ahead
+            else:
+                self._ahead.pop(resource, None)
+            self._changed.notify_all()
+
+    # -- the CDK's budget interface ------------------------------------------------------------------
+    def acquire_call(self, request: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+        resource = resource_of(request)
+        with self._changed:
+            while True:
+                now = self._clock()
+                wait = self._wait_before(resource, now)
+                if wait <= 0:
+                    self._take(resource, now)
+                    self._changed.notify_all()
+                    return
+                self._changed.wait(timeout=min(wait, 1.0))
+
+    def get_matching_policy(self, request: Any) -> None:
+        return None
+
+    def update_from_response(self, request: Any, response: Any) -> None:
+        pass
+
+    # -- the rule --------------------------------------------------------------------------------------
+    def _wait_before(self, resource: str, now: float) -> float:
+        """Seconds until a call for `resource` may leave (0: now). The caller holds the lock."""
+        while self._sent and self._sent[0][0] <= now - self.window:
+            self._sent.popleft()
+        until_a_call_expires = self._sent[0][0] + self.window - now if self._sent else 0.0
+        if len(self._sent) >= self.calls:
+            return max(until_a_call_expires, 1e-3)
+        longest, kept = self._reservation()
+        if longest is None or resource == longest:
+            return 0.0
+        others = sum(1 for _, r in self._sent if r != longest)
+        if others < self.calls - kept:
+            return 0.0
+        return max(until_a_call_expires, 1e-3)
+
+    def _reservation(self) -> Tuple[Optional[str], int]:
+        """The read with the most time still ahead, and the calls it keeps: those it makes in a window."""
+        if not self._ahead:
+            return None, 0
+        longest = max(self._ahead, key=lambda r: self._ahead[r] * self._seconds_per_call(r))
+        return longest, min(self._ahead[longest], math.ceil(self.window / self._seconds_per_call(longest)))
+
+    def _seconds_per_call(self, resource: str) -> float:
+        return max(0.1, self._pace.get(resource, _FIRST_GUESS_SECONDS_PER_CALL))
+
+    def _take(self, resource: str, now: float) -> None:
+        self._sent.append((now, resource))
+        if resource in self._last and now - self._last[resource] < self.window:
+            previous = self._pace.get(resource)
+            gap = now - self._last[resource]
+            self._pace[resource] = gap if previous is None else 0.7 * previous + 0.3 * gap
+        self._last[resource] = now
