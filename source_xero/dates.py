@@ -11,7 +11,7 @@ plus an optional `±hhmm` offset. The same wire format carries two different thi
 The OpenAPI spec flags which is which (`x-is-msdate` / `x-is-msdate-time`); the schema generator copies
 those flags into `date_fields.json`, and this module converts by property name.
 
-Two ways to convert, with one result: `RecordDates.convert` walks a decoded record (the reference), and
+Two ways to convert, with one result: `RecordDates.walk` walks a decoded body (the reference), and
 `RecordDates.decode_page` rewrites the `"Field":"/Date(...)/"` pairs of a raw page before decoding it,
 falling back to the walk whenever the raw text holds anything the rewrite cannot vouch for.
 """
@@ -180,10 +180,6 @@ class RecordDates:
         self._date_keys = frozenset(name.encode("utf-8") for name in date_fields)
         self._on_unknown = on_unknown
         self._reported: set[str] = set()
-
-    def convert(self, record: dict[str, Any]) -> dict[str, Any]:
-        self._convert_mapping(record)
-        return record
 
     def decode_page(self, raw: Union[bytes, str]) -> Any:
         """A response body decoded, with every `/Date(...)/` converted exactly as the walker would.

@@ -69,7 +69,7 @@ def test_record_dates_converts_nested_objects_and_lists_by_field_name():
         "Name": "keeps /Date( in the middle of text",
     }
 
-    converted = dates.convert(record)
+    converted = dates.walk(record)
 
     assert converted == {
         "Date": "2014-12-31",
@@ -88,8 +88,8 @@ def test_unknown_date_format_is_kept_unchanged_and_reported_once_per_field():
     reports = []
     dates = RecordDates(date_fields=frozenset({"Date"}), on_unknown=lambda field, problem: reports.append(field))
 
-    first = dates.convert({"Date": "/Date(yesterday)/", "UpdatedDateUTC": "/Date(0+0000)/"})
-    second = dates.convert({"Date": "/Date(12+99)/"})
+    first = dates.walk({"Date": "/Date(yesterday)/", "UpdatedDateUTC": "/Date(0+0000)/"})
+    second = dates.walk({"Date": "/Date(12+99)/"})
 
     assert first == {"Date": "/Date(yesterday)/", "UpdatedDateUTC": "1970-01-01T00:00:00.000Z"}
     assert second == {"Date": "/Date(12+99)/"}
