@@ -9,13 +9,10 @@ Prints the sandbox's JSON info line (url, credentials, tenants), flushed, then s
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import sys
-import threading
 
 from xero_sandbox import Sandbox
-from xero_sandbox.control import info
+from xero_sandbox.__main__ import serve_until_stopped
 
 
 def parse_sizes(text: str) -> dict:
@@ -38,15 +35,7 @@ def main(argv=None) -> int:
     # Build the big columns now, so the first timed call does not pay for them.
     for name in parse_sizes(args.sizes):
         sandbox.store.state(name)
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    sys.stdout.write(json.dumps(info(sandbox)) + "\n")
-    sys.stdout.flush()
-    while not stopping.wait(0.5):
-        pass
-    sandbox.stop()
-    return 0
+    return serve_until_stopped(sandbox)
 
 
 if __name__ == "__main__":

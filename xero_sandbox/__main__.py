@@ -72,9 +72,8 @@ def build(args) -> Sandbox:
     return sandbox
 
 
-def main(argv=None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    sandbox = build(args).start()
+def serve_until_stopped(sandbox: Sandbox) -> int:
+    """Print the started sandbox's info as one JSON line, serve until SIGTERM or SIGINT, then stop it."""
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
@@ -84,6 +83,11 @@ def main(argv=None) -> int:
         pass
     sandbox.stop()
     return 0
+
+
+def main(argv=None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    return serve_until_stopped(build(args).start())
 
 
 if __name__ == "__main__":
