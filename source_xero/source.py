@@ -229,7 +229,7 @@ _USUALLY_LONGEST = ("journals", "invoices", "bank_transactions", "payments", "co
 def longest_first(name: str) -> tuple:
     if name in _USUALLY_LONGEST:
         return (0, _USUALLY_LONGEST.index(name))
-    return (1, [spec.name for spec in STREAMS].index(name))
+    return (1, STREAMS.index(STREAMS_BY_NAME[name]))
 
 
 def xero_call_budget() -> XeroCallBudget:
