@@ -67,11 +67,8 @@ from pathlib import Path
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# The spec (MIT licensed): a copy vendored in the repository wins over the shared workspace copy.
-SPEC_CANDIDATES = (
-    REPO_ROOT / "xero-openapi" / "xero_accounting.yaml",
-    REPO_ROOT.parent / "shared" / "xero-openapi" / "xero_accounting.yaml",  # ../shared beside the clone (CI)
-)
+# Xero's spec (MIT licensed), vendored in the repository: see xero-openapi/README.md.
+SPEC_PATH = REPO_ROOT / "xero-openapi" / "xero_accounting.yaml"
 PACKAGE_DIR = REPO_ROOT / "source_xero"
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 SHARED_DIR = SCHEMAS_DIR / "shared"
@@ -531,15 +528,10 @@ def write_outputs(outputs):
         path.write_text(text, encoding="utf-8")
 
 
-def default_spec():
-    """First existing SPEC_CANDIDATES entry (the last one if none exists, for the error message)."""
-    return next((path for path in SPEC_CANDIDATES if path.is_file()), SPEC_CANDIDATES[-1])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ")
-    parser.add_argument("--spec", type=Path, default=default_spec(), help="path to xero_accounting.yaml")
+    parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="path to xero_accounting.yaml")
     args = parser.parse_args(argv)
 
     outputs = expected_outputs(args.spec)

@@ -96,7 +96,7 @@ def spec():
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
-    with open(generator.default_spec(), encoding="utf-8") as handle:
+    with open(generator.SPEC_PATH, encoding="utf-8") as handle:
         return yaml.load(handle, Loader=NoTimestampLoader)
 
 
