@@ -12,6 +12,7 @@ Version 3.0.0 is the next major version of that connector, so an existing connec
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping, MutableMapping, Optional
 
 from airbyte_cdk.models import FailureType
@@ -24,6 +25,7 @@ ACCESS_TOKEN = "oauth2_access_token"
 
 # Names under which an older connector, or an older version of this one, kept a timestamp cursor.
 OTHER_CURSOR_KEYS = ("cursor", "date", "updated_at", "UpdatedDateUTC")
+_BASIC_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")  # strftime's %z: +0000, which Python 3.10 cannot parse
 
 
 # -- config ---------------------------------------------------------------------------------------
@@ -41,8 +43,9 @@ def migrate_2x_custom_connection(config: Mapping[str, Any]) -> MutableMapping[st
 def cursor_value(state: Mapping[str, Any], field: str) -> Any:
     """The raw cursor value of a timestamp stream's state, whichever connector or version wrote it: this
     connector's `{field: ...}`, 2.x's `{"UpdatedDateUTC": ...}` / `{"date": ...}`, or a CDK `date-range` state
-    (its first slice's newest record, else its end). None when the state holds none. The value is returned as
-    written: `dates.parse_timestamp` reads every format 2.x wrote (an offset-less value is UTC)."""
+    (its first slice's newest record, else its end). None when the state holds none. A `%z` offset (+0000) is
+    written +00:00; otherwise the value is returned as written, and `dates.parse_timestamp` reads every format
+    2.x wrote (an offset-less value is UTC)."""
     raw = state.get(field)
     if raw is None:
         raw = next((state[key] for key in OTHER_CURSOR_KEYS if key in state), None)
@@ -51,6 +54,8 @@ def cursor_value(state: Mapping[str, Any], field: str) -> Any:
         if slices:
             first = min(slices, key=lambda s: str(s.get("start", "")))
             raw = first.get("most_recent_cursor_value") or first.get("end")
+    if isinstance(raw, str) and "T" in raw:
+        raw = _BASIC_OFFSET.sub(r"\1:\2", raw.strip())
     return raw
 
 
@@ -84,4 +89,4 @@ class PastedAccessTokenAuthenticator(TokenAuthenticator):
             "connection, switch the source's authentication to OAuth 2.0 (the refresh token is renewed on every "
             "sync) or to Custom Connection."
         )
-        return AirbyteTracedException(message=message, internal_message="pasted access token rejected", failure_type=FailureType.config_error)
+        return AirbyteTracedException(message=message, internal_message="Xero rejected the pasted access token (HTTP 401): it expired or was revoked", failure_type=FailureType.config_error)
