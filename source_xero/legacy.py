@@ -12,8 +12,11 @@ Version 3.0.0 is the next major version of that connector, so an existing connec
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
-from typing import Any, Mapping, MutableMapping, Optional
+from typing import Any, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
@@ -68,11 +71,12 @@ class PastedAccessTokenAuthenticator(TokenAuthenticator):
     to refresh, so that 401 ends in one clear config_error instead of retries.
     """
 
-    granted_scopes = None  # unknown: no token endpoint answered for it
-
     def __init__(self, access_token: str) -> None:
         add_to_secrets(access_token)
         super().__init__(token=access_token, auth_method="Bearer")
+        # What the check says about unreadable streams needs the token's scopes. Xero's access tokens are JWTs
+        # whose `scope` claim lists them; read (not verified: Xero verifies the token, this only informs).
+        self.granted_scopes = _scopes_of(access_token)
 
     def get_access_token(self) -> str:
         return self._token
@@ -90,3 +94,20 @@ class PastedAccessTokenAuthenticator(TokenAuthenticator):
             "sync) or to Custom Connection."
         )
         return AirbyteTracedException(message=message, internal_message="Xero rejected the pasted access token (HTTP 401): it expired or was revoked", failure_type=FailureType.config_error)
+
+
+def _scopes_of(token: str) -> Optional[Tuple[str, ...]]:
+    """The `scope` claim of a JWT access token, or None when the token is not a JWT or has no such claim."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    scope = claims.get("scope") if isinstance(claims, dict) else None
+    if isinstance(scope, str):
+        return tuple(scope.split())
+    if isinstance(scope, list) and all(isinstance(name, str) for name in scope):
+        return tuple(scope)
+    return None

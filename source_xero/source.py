@@ -129,7 +129,7 @@ class SourceXero(AbstractSource):
     def _unreadable_streams(logger: logging.Logger, authenticator: Any) -> Optional[str]:
         """What the check says about streams the token's scopes cannot read (a missing scope is not a failure:
         a plain new app has no Journals, the other streams still sync). None when every stream is readable or
-        the scopes are unknown (a pasted access token)."""
+        the scopes are unknown (a pasted access token that is not a JWT)."""
         granted = getattr(authenticator, "granted_scopes", None)
         if granted is None:
             return None

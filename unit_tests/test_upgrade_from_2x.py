@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from source_xero.config import parse_config
 from source_xero.cursor import TimestampCursor
 from source_xero.dates import format_timestamp
-from source_xero.legacy import cursor_value, is_2x_custom_connection, migrate_2x_custom_connection
+from source_xero.legacy import PastedAccessTokenAuthenticator, cursor_value, is_2x_custom_connection, migrate_2x_custom_connection
 from source_xero.scopes import CLASSIC_ONLY, Scope, describe_unreadable, unreadable
 from source_xero.streams import STREAMS, STREAMS_BY_NAME
 
@@ -148,3 +148,36 @@ def test_unreadable_names_the_scope_of_the_apps_own_kind(granted, expected):
     else:
         assert "payments" in missing[expected]
     assert describe_unreadable({}) is None
+
+
+def _jwt(claims: dict) -> str:
+    import base64
+
+    encode = lambda part: base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+    return f"{encode({'alg': 'RS256', 'typ': 'JWT'})}.{encode(claims)}.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "token, scopes",
+    [
+        (_jwt({"exp": 1, "scope": ["offline_access", "accounting.invoices.read"]}), ("offline_access", "accounting.invoices.read")),
+        (_jwt({"exp": 1, "scope": "accounting.settings.read accounting.contacts.read"}), ("accounting.settings.read", "accounting.contacts.read")),
+        (_jwt({"exp": 1}), None),
+        ("not-a-jwt", None),
+        ("a.b!.c", None),
+    ],
+    ids=["jwt_scope_list", "jwt_scope_string", "jwt_without_scope", "opaque", "broken_jwt"],
+)
+def test_pasted_token_scopes_are_read_from_xeros_jwt_when_present(token, scopes):
+    authenticator = PastedAccessTokenAuthenticator(token)
+
+    assert authenticator.granted_scopes == scopes
+    assert authenticator.get_auth_header() == {"Authorization": f"Bearer {token}"}
+
+
+def test_pasted_token_cannot_be_refreshed_and_says_how_to_last():
+    with pytest.raises(Exception) as refused:
+        PastedAccessTokenAuthenticator("tok").refresh_and_set_access_token()
+
+    assert refused.value.failure_type.value == "config_error"
+    assert "expires 30 minutes after Xero issued it" in refused.value.message
