@@ -304,6 +304,8 @@ def test_profit_and_loss_by_tracking_category_splits_each_account_by_option_as_t
     got = {(r["from_date"], r["account_id"], r["tracking_option"]): decimal(r["amount"]) for r in rows if r["amount"]}
     assert got == {k: v for k, v in expected.items() if v}
     assert {k[2] for k in got} - {"Unassigned"}, "some lines carry an option of the category"
+    ids = {name: key for key, name in options.items()}
+    assert all(r.get("tracking_option_id") == ids.get(r["tracking_option"]) for r in rows)
     calls = report_calls(books, "ProfitAndLoss")
     assert len(calls) == 6 and all(c["trackingCategoryID"] == category["TrackingCategoryID"] and "periods" not in c for c in calls)
 

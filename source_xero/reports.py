@@ -119,15 +119,17 @@ def _as_date(value: Any) -> Optional[date]:
 
 # -- what the three reports share in one read -----------------------------------------------------------------
 class OrganisationFacts:
-    """Read once per read and organisation, for every report stream: the lock dates (Organisation) and
-    each account's code and type (Accounts), which the profit and loss and the balance sheet do not show."""
+    """Read once per read and organisation, for every report stream: the lock dates (Organisation),
+    each account's code and type (Accounts), which the profit and loss and the balance sheet do not show,
+    and, with a tracking breakdown, the tracking categories (their option ids; the report only names them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tracking_category: Optional[str] = None) -> None:
         self._lock = threading.Lock()
         self._loaded = False
+        self._tracking_category = tracking_category
         self.lock_date: Optional[date] = None
-        self.lock_date_known = False
         self.accounts: dict[str, Tuple[Optional[str], Optional[str]]] = {}
+        self.tracking: Optional[dict[str, Tuple[str, dict[str, str]]]] = None  # id -> (name, {option name: option id})
 
     def load(self, fetch: Callable[[str], Optional[Any]]) -> None:
         """`fetch(path)` answers the decoded body, or None when Xero refused the call."""
@@ -136,12 +138,34 @@ class OrganisationFacts:
                 return
             organisation = fetch("Organisation")
             if organisation is not None:
-                found = (organisation.get("Organisations") or [{}])[0]
-                self.lock_date, self.lock_date_known = lock_date_of(found), True
+                self.lock_date = lock_date_of((organisation.get("Organisations") or [{}])[0])
             accounts = fetch("Accounts")
             for account in (accounts or {}).get("Accounts") or []:
                 self.accounts[str(account.get("AccountID"))] = (account.get("Code"), account.get("Type"))
+            categories = fetch("TrackingCategories") if self._tracking_category else None
+            if categories is not None:
+                self.tracking = {
+                    str(c.get("TrackingCategoryID")): (str(c.get("Name")), {str(o.get("Name")): str(o.get("TrackingOptionID")) for o in c.get("Options") or []})
+                    for c in categories.get("TrackingCategories") or []
+                }
             self._loaded = True
+
+    def check_tracking_category(self, category_id: str) -> None:
+        """A tracking category the organisation does not have is the user's mistake: say which it has."""
+        if self.tracking is None or category_id in self.tracking:
+            return
+        known = ", ".join(f"{name} ({key})" for key, (name, _) in self.tracking.items()) or "none"
+        raise AirbyteTracedException(
+            message=f"report_tracking_category_id {category_id} is not a tracking category of this organisation. Its "
+            f"tracking categories: {known}. Put one of these ids in report_tracking_category_id, or leave it empty.",
+            internal_message="unknown tracking category",
+            failure_type=FailureType.config_error,
+        )
+
+    def option_id(self, category_id: str, option_name: Optional[str]) -> Optional[str]:
+        if self.tracking is None or category_id not in self.tracking or option_name is None:
+            return None
+        return self.tracking[category_id][1].get(option_name)
 
 
 class ReportStream(XeroStream):
@@ -193,8 +217,10 @@ class ReportStream(XeroStream):
         if response.status_code in (403, 404):
             self.logger.warning(
                 f"Stream {self.name}: Xero refused {path} (HTTP {response.status_code}); "
-                + ("without the lock dates, the last months are re-read by report_months_to_reread alone."
-                   if path == "Organisation" else "account codes and types are left empty.")
+                + {
+                    "Organisation": "without the lock dates, the last months are re-read by report_months_to_reread alone.",
+                    "Accounts": "account codes and types are left empty.",
+                }.get(path, "tracking option ids are left empty.")
                 + " Grant accounting.settings.read to fix this."
             )
             return None
@@ -212,6 +238,8 @@ class ReportStream(XeroStream):
         first = first_of_month(self.start_date.date()) if self.start_date else add_months(current, 1 - DEFAULT_MONTHS)
         saved = self._saved_from() if sync_mode == SyncMode.incremental else None
         self.facts.load(self._facts_fetch)
+        if self.tracking_category:
+            self.facts.check_tracking_category(self.tracking_category)
         open_from = first_open_month(current, self.facts.lock_date, self.months_to_reread)
         months = months_to_read(first, current, saved, open_from)
         calls = plan_calls(months, self.report.comparison_columns and not self.tracking_category)
@@ -240,6 +268,8 @@ class ReportStream(XeroStream):
             for row in self.report.rows(report, months, *args):
                 code, kind = self.facts.accounts.get(row["account_id"], (None, None))
                 row = {"tenant_id": self.tenant_id, **row, "account_code": row["account_code"] or code, "account_type": kind}
+                if "tracking_option" in row:
+                    row["tracking_option_id"] = self.facts.option_id(row["tracking_category_id"], row["tracking_option"])
                 by_month[first_of_month(date.fromisoformat(row.get("from_date") or row["date"]))].append(row)
         except (ValueError, KeyError, TypeError) as error:
             raise AirbyteTracedException(

@@ -145,7 +145,7 @@ class SourceXero(AbstractSource):
             if key not in self._tenants:
                 self._tenants[key] = settings.tenant_id or resolve_tenant("", authenticator)
             tenant_id, budget = self._tenants[key], self._budget
-            facts = self._report_facts.setdefault(tenant_id, OrganisationFacts())
+            facts = self._report_facts.setdefault(tenant_id, OrganisationFacts(settings.report_tracking_category_id or None))
         plumbing = dict(on_skip=self._skip, api_budget=budget, signals=self.signals, in_flight=self._in_flight)
         return [
             *(XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, **plumbing) for spec in STREAMS),

@@ -68,3 +68,19 @@ def test_without_the_settings_scope_the_reports_are_read_with_a_warning_and_the_
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("Xero refused Organisation (HTTP 403)" in w for w in warnings)
     assert any("Xero refused Accounts (HTTP 403)" in w for w in warnings)
+
+
+def test_an_unknown_tracking_category_is_a_config_error_listing_the_organisations_categories(reports_config, xero):
+    xero.get(API + "Organisation", **ok(envelope("Organisations", [{"OrganisationID": "org-1"}])))
+    xero.get(API + "Accounts", **ok(envelope("Accounts", [])))
+    region = {"TrackingCategoryID": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "Name": "Region", "Options": [{"TrackingOptionID": "o-1", "Name": "North"}]}
+    xero.get(API + "TrackingCategories", **ok(envelope("TrackingCategories", [region])))
+    wrong = "11111111-2222-4333-8444-555555555555"
+    stream = stream_of({**reports_config, "report_tracking_category_id": wrong}, "profit_and_loss_monthly")
+
+    with pytest.raises(AirbyteTracedException) as failure:
+        list(stream.read_records(SyncMode.incremental))
+
+    assert failure.value.failure_type == FailureType.config_error
+    assert wrong in failure.value.message and "Region (5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d)" in failure.value.message
+    assert not [r for r in xero.request_history if "Reports" in r.url]
