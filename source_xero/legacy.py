@@ -24,7 +24,6 @@ from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 CUSTOM_CONNECTION_2X = "oauth2_confidential_application"
-ACCESS_TOKEN = "oauth2_access_token"
 
 # Names under which an older connector, or an older version of this one, kept a timestamp cursor.
 OTHER_CURSOR_KEYS = ("cursor", "date", "updated_at", "UpdatedDateUTC")
