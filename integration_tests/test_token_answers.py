@@ -85,8 +85,13 @@ def _control_tokens(run) -> List[object]:
     return [c["connectorConfig"]["config"]["credentials"].get("refresh_token") for c in run.controls]
 
 
-def _user_facing(run) -> List[str]:
-    return [e.get("message") or "" for e in run.errors]
+def _the_error(run, failure_type: str, *phrases: str) -> dict:
+    """The TRACE error of `failure_type` that says all of `phrases`; every error of the run has that type."""
+    assert run.errors and all(e["failure_type"] == failure_type for e in run.errors), error_summary(run)
+    saying = [e for e in run.errors if all(p.lower() in (e.get("message") or "").lower() for p in phrases)]
+    assert saying, f"no {failure_type} saying {phrases}:\n{error_summary(run)}"
+    assert not any(has_traceback(e.get("message") or "") for e in run.errors)
+    return saying[0]
 
 
 @pytest.mark.parametrize("kind", ["token_empty_refresh", "token_no_refresh", "token_refresh_number", "token_html"])
@@ -116,10 +121,7 @@ def test_an_answer_that_never_carries_a_usable_refresh_token_ends_transient_and_
     assert run.returncode != 0, error_summary(run)
     assert run.records == []
     assert run.controls == [], "a CONTROL message replaced the refresh token with an unusable one"
-    [error] = run.errors
-    assert error["failure_type"] == "transient_error", error_summary(run)
-    assert "refresh token" in error["message"] and "kept" in error["message"], error["message"]
-    assert not has_traceback(error["message"])
+    _the_error(run, "transient_error", "refresh token", "kept unchanged", "refresh_token")
     # The file still holds the token it had, and Xero still accepts it (the grace window of a rotation).
     assert json.loads(Path(config_path).read_text())["credentials"]["refresh_token"] == old_token
     assert old_token in world.sb.valid_refresh_tokens()
@@ -175,13 +177,10 @@ def test_a_read_only_config_file_still_gets_the_new_token_out_by_control_then_sa
     assert json.loads(config_path.read_text()) == config  # the write really failed
     tokens = _control_tokens(run)
     assert tokens and tokens[-1] == world.sb.latest_refresh_token, error_summary(run)
-    assert run.errors, error_summary(run)
-    error = run.errors[-1]
-    assert error["failure_type"] == "config_error", error_summary(run)
-    assert str(config_path) in error["message"] and "CONTROL" in error["message"], error["message"]
+    _the_error(run, "config_error", str(config_path), "could not be written back", "CONTROL message")
     # The CONTROL message came first: it is on an earlier line than the error.
-    lines = [json.loads(line).get("type") for line in run.stdout.splitlines() if line.startswith("{")]
-    assert lines.index("CONTROL") < lines.index("TRACE")
+    kinds = [m["type"] if m["type"] != "TRACE" else f"TRACE {m['trace']['type']}" for m in run.messages]
+    assert kinds.index("CONTROL") < kinds.index("TRACE ERROR")
 
 
 def test_a_redirect_from_the_token_endpoint_is_not_followed_and_the_token_goes_nowhere_else(world, elsewhere):
@@ -193,7 +192,5 @@ def test_a_redirect_from_the_token_endpoint_is_not_followed_and_the_token_goes_n
     assert elsewhere.requests == [], f"the token request was sent to another host: {elsewhere.requests[:1]}"
     assert run.returncode != 0 and run.records == [], error_summary(run)
     assert run.controls == [], "a token from another host was handed out"
-    [error] = run.errors
-    assert error["failure_type"] == "transient_error", error_summary(run)
-    assert "redirect" in error["message"].lower(), error["message"]
+    _the_error(run, "transient_error", "redirect", "never followed")
     assert leaks(run.stdout, run.stderr, {"refresh token": old_token, "client secret": world.sb.client_secret}) == []

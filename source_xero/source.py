@@ -29,7 +29,7 @@ from .budget import XeroCallBudget
 from .config import is_flat, migrate_flat, parse_config
 from .errors import RunSignals
 from .parallel import StreamsFailed, interleave
-from .persist import ConfigFileSink
+from .persist import ConfigFileSink, WriteBackFailed
 from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
 from .tenants import read_organisation, resolve_tenant
 
@@ -54,7 +54,11 @@ class SourceXero(AbstractSource):
         self._config_path = config_path
         if is_flat(config):
             config = migrate_flat(config)
-            ConfigFileSink(config_path).save(config)
+            try:
+                ConfigFileSink(config_path).save(config)
+            except WriteBackFailed as failed:
+                emit_configuration_as_airbyte_control_message(config)
+                raise failed.as_config_error() from None
             emit_configuration_as_airbyte_control_message(config)
         for secret in _secrets_of(config):
             add_to_secrets(secret)
