@@ -7,14 +7,17 @@ Everything goes through the CDK's HttpClient, so this is the only retry layer. R
 from __future__ import annotations
 
 import logging
+import math
 import random
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+from .transport import AnswerTooLarge, CallDeadlineExceeded, ForeignHostRefused
 
 # A Retry-After longer than this is Xero's day limit (66,975 s has been seen): waiting inside the sync
 # would hold a worker for hours, so the sync stops with its state saved and says when to come back.
@@ -34,12 +37,20 @@ def _resolution(action: ResponseAction, failure: Optional[FailureType] = None, m
     return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
 
 
+# A Retry-After beyond any real one (1e400, inf) is read as this: still "the day limit", still a date.
+LONGEST_RETRY_AFTER_SECONDS = 7 * 86400
+
+
 def retry_after_seconds(response: requests.Response) -> Optional[float]:
+    """Xero's Retry-After in seconds, bounded; None when absent or not a number."""
     value = response.headers.get("Retry-After")
     try:
-        return max(0.0, float(value)) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    if seconds is None or math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), LONGEST_RETRY_AFTER_SECONDS)
 
 
 def is_json(response: requests.Response) -> bool:
@@ -74,10 +85,20 @@ class XeroErrorHandler(ErrorHandler):
     warning that names the reason and the fix (see `XeroStream.skip_unreadable`), so one unreadable
     stream never fails the whole sync."""
 
-    def __init__(self, logger: logging.Logger, stream_name: str, signals: Optional[RunSignals] = None) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        stream_name: str,
+        signals: Optional[RunSignals] = None,
+        endpoint: str = "",
+        page_problem: Optional[Callable[[requests.Response], Optional[str]]] = None,
+    ) -> None:
         self._logger = logger
         self._stream_name = stream_name
         self._signals = signals or RunSignals()
+        # "invoices (GET /api.xro/2.0/Invoices)": messages name the endpoint as well as the stream
+        self._where = f"{stream_name} (GET {endpoint})" if endpoint else stream_name
+        self._page_problem = page_problem  # what is wrong with a 2xx answer's body, or None
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -90,6 +111,22 @@ class XeroErrorHandler(ErrorHandler):
     def interpret_response(
         self, response_or_exception: Optional[Union[requests.Response, Exception]] = None
     ) -> ErrorResolution:
+        if isinstance(response_or_exception, ForeignHostRefused):
+            # A redirect away from Xero: retrying meets the same redirect, and that host's answer is not Xero's data.
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.transient_error,
+                f"Xero's answer for {self._where} redirected to {response_or_exception.host}, which is not one of Xero's "
+                "hosts; the connector only reads records from Xero, so it did not follow. If a proxy or firewall "
+                "rewrites Xero's addresses, let api.xero.com through unchanged; otherwise retry later.",
+            )
+        if isinstance(response_or_exception, (CallDeadlineExceeded, AnswerTooLarge)):
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Xero's answer for {self._where} was cut off: {response_or_exception}; retried {MAX_RETRIES} times. "
+                "The sync state is saved: the next sync continues from here.",
+            )
         if isinstance(response_or_exception, NETWORK_ERRORS):
             return _resolution(
                 ResponseAction.RETRY,
@@ -101,10 +138,21 @@ class XeroErrorHandler(ErrorHandler):
         response = response_or_exception
         status = response.status_code
         if 200 <= status < 300:
-            if is_json(response):
+            # Xero's edge sometimes answers with an HTML page, or a body cut short: an outage, not data (and
+            # never "no records"). Retried like one; if it persists the stream ends with this message.
+            if not is_json(response):
+                content_type = response.headers.get("Content-Type", "no Content-Type").split(";")[0] or "no Content-Type"
+                problem: Optional[str] = f"a non-JSON page ({content_type})"
+            else:
+                problem = self._page_problem(response) if self._page_problem is not None else None
+            if problem is None:
                 return _resolution(ResponseAction.SUCCESS)
-            # Xero's edge sometimes answers with an HTML page; it is an outage, not data.
-            return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Xero answered {self._stream_name} with a non-JSON page.")
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Xero answered {self._where} with {problem}; retried {MAX_RETRIES} times. "
+                "The sync state is saved: the next sync continues from here.",
+            )
         if status == 401:
             return _resolution(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.transient_error, "Xero access token expired or was rejected.")
         if status in (403, 404):

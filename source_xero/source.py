@@ -221,7 +221,7 @@ class SourceXero(AbstractSource):
 
 
 MAX_CALLS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
-MAX_STREAMS_IN_FLIGHT = 5  # streams read at once; pages sent ahead may want more calls, CallsInFlight caps them
+MAX_STREAMS_IN_FLIGHT = 5  # streams read at once; pages sent ahead may want more calls, the transport's slots cap them
 
 # A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records
 # start first: Journals (100 a call, the longest list of any organisation), then the transaction lists
