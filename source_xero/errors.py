@@ -37,18 +37,18 @@ def _resolution(action: ResponseAction, failure: Optional[FailureType] = None, m
     return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
 
 
-# A Retry-After beyond any real one (1e400, inf) is read as this: still "the day limit", still a date.
+# A finite Retry-After beyond any real one (a year, say) is read as this: still the day limit, still a date.
 LONGEST_RETRY_AFTER_SECONDS = 7 * 86400
 
 
 def retry_after_seconds(response: requests.Response) -> Optional[float]:
-    """Xero's Retry-After in seconds, bounded; None when absent or not a number."""
+    """Xero's Retry-After in seconds, bounded; None when absent or not a number (inf, 1e400 and nan are not)."""
     value = response.headers.get("Retry-After")
     try:
         seconds = float(value) if value is not None else None
     except ValueError:
         return None
-    if seconds is None or math.isnan(seconds):
+    if seconds is None or not math.isfinite(seconds):
         return None
     return min(max(0.0, seconds), LONGEST_RETRY_AFTER_SECONDS)
 

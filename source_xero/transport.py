@@ -66,15 +66,15 @@ class XeroTransport(HTTPAdapter):
         self,
         slots: Optional[threading.BoundedSemaphore] = None,
         hosts: Optional[Iterable[str]] = None,
-        deadline: float = CALL_DEADLINE_SECONDS,
-        max_bytes: int = MAX_ANSWER_BYTES,
+        deadline: Optional[float] = None,
+        max_bytes: Optional[int] = None,
         pool_size: int = 10,
     ) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
         self._slots = slots
         self._hosts: Callable[[], FrozenSet[str]] = (lambda: frozenset(h.lower() for h in hosts)) if hosts is not None else allowed_hosts
-        self.deadline = deadline
-        self.max_bytes = max_bytes
+        self.deadline = CALL_DEADLINE_SECONDS if deadline is None else deadline
+        self.max_bytes = MAX_ANSWER_BYTES if max_bytes is None else max_bytes
 
     def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         host = host_of(request.url)

@@ -108,7 +108,7 @@ class App:
         if request.path.startswith("/_sandbox/"):
             return control.handle(self, request)
         started = time.monotonic()
-        fault = self.fault_injector.pick(request.path)
+        fault, location = self.fault_injector.take(request.path)
         served = None
         if fault in TOKEN_KINDS:
             response = spoil_token_answer(fault, self._route(request)[0])
@@ -116,7 +116,7 @@ class App:
             response, served = self._route(request)
             response.delivery, response.pause = TRICKLE, self.options.trickle_seconds
         elif fault and fault != "slow":
-            response = fault_response(fault, request.path, self.fault_injector.redirect_location)
+            response = fault_response(fault, request.path, location)
         else:
             if fault == "slow":
                 time.sleep(self.options.slow_seconds)

@@ -29,7 +29,7 @@ import random
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from .response import ENDLESS, RESET, TRUNCATED, Response, xero_problem
 
@@ -54,6 +54,7 @@ class _OneShot:
     path: str
     kind: str
     remaining: int
+    location: Optional[str] = None  # where a "redirect" sends the client
 
 
 class Faults:
@@ -67,7 +68,7 @@ class Faults:
         self._rng = random.Random(0)
         self._one_shots: List[_OneShot] = []
         self.injected: Counter = Counter()
-        self.redirect_location = "http://127.0.0.2:9/elsewhere"  # where a "redirect" fault sends the client
+        self.redirect_location = "http://127.0.0.2:9/elsewhere"  # where a random "redirect" fault sends the client
 
     def configure(self, rate: float = 0.05, kinds: Optional[Sequence[str]] = None, seed: int = 0,
                   paths: Optional[Sequence[str]] = None, after: int = 0) -> None:
@@ -86,9 +87,7 @@ class Faults:
         sends them to `location`)."""
         _check([kind])
         with self._lock:
-            if location:
-                self.redirect_location = location
-            self._one_shots.append(_OneShot(path_substring, kind, count))
+            self._one_shots.append(_OneShot(path_substring, kind, count, location))
 
     def clear(self) -> None:
         with self._lock:
@@ -96,12 +95,16 @@ class Faults:
 
     def pick(self, path: str) -> Optional[str]:
         """The fault for this call, if any (counted as injected)."""
+        return self.take(path)[0]
+
+    def take(self, path: str) -> Tuple[Optional[str], str]:
+        """The fault for this call, if any (counted as injected), and where a redirect goes."""
         with self._lock:
-            kind = None
+            kind, location = None, self.redirect_location
             for shot in self._one_shots:
                 if shot.remaining > 0 and shot.path in path:
                     shot.remaining -= 1
-                    kind = shot.kind
+                    kind, location = shot.kind, shot.location or self.redirect_location
                     break
             self._one_shots = [s for s in self._one_shots if s.remaining > 0]
             if kind is None and self._rate > 0 and any(p in path for p in self._paths):
@@ -110,7 +113,7 @@ class Faults:
                     kind = self._rng.choice(self._kinds)
             if kind:
                 self.injected[kind] += 1
-            return kind
+            return kind, location
 
 
 def _check(kinds: Sequence[str]) -> None:
