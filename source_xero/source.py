@@ -26,7 +26,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .auth import build_authenticator
 from .budget import XeroCallBudget
-from .config import is_flat, migrate_flat, parse_config
+from .config import is_flat, migrate_flat, parse_config, refuse_secret_references, trim_pasted_values
 from .errors import RunSignals
 from .parallel import StreamsFailed, interleave
 from .persist import ConfigFileSink, WriteBackFailed
@@ -50,8 +50,9 @@ class SourceXero(AbstractSource):
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
         """Load the config; a flat config from another Xero tool is moved into this spec's shape and
         the result emitted (and written back, when opted in) so it is stored in the new shape."""
-        config = AbstractSource.read_config(config_path)
+        config = trim_pasted_values(_read_config_file(config_path))
         self._config_path = config_path
+        refuse_secret_references(config)
         if is_flat(config):
             config = migrate_flat(config)
             try:
@@ -250,11 +251,43 @@ def _run_failure_type(failures: List[Any]) -> FailureType:
     return FailureType.config_error
 
 
+def _read_config_file(path: str) -> MutableMapping[str, Any]:
+    """The --config file as a JSON object, or a config_error naming the file and the problem (never its content)."""
+
+    def refuse(problem: str) -> AirbyteTracedException:
+        return AirbyteTracedException(
+            message=f"The config file {path} cannot be used: {problem}. Pass a JSON file holding one object with "
+            "credentials, tenant_id and start_date (see the connector's documentation for an example).",
+            internal_message=f"config file unusable: {problem}",
+            failure_type=FailureType.config_error,
+        )
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        raise refuse("there is no such file") from None
+    except IsADirectoryError:
+        raise refuse("it is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise refuse(f"it cannot be read ({getattr(error, 'strerror', None) or type(error).__name__})") from None
+    if not text.strip():
+        raise refuse("it is empty")
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
+        raise refuse(f"it is not valid JSON{where}") from None
+    if not isinstance(config, dict):
+        raise refuse(f"it holds a JSON {type(config).__name__}, not an object")
+    return config
+
+
 def _connection_key(config: Mapping[str, Any]) -> tuple:
-    credentials = config.get("credentials") or {}
+    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
     return (credentials.get("auth_type"), credentials.get("client_id"), config.get("tenant_id") or "")
 
 
 def _secrets_of(config: Mapping[str, Any]) -> List[str]:
-    credentials = config.get("credentials") or {}
+    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
     return [str(credentials[k]) for k in ("client_secret", "refresh_token", "access_token") if credentials.get(k)]
