@@ -113,3 +113,24 @@ def test_values_pasted_with_spaces_or_newlines_around_them_are_trimmed(world):
     assert emitted["tenant_id"] == world.sb.tenant_id
     assert emitted["credentials"]["client_id"] == world.sb.client_id
     assert Path(config_path).exists()
+
+
+# -- state ----------------------------------------------------------------------------------------
+OLD_CURSOR = "2024-01-01T00:00:00.000Z"
+
+
+def test_a_legacy_state_message_is_honoured_not_silently_ignored(world):
+    legacy = [{"type": "LEGACY", "data": {"invoices": {"UpdatedDateUTC": OLD_CURSOR, "ids_at_cursor": []}}}]
+
+    run = world.read(streams=["invoices"], state=legacy)
+
+    assert run.returncode == 0 and not run.errors, error_summary(run)
+    newer = {pk for pk, cursor in world.sb.cursor_truth("invoices").items() if cursor > OLD_CURSOR}
+    read = {r["InvoiceID"] for r in run.records_of("invoices")}
+    assert read == newer and 0 < len(newer) < len(world.sb.cursor_truth("invoices")), f"read {len(read)}, expected {len(newer)}"
+
+
+def test_a_legacy_state_message_naming_unknown_streams_is_refused_saying_why(world):
+    run = world.read(streams=["invoices"], state=[{"type": "LEGACY", "data": {"widgets": {"cursor": 1}}}])
+
+    _refused(run, "LEGACY", "widgets", "state")

@@ -152,9 +152,10 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         message = "is required"
     elif kind == "union_tag_not_found":
-        location, message = f"{location}.auth_type" if location else "auth_type", f"is required: {AUTH_TYPES}"
+        location = f"{location}.auth_type" if location else "auth_type"
+        message = "is required: 'oauth2_refresh_token' (Xero OAuth app) or 'custom_connection' (Xero Custom Connection)"
     elif kind in ("union_tag_invalid", "literal_error"):
-        message = f"auth_type must be {AUTH_TYPES}"
+        message = "auth_type must be 'oauth2_refresh_token' (Xero OAuth app) or 'custom_connection' (Xero Custom Connection)"
     elif kind == "string_too_short":
         message = "must not be empty"
     elif kind == "string_type":

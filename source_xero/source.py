@@ -84,7 +84,9 @@ class SourceXero(AbstractSource):
         except (OSError, ValueError) as error:
             raise refuse(f"it is not valid JSON ({type(error).__name__})") from None
         if isinstance(raw, dict) and raw and all(name in STREAMS_BY_NAME for name in raw):
-            raw = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in raw.items()]
+            raw = _per_stream(raw)
+        if isinstance(raw, list):
+            raw = [converted for item in raw for converted in _legacy_as_per_stream(item, refuse)]
         if raw in (None, {}, []):
             return []
         if not isinstance(raw, list):
@@ -249,6 +251,24 @@ def _run_failure_type(failures: List[Any]) -> FailureType:
     if FailureType.transient_error in failures or not failures:
         return FailureType.transient_error
     return FailureType.config_error
+
+
+def _per_stream(states: Mapping[str, Any]) -> List[dict]:
+    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in states.items()]
+
+
+def _legacy_as_per_stream(item: Any, refuse: Any) -> List[Any]:
+    """A state message of the old LEGACY type ({"type": "LEGACY", "data": {"<stream>": {...}}}) as the per-stream
+    messages it stands for: the CDK would silently ignore it and read everything again. Any other item as is."""
+    if not isinstance(item, dict) or item.get("type") != "LEGACY":
+        return [item]
+    data = item.get("data")
+    if not isinstance(data, dict) or not data:
+        raise refuse("a LEGACY state message holds no {\"<stream>\": {...}} object in its data")
+    unknown = sorted(name for name in data if name not in STREAMS_BY_NAME)
+    if unknown:
+        raise refuse(f"a LEGACY state message names streams this connector does not have ({', '.join(unknown[:5])})")
+    return _per_stream(data)
 
 
 def _read_config_file(path: str) -> MutableMapping[str, Any]:
