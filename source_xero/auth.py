@@ -187,6 +187,7 @@ class _XeroTokenMixin:
         backoff.expo,
         (DefaultBackoffException, *TOKEN_NETWORK_ERRORS),
         max_time=300,
+        max_tries=12,  # about what 300 s of backoff allow anyway; a bound that holds when sleeps are instant
         factor=2,
         jitter=backoff.full_jitter,
         logger=None,

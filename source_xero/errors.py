@@ -17,7 +17,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 
-from .transport import AnswerTooLarge, CallDeadlineExceeded, ForeignHostRefused
+from .transport import MAX_REDIRECTS, AnswerTooLarge, CallDeadlineExceeded, ForeignHostRefused
 
 # A Retry-After longer than this is Xero's day limit (66,975 s has been seen): waiting inside the sync
 # would hold a worker for hours, so the sync stops with its state saved and says when to come back.
@@ -120,6 +120,13 @@ class XeroErrorHandler(ErrorHandler):
                 "hosts; the connector only reads records from Xero, so it did not follow. If a proxy or firewall "
                 "rewrites Xero's addresses, let api.xero.com through unchanged; otherwise retry later.",
             )
+        if isinstance(response_or_exception, requests.exceptions.TooManyRedirects):
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.transient_error,
+                f"Xero's answer for {self._where} kept redirecting (more than {MAX_REDIRECTS} times); Xero's API does not "
+                "redirect, so something between the connector and api.xero.com does. Check for a proxy, then retry.",
+            )
         if isinstance(response_or_exception, (CallDeadlineExceeded, AnswerTooLarge)):
             return _resolution(
                 ResponseAction.RETRY,
@@ -168,10 +175,13 @@ class XeroErrorHandler(ErrorHandler):
                 f"Xero is unavailable for {self._stream_name} (HTTP {status}); retried {MAX_RETRIES} times. "
                 "The sync state is saved: the next sync continues from here.",
             )
+        # A status Xero does not document for this call (418, 405, 410, ...): not the user's mistake, and not
+        # provably ours either; an edge or proxy in between is the usual cause. Reported, not retried.
         return _resolution(
             ResponseAction.FAIL,
-            FailureType.system_error,
-            f"Xero answered {self._stream_name} with HTTP {status}: {xero_error_detail(response)}",
+            FailureType.transient_error,
+            f"Xero answered {self._where} with HTTP {status}: {xero_error_detail(response) or 'no detail'}. If it persists, "
+            "check for a proxy between the connector and api.xero.com, and report it with the sync log.",
         )
 
     def _rate_limited(self, response: requests.Response) -> ErrorResolution:

@@ -5,7 +5,8 @@ so each rule below holds for every call, retries and redirects included:
 
 * **Xero's hosts only.** A request to any other host is refused before it is sent: a redirect from
   Xero's edge to another host would otherwise be followed, and that host's page read as Xero records
-  (or, on the token endpoint, the refresh token sent to it). Same-host redirects still work.
+  (or, on the token endpoint, the refresh token sent to it). Up to MAX_REDIRECTS redirects within Xero's
+  hosts are followed.
 * **An overall deadline per call.** The read timeout applies to each socket read, so an answer that
   trickles a byte at a time never hits it; past `deadline` seconds from sending, the call is cut off.
 * **A cap on the size of an answer.** An answer that never ends would be read into memory until the
@@ -33,6 +34,9 @@ from .endpoints import allowed_hosts
 
 CALL_DEADLINE_SECONDS = 300.0  # a whole call, headers to last byte; Xero's slowest real pages take seconds
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
+# Xero's API does not redirect; a few hops within its hosts are followed, a loop is not (requests' default
+# of 30 hops, times every retry, would spend the organisation's calls on nothing).
+MAX_REDIRECTS = 3
 _CHUNK = 64 * 1024
 
 
@@ -150,3 +154,4 @@ def guarded_session(**options: Any) -> requests.Session:
 def mount(session: requests.Session, transport: XeroTransport) -> None:
     session.mount("https://", transport)
     session.mount("http://", transport)
+    session.max_redirects = MAX_REDIRECTS
