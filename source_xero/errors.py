@@ -61,15 +61,27 @@ def xero_error_detail(response: requests.Response) -> str:
     """The human part of a Xero error body (JSON or not), short, for messages and logs."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply to decode
         return (response.text or "").strip()[:200]
     if not isinstance(body, dict):
         return str(body)[:200]
     details = [str(body.get(key)) for key in ("Type", "Title", "Detail", "Message") if body.get(key)]
-    for element in body.get("Elements") or []:
-        for problem in element.get("ValidationErrors") or []:
-            details.append(str(problem.get("Message")))
+    for element in body.get("Elements") if isinstance(body.get("Elements"), list) else []:
+        for problem in (element.get("ValidationErrors") if isinstance(element, dict) else None) or []:
+            details.append(str(problem.get("Message") if isinstance(problem, dict) else problem))
     return "; ".join(details)[:300]
+
+
+def _drop_body_nested_too_deeply(response: requests.Response) -> None:
+    """An error body of JSON nested thousands deep makes `response.json()` raise RecursionError, which the CDK's
+    own error logging does not expect (it would end the run as a system_error). Such a body says nothing a
+    user could read anyway: it is dropped, the status still tells what happened."""
+    try:
+        response.json()
+    except RecursionError:
+        response._content = b""
+    except ValueError:
+        pass
 
 
 class RunSignals:
@@ -144,6 +156,8 @@ class XeroErrorHandler(ErrorHandler):
             return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Unexpected error reading {self._stream_name}.")
         response = response_or_exception
         status = response.status_code
+        if status >= 300:
+            _drop_body_nested_too_deeply(response)
         if 200 <= status < 300:
             # Xero's edge sometimes answers with an HTML page, or a body cut short: an outage, not data (and
             # never "no records"). Retried like one; if it persists the stream ends with this message.
