@@ -190,11 +190,12 @@ def refuse_secret_references(config: Mapping[str, Any]) -> None:
     for holder, prefix in ((config, ""), (credentials, "credentials.")):
         for key in SECRET_REFERENCE_KEYS:
             if key in holder and not holder.get("refresh_token"):
+                field = prefix + key
                 raise AirbyteTracedException(
-                    message=f"The Xero configuration is not valid: {prefix}{key} names a secret in another tool's secret store, "
+                    message=f"The Xero configuration is not valid: {field} names a secret in another tool's secret store, "
                     "which this connector cannot read. Put the refresh token itself in credentials.refresh_token, with "
                     "credentials.auth_type 'oauth2_refresh_token' (Xero OAuth app); or, for a Xero Custom Connection, set "
-                    f"credentials.auth_type 'custom_connection' with its client_id and client_secret. Then remove {key}.",
+                    f"credentials.auth_type 'custom_connection' with its client_id and client_secret. Then remove {field}.",
                     internal_message="config names a secret instead of holding the refresh token",
                     failure_type=FailureType.config_error,
                 )

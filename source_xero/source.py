@@ -264,7 +264,7 @@ def _legacy_as_per_stream(item: Any, refuse: Any) -> List[Any]:
         return [item]
     data = item.get("data")
     if not isinstance(data, dict) or not data:
-        raise refuse("a LEGACY state message holds no {\"<stream>\": {...}} object in its data")
+        raise refuse("a LEGACY state message holds no per-stream states in its data")
     unknown = sorted(name for name in data if name not in STREAMS_BY_NAME)
     if unknown:
         raise refuse(f"a LEGACY state message names streams this connector does not have ({', '.join(unknown[:5])})")
