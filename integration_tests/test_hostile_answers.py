@@ -178,3 +178,16 @@ def test_a_stream_whose_answers_trickle_or_never_end_fails_transiently_naming_th
     assert len(api_calls(world.sb, "Accounts")) == 7
     assert [r.record.data for r in output.records if r.record.stream == "accounts"] == []
     assert len([r for r in output.records if r.record.stream == "currencies"]) == len(world.sb.ground_truth("currencies"))
+
+
+@pytest.mark.parametrize("bad", [12345, None, "soon"])
+def test_a_record_whose_cursor_has_the_wrong_type_is_passed_on_and_never_moves_the_state(world, bad):
+    [edited] = world.sb.edit("accounts", n=1, changes={"UpdatedDateUTC": bad})
+
+    run = world.read(streams=["accounts"])
+
+    assert run.returncode == 0 and not run.errors, error_summary(run)
+    got = {r["AccountID"]: r for r in run.records_of("accounts")}
+    assert set(got) == set(world.sb.ground_truth("accounts")) and got[edited].get("UpdatedDateUTC") == bad
+    others = [r["UpdatedDateUTC"] for pk, r in got.items() if pk != edited]
+    assert run.final_state()[-1]["stream"]["stream_state"]["UpdatedDateUTC"] == max(others)
