@@ -194,3 +194,21 @@ def test_a_redirect_from_the_token_endpoint_is_not_followed_and_the_token_goes_n
     assert run.controls == [], "a token from another host was handed out"
     _the_error(run, "transient_error", "redirect", "never followed")
     assert leaks(run.stdout, run.stderr, {"refresh token": old_token, "client secret": world.sb.client_secret}) == []
+
+
+def test_a_flat_config_in_a_read_only_file_is_still_handed_out_migrated_by_control(world, tmp_path):
+    credentials = world.config()["credentials"]
+    flat = {key: credentials[key] for key in ("client_id", "client_secret", "refresh_token")}
+    flat.update(tenant_id=world.sb.tenant_id, start_date="2020-01-01T00:00:00Z")
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(flat))
+    undo = _read_only(config_path)
+    try:
+        run = world.read(config_path=str(config_path), streams=["accounts"], env=WRITE_BACK)
+    finally:
+        undo()
+
+    assert json.loads(config_path.read_text()) == flat  # the write really failed
+    assert run.controls, error_summary(run)
+    assert run.controls[0]["connectorConfig"]["config"]["credentials"]["auth_type"] == "oauth2_refresh_token"
+    _the_error(run, "config_error", str(config_path), "could not be written back")
