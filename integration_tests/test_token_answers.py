@@ -164,17 +164,23 @@ def _read_only(path: Path) -> Callable[[], None]:
     pytest.skip("this user may replace a read-only file and chattr is not allowed here: cannot make a read-only config")
 
 
-def test_a_read_only_config_file_still_gets_the_new_token_out_by_control_then_says_what_to_fix(world, tmp_path):
-    config_path = tmp_path / "config.json"
-    config = world.config()
+def _read_with_a_read_only_config(world: SandboxRun, folder: Path, config: dict):
+    """A read with write-back on and `config` in a file the connector cannot replace; the path and the run."""
+    config_path = folder / "config.json"
     config_path.write_text(json.dumps(config))
     undo = _read_only(config_path)
     try:
         run = world.read(config_path=str(config_path), streams=["accounts"], env=WRITE_BACK)
     finally:
         undo()
-
     assert json.loads(config_path.read_text()) == config  # the write really failed
+    return config_path, run
+
+
+def test_a_read_only_config_file_still_gets_the_new_token_out_by_control_then_says_what_to_fix(world, tmp_path):
+    config = world.config()
+    config_path, run = _read_with_a_read_only_config(world, tmp_path, config)
+
     tokens = _control_tokens(run)
     assert tokens and tokens[-1] == world.sb.latest_refresh_token, error_summary(run)
     _the_error(run, "config_error", str(config_path), "could not be written back", "CONTROL message")
@@ -200,15 +206,8 @@ def test_a_flat_config_in_a_read_only_file_is_still_handed_out_migrated_by_contr
     credentials = world.config()["credentials"]
     flat = {key: credentials[key] for key in ("client_id", "client_secret", "refresh_token")}
     flat.update(tenant_id=world.sb.tenant_id, start_date="2020-01-01T00:00:00Z")
-    config_path = tmp_path / "config.json"
-    config_path.write_text(json.dumps(flat))
-    undo = _read_only(config_path)
-    try:
-        run = world.read(config_path=str(config_path), streams=["accounts"], env=WRITE_BACK)
-    finally:
-        undo()
+    config_path, run = _read_with_a_read_only_config(world, tmp_path, flat)
 
-    assert json.loads(config_path.read_text()) == flat  # the write really failed
     assert run.controls, error_summary(run)
     assert run.controls[0]["connectorConfig"]["config"]["credentials"]["auth_type"] == "oauth2_refresh_token"
     _the_error(run, "config_error", str(config_path), "could not be written back")
