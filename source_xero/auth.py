@@ -5,12 +5,17 @@ Losing the newest token locks the user out until they re-authorise in a browser,
 is handed on before any other request is made: first to the user's config file (when they opted in),
 then as a CONNECTOR_CONFIG CONTROL message on stdout for the platform. The CDK's refresh lock makes
 sure two refreshes never run at once.
+
+An answer is only taken when it is usable: an access token, and (Xero always rotates) a new, non-empty
+refresh token. Anything else (an empty or missing refresh token, an HTML page, a redirect) is retried a
+few times and never replaces the token the user has; a redirect is never followed.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import math
 
 import backoff
 from datetime import timedelta
@@ -30,7 +35,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from .config import XeroConfig
 from .endpoints import token_url
 from .legacy import PastedAccessTokenAuthenticator
-from .persist import ConfigFileSink
+from .persist import ConfigFileSink, WriteBackFailed
+from .transport import guarded_session, host_of
 
 logger = logging.getLogger("airbyte")
 
@@ -38,6 +44,13 @@ logger = logging.getLogger("airbyte")
 # on the way (a 401 costs a call of the 60-a-minute budget).
 EXPIRY_MARGIN = timedelta(minutes=2)
 TOKEN_TIMEOUT = (10, 30)  # connect, read (seconds)
+# An answer we cannot use (see _usable_answer) is asked for again this many times in all: a broken edge
+# usually recovers at once, and Xero keeps the presented refresh token valid for 30 minutes meanwhile.
+UNUSABLE_ANSWER_TRIES = 3
+# Xero's access tokens live 30 minutes; an expires_in that is missing, not a number, or beyond a day is
+# not believed (a 401 later still triggers a refresh).
+DEFAULT_EXPIRES_IN = 1800
+LONGEST_EXPIRES_IN = 86400
 # A dropped connection, a timeout, or an answer cut short: worth another try, unlike a refusal.
 TOKEN_NETWORK_ERRORS = (
     requests.exceptions.ConnectionError,
@@ -61,6 +74,54 @@ REJECTED_REFRESH_MESSAGES = {
         "app type on developer.xero.com and that it is connected to an organisation."
     ),
 }
+
+
+class UnusableTokenAnswer(Exception):
+    """The token endpoint answered, but not with something usable; `problem` says what (no secret in it)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def _expires_in(value: Any) -> int:
+    """Seconds the access token lives, from Xero's expires_in, whatever it holds (10**30, Infinity, "x")."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return DEFAULT_EXPIRES_IN
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds < 0:
+        return DEFAULT_EXPIRES_IN
+    return int(min(seconds, LONGEST_EXPIRES_IN))
+
+
+def _usable_answer(response: requests.Response, rotates: bool) -> dict[str, Any]:
+    """The parts of a 2xx token answer the CDK needs, checked; UnusableTokenAnswer when they are not there."""
+    try:
+        answer = response.json()
+    except (ValueError, RecursionError):
+        content_type = response.headers.get("Content-Type", "no Content-Type").split(";")[0]
+        raise UnusableTokenAnswer(f"the answer was not JSON ({content_type})") from None
+    if not isinstance(answer, Mapping):
+        raise UnusableTokenAnswer(f"the answer was a JSON {type(answer).__name__}, not an object")
+    access_token = answer.get("access_token")
+    if not isinstance(access_token, str) or not access_token.strip():
+        raise UnusableTokenAnswer("the answer held no access_token")
+    usable: dict[str, Any] = {"access_token": access_token, "expires_in": _expires_in(answer.get("expires_in"))}
+    if rotates:
+        refresh_token = answer.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token.strip():
+            if refresh_token is None:
+                what = "no refresh_token"
+            elif isinstance(refresh_token, str):
+                what = "an empty refresh_token"
+            else:
+                what = f"a refresh_token that is a {type(refresh_token).__name__}, not text"
+            raise UnusableTokenAnswer(f"the answer held {what}")
+        usable["refresh_token"] = refresh_token
+    if isinstance(answer.get("scope"), str):
+        usable["scope"] = answer["scope"]
+    return usable
 
 
 def _basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
@@ -95,13 +156,22 @@ class _XeroTokenMixin:
     """
 
     granted_scopes: Optional[Tuple[str, ...]] = None  # known once a token was issued in this run
+    rotates_refresh_token = False  # True where every answer must carry a new refresh token
 
     def token_has_expired(self) -> bool:  # type: ignore[override]
         return ab_datetime_now() + EXPIRY_MARGIN > self.get_token_expiry_date()  # type: ignore[attr-defined]
 
     def _make_handled_request(self) -> Any:
         try:
-            return self._request_token()
+            return self._request_usable_token()
+        except UnusableTokenAnswer as unusable:
+            kept = " The refresh token you have was kept unchanged (Xero keeps it usable for 30 minutes)." if self.rotates_refresh_token else ""
+            raise AirbyteTracedException(
+                message=f"Xero's token endpoint gave an unusable answer {UNUSABLE_ANSWER_TRIES} times in a row: {unusable.problem}.{kept} "
+                "Retry later; if it persists, check for a proxy between the connector and identity.xero.com.",
+                internal_message=f"token answer unusable: {unusable.problem}",
+                failure_type=FailureType.transient_error,
+            ) from None
         except (DefaultBackoffException, *TOKEN_NETWORK_ERRORS) as error:
             raise AirbyteTracedException(
                 message="Xero's token endpoint could not be reached for 5 minutes (network problem or Xero outage). "
@@ -110,46 +180,57 @@ class _XeroTokenMixin:
                 failure_type=FailureType.transient_error,
             ) from None
 
+    @backoff.on_exception(backoff.expo, UnusableTokenAnswer, max_tries=UNUSABLE_ANSWER_TRIES, factor=1, jitter=backoff.full_jitter, logger=None)
+    def _request_usable_token(self) -> Any:
+        return self._request_token()
+
     @backoff.on_exception(
         backoff.expo,
         (DefaultBackoffException, *TOKEN_NETWORK_ERRORS),
         max_time=300,
+        max_tries=12,  # about what 300 s of backoff allow anyway; a bound that holds when sleeps are instant
         factor=2,
         jitter=backoff.full_jitter,
         logger=None,
     )
     def _request_token(self) -> Any:
-        response = requests.post(
-            self.get_token_refresh_endpoint(),  # type: ignore[attr-defined]
-            data=self.build_refresh_request_body(),  # type: ignore[attr-defined]
-            headers=self.build_refresh_request_headers(),  # type: ignore[attr-defined]
-            timeout=TOKEN_TIMEOUT,
-        )
+        # Through the connector's transport (Xero's hosts only, a deadline, a size cap), never following a
+        # redirect: a redirect would carry the refresh token to wherever it points.
+        with guarded_session() as session:
+            response = session.post(
+                self.get_token_refresh_endpoint(),  # type: ignore[attr-defined]
+                data=self.build_refresh_request_body(),  # type: ignore[attr-defined]
+                headers=self.build_refresh_request_headers(),  # type: ignore[attr-defined]
+                timeout=TOKEN_TIMEOUT,
+                allow_redirects=False,
+            )
         if response.status_code == 429 or response.status_code >= 500:
             raise DefaultBackoffException(request=response.request, response=response, failure_type=FailureType.transient_error)
+        if 300 <= response.status_code < 400:
+            where = host_of(response.headers.get("Location", "")) or "an address it did not give"
+            raise UnusableTokenAnswer(f"it answered with a redirect (HTTP {response.status_code}) to {where}, which is never followed")
         rejected = _rejection_error(response)
         if rejected is not None:
             raise rejected
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if not response.ok or not isinstance(answer, Mapping) or not answer.get("access_token"):
+        if not response.ok:
             raise AirbyteTracedException(
                 message=f"Xero's token endpoint gave an unusable answer (HTTP {response.status_code}). Retry later.",
                 internal_message=f"token endpoint answered {response.status_code}",
                 failure_type=FailureType.transient_error,
             )
+        answer = _usable_answer(response, self.rotates_refresh_token)
         for secret in (answer.get("access_token"), answer.get("refresh_token")):
             if secret:
                 add_to_secrets(str(secret))
-        if isinstance(answer.get("scope"), str):
+        if "scope" in answer:
             self.granted_scopes = tuple(answer["scope"].split())
         return answer
 
 
 class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2Authenticator):
     """OAuth 2.0 app: refresh_token grant, the rotated token persisted before the next request."""
+
+    rotates_refresh_token = True
 
     def __init__(self, config: MutableMapping[str, Any], sink: Optional[ConfigFileSink] = None) -> None:
         credentials = config["credentials"]
@@ -170,8 +251,13 @@ class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2
 
     def _emit_control_message(self) -> None:
         # The file first: if the process dies between the two, the token survives on disk; the platform
-        # then still holds the previous token, which Xero's grace window keeps valid.
-        self._sink.save(self._connector_config)
+        # then still holds the previous token, which Xero's grace window keeps valid. A write that fails
+        # never keeps the CONTROL message from going out: the new token exists nowhere else.
+        try:
+            self._sink.save(self._connector_config)
+        except WriteBackFailed as failed:
+            super()._emit_control_message()
+            raise failed.as_config_error() from None
         super()._emit_control_message()
 
 

@@ -15,11 +15,19 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
+
 from .dates import parse_timestamp
 
 START_DATE_PATTERN = r"^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 TENANT_ID_PATTERN = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 DEFAULT_START_DATE = "2000-01-01T00:00:00Z"
+EARLIEST_START = datetime(1970, 1, 1, tzinfo=timezone.utc)  # Xero's /Date(ms)/ counts from here
+# Values users paste (with a stray space or newline around them): trimmed before anything reads them.
+TRIMMED_TOP_LEVEL = ("tenant_id", "start_date")
+TRIMMED_CREDENTIALS = ("auth_type", "client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
+# What other tools put where a refresh token belongs: the name of a secret in their own secret store.
+SECRET_REFERENCE_KEYS = ("refresh_token_secret_name",)
 
 # The keys another family of Xero tools keeps at the top level of its config file.
 FLAT_KEYS = ("client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
@@ -36,6 +44,19 @@ class OAuthCredentials(_Strict):
     refresh_token: str = Field(min_length=1)
     access_token: Optional[str] = None
     token_expiry_date: Optional[str] = None
+
+    @field_validator("token_expiry_date")
+    @classmethod
+    def _token_expiry_date_is_a_date(cls, value: Optional[str]) -> Optional[str]:
+        # The connector fills it in; a value the CDK cannot read as a date would crash the first refresh.
+        if value:
+            try:
+                ab_datetime_parse(value)
+            except (ValueError, TypeError, OverflowError):
+                raise ValueError(
+                    f"{value!r} is not a date and time such as 2026-01-01T00:00:00+00:00; leave it empty (the connector fills it in)"
+                ) from None
+        return value
 
 
 class CustomConnectionCredentials(_Strict):
@@ -66,6 +87,11 @@ class XeroConfig(_Strict):
     @field_validator("tenant_id", mode="before")
     @classmethod
     def _tenant_id_is_a_uuid(cls, value: Any) -> str:
+        if value is not None and not isinstance(value, str):
+            raise ValueError(
+                f"tenant_id must be text (in quotes), not a {_json_type(value)}: the organisation's Xero tenant id, a UUID "
+                "such as 'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708', or empty to use the only connected organisation"
+            )
         return _uuid_or_empty(
             value,
             "tenant_id must be the organisation's Xero tenant id, a UUID such as "
@@ -97,6 +123,8 @@ class XeroConfig(_Strict):
             raise ValueError(f"start_date {value!r} is not a real date and time, for example 2020-01-01T00:00:00Z")
         if moment > datetime.now(timezone.utc):
             raise ValueError(f"start_date {value} is in the future; nothing would be synced. Use a past date.")
+        if moment < EARLIEST_START:
+            raise ValueError(f"start_date {value} is before 1970-01-01T00:00:00Z, older than anything Xero holds. Use a later date, or leave it empty for all history.")
         return value
 
     @property
@@ -113,7 +141,7 @@ class XeroConfig(_Strict):
 
 
 def _uuid_or_empty(value: Any, problem: str) -> str:
-    value = (value or "").strip()
+    value = (value if isinstance(value, str) else "" if value is None else str(value)).strip()
     if not re.match(TENANT_ID_PATTERN, value):
         raise ValueError(problem)
     return value
@@ -136,27 +164,86 @@ def migrate_flat(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
     return migrated
 
 
+AUTH_TYPES = (
+    "'oauth2_refresh_token' (Xero OAuth app), 'custom_connection' (Xero Custom Connection) "
+    "or 'oauth2_access_token' (a pasted access token, valid 30 minutes)"
+)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(value), "number")
+
+
 def _describe(error: Mapping[str, Any]) -> str:
+    """One problem in the user's words: where, what is wrong, what to write instead (never the value of a secret)."""
     location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection", "oauth2_access_token"))
     message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
+    kind = error["type"]
+    if kind == "missing":
         message = "is required"
-    elif error["type"] == "union_tag_invalid" or error["type"] == "literal_error":
+    elif kind == "union_tag_not_found":
+        location = f"{location}.auth_type" if location else "auth_type"
+        message = (
+            "is required: 'oauth2_refresh_token' (Xero OAuth app), 'custom_connection' (Xero Custom Connection) "
+            "or 'oauth2_access_token' (a pasted access token, valid 30 minutes)"
+        )
+    elif kind in ("union_tag_invalid", "literal_error"):
         message = (
             "auth_type must be 'oauth2_refresh_token' (Xero OAuth app), 'custom_connection' (Xero Custom Connection) "
             "or 'oauth2_access_token' (a pasted access token, valid 30 minutes)"
         )
-    elif error["type"] == "string_too_short":
+    elif kind == "string_too_short":
         message = "must not be empty"
+    elif kind == "string_type":
+        message = f"must be text (in quotes), not a {_json_type(error.get('input'))}"
+    elif kind in ("model_attributes_type", "dict_type", "model_type"):
+        message = (
+            f"must be an object holding auth_type ({AUTH_TYPES}), client_id, client_secret and, for an OAuth app, "
+            f"refresh_token; not a {_json_type(error.get('input'))}"
+        )
     return f"{location}: {message}" if location else message
+
+
+def trim_pasted_values(config: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Strip the spaces and newlines a copy-and-paste leaves around ids, secrets, tokens and dates, in place.
+    None of these values can legitimately begin or end with white space."""
+    for key in TRIMMED_TOP_LEVEL:
+        if isinstance(config.get(key), str):
+            config[key] = config[key].strip()
+    credentials = config.get("credentials")
+    holders = [config, credentials] if isinstance(credentials, MutableMapping) else [config]
+    for holder in holders:
+        for key in TRIMMED_CREDENTIALS:
+            if isinstance(holder.get(key), str):
+                holder[key] = holder[key].strip()
+    return config
+
+
+def refuse_secret_references(config: Mapping[str, Any]) -> None:
+    """A config naming a secret in another tool's store (Mage's refresh_token_secret_name) instead of holding
+    the refresh token: a config_error saying what to give instead, never a silent Custom Connection."""
+    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
+    for holder, prefix in ((config, ""), (credentials, "credentials.")):
+        for key in SECRET_REFERENCE_KEYS:
+            if key in holder and not holder.get("refresh_token"):
+                field = prefix + key
+                raise AirbyteTracedException(
+                    message=f"The Xero configuration is not valid: {field} names a secret in another tool's secret store, "
+                    "which this connector cannot read. Put the refresh token itself in credentials.refresh_token, with "
+                    "credentials.auth_type 'oauth2_refresh_token' (Xero OAuth app); or, for a Xero Custom Connection, set "
+                    f"credentials.auth_type 'custom_connection' with its client_id and client_secret. Then remove {field}.",
+                    internal_message="config names a secret instead of holding the refresh token",
+                    failure_type=FailureType.config_error,
+                )
 
 
 def parse_config(config: Mapping[str, Any]) -> XeroConfig:
     """Validate the whole config once; every problem is listed in one config_error."""
+    refuse_secret_references(config)
     try:
         return XeroConfig.model_validate(dict(config))
     except ValidationError as error:
-        problems = "; ".join(_describe(e) for e in error.errors(include_input=False, include_url=False))
+        problems = "; ".join(_describe(e) for e in error.errors(include_url=False))
         raise AirbyteTracedException(
             message=f"The Xero configuration is not valid: {problems}.",
             internal_message="config validation failed",

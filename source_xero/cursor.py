@@ -12,6 +12,7 @@ Journals use their JournalNumber: {"JournalNumber": 1234}.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Optional
 
@@ -19,7 +20,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .dates import format_timestamp, parse_timestamp
-from .legacy import cursor_value
+from .legacy import state_cursor_value
 
 IDS_KEY = "ids_at_cursor"
 
@@ -65,7 +66,7 @@ class TimestampCursor:
             return default, set()
         if not isinstance(state, Mapping):
             raise _bad_state(self.stream, state, "it is not a JSON object")
-        raw = cursor_value(state, self.field)  # also a state written by 2.x or another connector
+        raw = state_cursor_value(state, self.field)  # also a state written by 2.x or another connector
         if raw is None:
             raise _bad_state(self.stream, state, f"it has no {self.field} value")
         if not isinstance(raw, str):
@@ -80,22 +81,23 @@ class TimestampCursor:
         return value, {str(i) for i in ids}
 
     def is_new(self, record: Mapping[str, Any]) -> bool:
-        value = record.get(self.field)
-        if not isinstance(value, str):
+        value = cursor_value(record, self.field)
+        if value is None:
             return True  # no cursor value: cannot be proven old, so it is sent
         return value > self.value or (value == self.value and str(record.get(self.primary_key)) not in self.ids)
 
     def observe(self, record: Mapping[str, Any]) -> None:
         """Called after a record is emitted, in ascending cursor order."""
-        value = record.get(self.field)
-        if not isinstance(value, str) or value < self.value:
+        value = cursor_value(record, self.field)
+        if value is None or value < self.value:
             return
         if value > self.value:
             self.value, self.ids = value, set()
         self.ids.add(str(record.get(self.primary_key)))
 
     def sort_key(self, record: Mapping[str, Any]) -> tuple[str, str]:
-        return (record.get(self.field) or "", str(record.get(self.primary_key)))
+        # a cursor of the wrong type (a number, null, "soon") sorts first and never moves the state
+        return (cursor_value(record, self.field) or "", str(record.get(self.primary_key)))
 
     @property
     def state(self) -> dict[str, Any]:
@@ -139,6 +141,16 @@ class JournalNumberCursor:
         return {self.field: self.value}
 
 
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def cursor_value(record: Mapping[str, Any], field: str) -> Optional[str]:
+    """The record's cursor when it is a timestamp (as converted from Xero's /Date(...)/), else None: a value
+    of the wrong type or form is passed on in the record but never compared, sorted by, or saved as state."""
+    value = record.get(field)
+    return value if isinstance(value, str) and _TIMESTAMP.match(value) else None
+
+
 def newest(records: Iterable[Mapping[str, Any]], field: str) -> Optional[str]:
-    values = [r.get(field) for r in records if isinstance(r.get(field), str)]
+    values = [v for v in (cursor_value(r, field) for r in records) if v is not None]
     return max(values) if values else None

@@ -7,14 +7,17 @@ Everything goes through the CDK's HttpClient, so this is the only retry layer. R
 from __future__ import annotations
 
 import logging
+import math
 import random
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+
+from .transport import MAX_REDIRECTS, AnswerTooLarge, CallDeadlineExceeded, ForeignHostRefused
 
 # A Retry-After longer than this is Xero's day limit (66,975 s has been seen): waiting inside the sync
 # would hold a worker for hours, so the sync stops with its state saved and says when to come back.
@@ -34,12 +37,20 @@ def _resolution(action: ResponseAction, failure: Optional[FailureType] = None, m
     return ErrorResolution(response_action=action, failure_type=failure, error_message=message)
 
 
+# A finite Retry-After beyond any real one (a year, say) is read as this: still the day limit, still a date.
+LONGEST_RETRY_AFTER_SECONDS = 7 * 86400
+
+
 def retry_after_seconds(response: requests.Response) -> Optional[float]:
+    """Xero's Retry-After in seconds, bounded; None when absent or not a number (inf, 1e400 and nan are not)."""
     value = response.headers.get("Retry-After")
     try:
-        return max(0.0, float(value)) if value is not None else None
+        seconds = float(value) if value is not None else None
     except ValueError:
         return None
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return min(max(0.0, seconds), LONGEST_RETRY_AFTER_SECONDS)
 
 
 def is_json(response: requests.Response) -> bool:
@@ -50,15 +61,27 @@ def xero_error_detail(response: requests.Response) -> str:
     """The human part of a Xero error body (JSON or not), short, for messages and logs."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply to decode
         return (response.text or "").strip()[:200]
     if not isinstance(body, dict):
         return str(body)[:200]
     details = [str(body.get(key)) for key in ("Type", "Title", "Detail", "Message") if body.get(key)]
-    for element in body.get("Elements") or []:
-        for problem in element.get("ValidationErrors") or []:
-            details.append(str(problem.get("Message")))
+    for element in body.get("Elements") if isinstance(body.get("Elements"), list) else []:
+        for problem in (element.get("ValidationErrors") if isinstance(element, dict) else None) or []:
+            details.append(str(problem.get("Message") if isinstance(problem, dict) else problem))
     return "; ".join(details)[:300]
+
+
+def _drop_body_nested_too_deeply(response: requests.Response) -> None:
+    """An error body of JSON nested thousands deep makes `response.json()` raise RecursionError, which the CDK's
+    own error logging does not expect (it would end the run as a system_error). Such a body says nothing a
+    user could read anyway: it is dropped, the status still tells what happened."""
+    try:
+        response.json()
+    except RecursionError:
+        response._content = b""
+    except ValueError:
+        pass
 
 
 class RunSignals:
@@ -74,10 +97,20 @@ class XeroErrorHandler(ErrorHandler):
     warning that names the reason and the fix (see `XeroStream.skip_unreadable`), so one unreadable
     stream never fails the whole sync."""
 
-    def __init__(self, logger: logging.Logger, stream_name: str, signals: Optional[RunSignals] = None) -> None:
+    def __init__(
+        self,
+        logger: logging.Logger,
+        stream_name: str,
+        signals: Optional[RunSignals] = None,
+        endpoint: str = "",
+        page_problem: Optional[Callable[[requests.Response], Optional[str]]] = None,
+    ) -> None:
         self._logger = logger
         self._stream_name = stream_name
         self._signals = signals or RunSignals()
+        # "invoices (GET /api.xro/2.0/Invoices)": messages name the endpoint as well as the stream
+        self._where = f"{stream_name} (GET {endpoint})" if endpoint else stream_name
+        self._page_problem = page_problem  # what is wrong with a 2xx answer's body, or None
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -90,6 +123,29 @@ class XeroErrorHandler(ErrorHandler):
     def interpret_response(
         self, response_or_exception: Optional[Union[requests.Response, Exception]] = None
     ) -> ErrorResolution:
+        if isinstance(response_or_exception, ForeignHostRefused):
+            # A redirect away from Xero: retrying meets the same redirect, and that host's answer is not Xero's data.
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.transient_error,
+                f"Xero's answer for {self._where} redirected to {response_or_exception.host}, which is not one of Xero's "
+                "hosts; the connector only reads records from Xero, so it did not follow. If a proxy or firewall "
+                "rewrites Xero's addresses, let api.xero.com through unchanged; otherwise retry later.",
+            )
+        if isinstance(response_or_exception, requests.exceptions.TooManyRedirects):
+            return _resolution(
+                ResponseAction.FAIL,
+                FailureType.transient_error,
+                f"Xero's answer for {self._where} kept redirecting (more than {MAX_REDIRECTS} times); Xero's API does not "
+                "redirect, so something between the connector and api.xero.com does. Check for a proxy, then retry.",
+            )
+        if isinstance(response_or_exception, (CallDeadlineExceeded, AnswerTooLarge)):
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Xero's answer for {self._where} was cut off: {response_or_exception}; retried {MAX_RETRIES} times. "
+                "The sync state is saved: the next sync continues from here.",
+            )
         if isinstance(response_or_exception, NETWORK_ERRORS):
             return _resolution(
                 ResponseAction.RETRY,
@@ -100,11 +156,24 @@ class XeroErrorHandler(ErrorHandler):
             return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Unexpected error reading {self._stream_name}.")
         response = response_or_exception
         status = response.status_code
+        if status >= 300:
+            _drop_body_nested_too_deeply(response)
         if 200 <= status < 300:
-            if is_json(response):
+            # Xero's edge sometimes answers with an HTML page, or a body cut short: an outage, not data (and
+            # never "no records"). Retried like one; if it persists the stream ends with this message.
+            if not is_json(response):
+                content_type = response.headers.get("Content-Type", "no Content-Type").split(";")[0] or "no Content-Type"
+                problem: Optional[str] = f"a non-JSON page ({content_type})"
+            else:
+                problem = self._page_problem(response) if self._page_problem is not None else None
+            if problem is None:
                 return _resolution(ResponseAction.SUCCESS)
-            # Xero's edge sometimes answers with an HTML page; it is an outage, not data.
-            return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Xero answered {self._stream_name} with a non-JSON page.")
+            return _resolution(
+                ResponseAction.RETRY,
+                FailureType.transient_error,
+                f"Xero answered {self._where} with {problem}; retried {MAX_RETRIES} times. "
+                "The sync state is saved: the next sync continues from here.",
+            )
         if status == 401:
             return _resolution(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.transient_error, "Xero access token expired or was rejected.")
         if status in (403, 404):
@@ -120,10 +189,13 @@ class XeroErrorHandler(ErrorHandler):
                 f"Xero is unavailable for {self._stream_name} (HTTP {status}); retried {MAX_RETRIES} times. "
                 "The sync state is saved: the next sync continues from here.",
             )
+        # A status Xero does not document for this call (418, 405, 410, ...): not the user's mistake, and not
+        # provably ours either; an edge or proxy in between is the usual cause. Reported, not retried.
         return _resolution(
             ResponseAction.FAIL,
-            FailureType.system_error,
-            f"Xero answered {self._stream_name} with HTTP {status}: {xero_error_detail(response)}",
+            FailureType.transient_error,
+            f"Xero answered {self._where} with HTTP {status}: {xero_error_detail(response) or 'no detail'}. If it persists, "
+            "check for a proxy between the connector and api.xero.com, and report it with the sync log.",
         )
 
     def _rate_limited(self, response: requests.Response) -> ErrorResolution:

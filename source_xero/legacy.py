@@ -42,7 +42,7 @@ def migrate_2x_custom_connection(config: Mapping[str, Any]) -> MutableMapping[st
 
 
 # -- state ----------------------------------------------------------------------------------------
-def cursor_value(state: Mapping[str, Any], field: str) -> Any:
+def state_cursor_value(state: Mapping[str, Any], field: str) -> Any:
     """The raw cursor value of a timestamp stream's state, whichever connector or version wrote it: this
     connector's `{field: ...}`, 2.x's `{"UpdatedDateUTC": ...}` / `{"date": ...}`, or a CDK `date-range` state
     (its first slice's newest record, else its end). None when the state holds none. A `%z` offset (+0000) is

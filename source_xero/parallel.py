@@ -7,7 +7,7 @@ state changes: every worker runs the CDK's ordinary read of one stream, and this
 their messages. Per stream, messages keep their order; a bounded queue keeps memory flat.
 
 Streams also send pages ahead (pipeline.py), so the number of streams does not bound the calls in
-flight; `CallsInFlight` does, for every call of the connection.
+flight; the slots of transport.XeroTransport do, for every call of the connection.
 """
 
 from __future__ import annotations
@@ -17,27 +17,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, List, Sequence, TypeVar
 
-from requests.adapters import HTTPAdapter
-
 T = TypeVar("T")
 
 _FINISHED = object()
 _BATCH = 64  # items handed between threads at once: one queue round-trip per batch, not per record
 _QUEUE_SIZE = 32  # batches waiting for the consumer (at most ~2,000 messages: memory stays flat)
-
-
-class CallsInFlight(HTTPAdapter):
-    """A requests transport that lets at most as many calls in flight as `slots` allows, shared by every
-    stream's session: Xero answers a sixth concurrent call of an organisation with 429. Only the sending
-    holds a slot; a retry's backoff sleep does not."""
-
-    def __init__(self, slots: threading.BoundedSemaphore, pool_size: int = 10) -> None:
-        super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
-        self._slots = slots
-
-    def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        with self._slots:
-            return super().send(request, *args, **kwargs)
 
 
 class StreamsFailed(Exception):

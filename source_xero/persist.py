@@ -14,6 +14,9 @@ import os
 import tempfile
 from typing import Any, Mapping, Optional
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 WRITE_BACK_ENV = "SOURCE_XERO_WRITE_BACK_CONFIG"
 
 
@@ -55,6 +58,25 @@ def write_json_atomically(path: str, payload: Mapping[str, Any]) -> None:
         os.close(directory)
 
 
+class WriteBackFailed(Exception):
+    """The --config file could not be rewritten (read-only file or folder, full disk, ...)."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(f"{path}: {error.strerror or type(error).__name__}")
+        self.path, self.reason = path, error.strerror or type(error).__name__
+
+    def as_config_error(self) -> AirbyteTracedException:
+        """Raised once the updated config is out by CONTROL: the message says where the token now is."""
+        return AirbyteTracedException(
+            message=f"The updated config (a new Xero refresh token) could not be written back to {self.path} "
+            f"({self.reason}). The new token is in the CONNECTOR_CONFIG CONTROL message printed just before this "
+            "error; the token in the file stays usable for about 30 minutes. Make the file and its folder writable "
+            f"by the connector, or unset {WRITE_BACK_ENV} and store the config from the CONTROL message, then run again.",
+            internal_message=f"write-back failed: {self.reason}",
+            failure_type=FailureType.config_error,
+        )
+
+
 class ConfigFileSink:
     """Where an updated config goes besides stdout: the user's --config file, when they opted in."""
 
@@ -62,5 +84,9 @@ class ConfigFileSink:
         self.path = path if path and write_back_enabled() else None
 
     def save(self, config: Mapping[str, Any]) -> None:
+        """Raises WriteBackFailed (never a bare OSError) when the file cannot be written."""
         if self.path:
-            write_json_atomically(self.path, config)
+            try:
+                write_json_atomically(self.path, config)
+            except OSError as error:
+                raise WriteBackFailed(self.path, error) from None

@@ -22,6 +22,7 @@ import requests
 from airbyte_cdk.models import FailureType, SyncMode
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .budget import resource_of
 from .dates import msdate_to_date
 from .paging import PageRequest
 from .report_rows import (
@@ -44,6 +45,8 @@ STATE_KEY = "reread_from"
 # The current month is the organisation's: up to 14 hours ahead of UTC (Kiribati). Asking for a month
 # that has not begun yet somewhere costs nothing extra: it is the same call as the month before it.
 AHEAD_OF_UTC = timedelta(hours=14)
+# The envelope key of each endpoint OrganisationFacts reads (a report's own answers hold "Reports").
+FACTS_ENVELOPES = {"Organisation": "Organisations", "Accounts": "Accounts", "TrackingCategories": "TrackingCategories"}
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,11 @@ class ReportStream(XeroStream):
 
     def _call(self, path: str, params: Mapping[str, Any]) -> requests.Response:
         return self._fetch_next_page(None, None, {"request": PageRequest(dict(params)), "path": path})[1]
+
+    def _records_key_of(self, response: requests.Response) -> str:
+        # The report itself, or one of the calls OrganisationFacts makes (Organisation answers "Organisations").
+        resource = resource_of(response.request)
+        return FACTS_ENVELOPES.get(resource, "Reports")
 
     def _facts_fetch(self, path: str) -> Optional[Any]:
         response = self._call(path, {})

@@ -26,11 +26,11 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .auth import build_authenticator
 from .budget import XeroCallBudget
-from .config import is_flat, migrate_flat, parse_config
+from .config import is_flat, migrate_flat, parse_config, refuse_secret_references, trim_pasted_values
 from .errors import RunSignals
 from .parallel import StreamsFailed, interleave
 from .legacy import is_2x_custom_connection, migrate_2x_custom_connection
-from .persist import ConfigFileSink
+from .persist import ConfigFileSink, WriteBackFailed
 from .reports import REPORTS, REPORTS_BY_NAME, OrganisationFacts, ReportStream
 from .scopes import describe_unreadable, unreadable
 from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
@@ -55,11 +55,16 @@ class SourceXero(AbstractSource):
         """Load the config; a flat config from another Xero tool, or a 2.x Custom Connection config
         (`oauth2_confidential_application`), is moved into this spec's shape and the result emitted (and
         written back, when opted in) so it is stored in the new shape."""
-        config = AbstractSource.read_config(config_path)
+        config = trim_pasted_values(_read_config_file(config_path))
         self._config_path = config_path
+        refuse_secret_references(config)
         if is_flat(config) or is_2x_custom_connection(config):
             config = migrate_2x_custom_connection(config) if is_2x_custom_connection(config) else migrate_flat(config)
-            ConfigFileSink(config_path).save(config)
+            try:
+                ConfigFileSink(config_path).save(config)
+            except WriteBackFailed as failed:
+                emit_configuration_as_airbyte_control_message(config)
+                raise failed.as_config_error() from None
             emit_configuration_as_airbyte_control_message(config)
         for secret in _secrets_of(config):
             add_to_secrets(secret)
@@ -84,7 +89,9 @@ class SourceXero(AbstractSource):
         except (OSError, ValueError) as error:
             raise refuse(f"it is not valid JSON ({type(error).__name__})") from None
         if isinstance(raw, dict) and raw and all(name in ALL_STREAMS_BY_NAME for name in raw):
-            raw = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in raw.items()]
+            raw = _per_stream(raw)
+        if isinstance(raw, list):
+            raw = [converted for item in raw for converted in _legacy_as_per_stream(item, refuse)]
         if raw in (None, {}, []):
             return []
         if not isinstance(raw, list):
@@ -246,7 +253,7 @@ class SourceXero(AbstractSource):
 ALL_STREAMS_BY_NAME: Mapping[str, Any] = {**STREAMS_BY_NAME, **REPORTS_BY_NAME}  # what a stream's name may be, and its scope
 
 MAX_CALLS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
-MAX_STREAMS_IN_FLIGHT = 5  # streams read at once; pages sent ahead may want more calls, CallsInFlight caps them
+MAX_STREAMS_IN_FLIGHT = 5  # streams read at once; pages sent ahead may want more calls, the transport's slots cap them
 
 # A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records
 # start first: Journals (100 a call, the longest list of any organisation), then the transaction lists
@@ -277,11 +284,61 @@ def _run_failure_type(failures: List[Any]) -> FailureType:
     return FailureType.config_error
 
 
+def _per_stream(states: Mapping[str, Any]) -> List[dict]:
+    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in states.items()]
+
+
+def _legacy_as_per_stream(item: Any, refuse: Any) -> List[Any]:
+    """A state message of the old LEGACY type ({"type": "LEGACY", "data": {"<stream>": {...}}}) as the per-stream
+    messages it stands for: the CDK would silently ignore it and read everything again. Any other item as is."""
+    if not isinstance(item, dict) or item.get("type") != "LEGACY":
+        return [item]
+    data = item.get("data")
+    if not isinstance(data, dict) or not data:
+        raise refuse("a LEGACY state message holds no per-stream states in its data")
+    unknown = sorted(name for name in data if name not in ALL_STREAMS_BY_NAME)
+    if unknown:
+        raise refuse(f"a LEGACY state message names streams this connector does not have ({', '.join(unknown[:5])})")
+    return _per_stream(data)
+
+
+def _read_config_file(path: str) -> MutableMapping[str, Any]:
+    """The --config file as a JSON object, or a config_error naming the file and the problem (never its content)."""
+
+    def refuse(problem: str) -> AirbyteTracedException:
+        return AirbyteTracedException(
+            message=f"The config file {path} cannot be used: {problem}. Pass a JSON file holding one object with "
+            "credentials, tenant_id and start_date (see the connector's documentation for an example).",
+            internal_message=f"config file unusable: {problem}",
+            failure_type=FailureType.config_error,
+        )
+
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except FileNotFoundError:
+        raise refuse("there is no such file") from None
+    except IsADirectoryError:
+        raise refuse("it is a directory, not a file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise refuse(f"it cannot be read ({getattr(error, 'strerror', None) or type(error).__name__})") from None
+    if not text.strip():
+        raise refuse("it is empty")
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        where = f" (line {error.lineno}, column {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
+        raise refuse(f"it is not valid JSON{where}") from None
+    if not isinstance(config, dict):
+        raise refuse(f"it holds a JSON {type(config).__name__}, not an object")
+    return config
+
+
 def _connection_key(config: Mapping[str, Any]) -> tuple:
-    credentials = config.get("credentials") or {}
+    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
     return (credentials.get("auth_type"), credentials.get("client_id"), config.get("tenant_id") or "")
 
 
 def _secrets_of(config: Mapping[str, Any]) -> List[str]:
-    credentials = config.get("credentials") or {}
+    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
     return [str(credentials[k]) for k in ("client_secret", "refresh_token", "access_token") if credentials.get(k)]

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
+from urllib.parse import urlsplit
+
 import requests
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.streams import CheckpointMixin
@@ -23,9 +25,9 @@ from .dates import RecordDates, format_timestamp
 from .endpoints import accounting_base
 from .errors import RunSignals, XeroBackoff, XeroErrorHandler, xero_error_detail
 from .paging import JournalOffsets, KeysetPages, NumberedPages, PageRequest, SingleCall
-from .parallel import CallsInFlight
 from .pipeline import PagePipeline
 from .scopes import Scope
+from .transport import XeroTransport, mount
 
 # connect, read (seconds): a 1000-invoice page can take several seconds to build on Xero's side.
 REQUEST_TIMEOUT = (10, 120)
@@ -134,11 +136,10 @@ class XeroStream(HttpStream, CheckpointMixin):
         self._dates = RecordDates(on_unknown=self._unknown_date)
         super().__init__(authenticator=authenticator, api_budget=api_budget)
         self._budget = api_budget
-        if in_flight is not None:
-            # The CDK builds one session per stream; every session of the connection shares the slots.
-            limited = CallsInFlight(in_flight)
-            self._http_client._session.mount("https://", limited)
-            self._http_client._session.mount("http://", limited)
+        # The CDK builds one session per stream; every call of it goes through the connector's transport
+        # (Xero's hosts only, a deadline and a size cap per call), and every session of the connection
+        # shares the slots for calls in flight.
+        mount(self._http_client._session, XeroTransport(slots=in_flight))
 
     # -- identity ---------------------------------------------------------------------------------
     @property
@@ -199,7 +200,11 @@ class XeroStream(HttpStream, CheckpointMixin):
         return {"timeout": REQUEST_TIMEOUT}
 
     def get_error_handler(self) -> Optional[ErrorHandler]:
-        return XeroErrorHandler(self.logger, self.spec.name, self._signals)
+        return XeroErrorHandler(self.logger, self.spec.name, self._signals, endpoint=self.endpoint, page_problem=self._page_problem)
+
+    @property
+    def endpoint(self) -> str:
+        return urlsplit(self.url_base).path + self.spec.path
 
     def get_backoff_strategy(self) -> Optional[BackoffStrategy]:
         return XeroBackoff()
@@ -211,8 +216,27 @@ class XeroStream(HttpStream, CheckpointMixin):
         return self._records_of(self._decode(response))
 
     def _decode(self, response: requests.Response) -> Any:
-        """The page's JSON, decoded once with its dates already converted (the connector's largest CPU cost)."""
-        return self._dates.decode_page(response.content)
+        """The page's JSON, decoded once with its dates already converted (the connector's largest CPU cost).
+        The error handler decodes it first, to check its shape; the result is kept on the response."""
+        page = getattr(response, "_xero_page", _NOT_DECODED)
+        if page is _NOT_DECODED:
+            page = self._dates.decode_page(response.content)
+            response._xero_page = page  # type: ignore[attr-defined]
+        return page
+
+    def _page_problem(self, response: requests.Response) -> Optional[str]:
+        """What makes a 2xx answer unusable as a page of this stream, or None."""
+        try:
+            body = self._decode(response)
+        except (ValueError, UnicodeDecodeError):
+            return "a body that is not valid JSON (cut short or garbled)"
+        except RecursionError:
+            return "JSON nested too deeply to be a Xero answer"
+        return page_problem(body, self._records_key_of(response))
+
+    def _records_key_of(self, response: requests.Response) -> str:
+        """The envelope key of the answer's records: one per stream (a report stream also calls other endpoints)."""
+        return self.spec.records_key
 
     def _records_of(self, body: Any) -> List[Mapping[str, Any]]:
         records = body.get(self.spec.records_key) if isinstance(body, dict) else None
@@ -289,6 +313,30 @@ class XeroStream(HttpStream, CheckpointMixin):
 
     def _unknown_date(self, field_name: str, problem: str) -> None:
         self.logger.warning(f"Stream {self.name}: field {field_name} holds a date in an unknown format; it is passed on unchanged ({problem}).")
+
+
+_NOT_DECODED = object()
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def page_problem(body: Any, records_key: str) -> Optional[str]:
+    """What is wrong with a decoded answer, against the shape Xero documents: an object whose `records_key`
+    holds a list of objects. None when it has that shape. Never "no records" for a page that says nothing."""
+    if not isinstance(body, dict):
+        return f"a JSON {_json_type(body)} where Xero sends an object holding {records_key}"
+    if records_key not in body:
+        keys = ", ".join(sorted(str(k) for k in body)[:6]) or "none"
+        return f"no {records_key} in the answer (its keys: {keys})"
+    records = body[records_key]
+    if not isinstance(records, list):
+        return f"{records_key} holding a JSON {_json_type(records)} instead of a list of records"
+    odd = [r for r in records if not isinstance(r, dict)]
+    if odd:
+        return f"{len(odd)} of the {len(records)} {records_key} not a JSON object (a {_json_type(odd[0])})"
+    return None
 
 
 def _pages_after(request: PageRequest, pagination: Optional[Mapping[str, Any]]) -> int:

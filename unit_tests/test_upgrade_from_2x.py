@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from source_xero.config import parse_config
 from source_xero.cursor import TimestampCursor
 from source_xero.dates import format_timestamp
-from source_xero.legacy import PastedAccessTokenAuthenticator, cursor_value, is_2x_custom_connection, migrate_2x_custom_connection
+from source_xero.legacy import PastedAccessTokenAuthenticator, state_cursor_value, is_2x_custom_connection, migrate_2x_custom_connection
 from source_xero.scopes import CLASSIC_ONLY, Scope, describe_unreadable, unreadable
 from source_xero.streams import STREAMS, STREAMS_BY_NAME
 
@@ -52,7 +52,7 @@ def test_given_2x_bank_transfers_state_when_cursor_reads_it_then_created_date_is
     assert cursor.state == {"CreatedDateUTC": "2024-05-01T10:20:30.000Z", "ids_at_cursor": []}
 
 
-def test_given_cdk_date_range_state_when_cursor_value_then_first_slice_newest_record():
+def test_given_cdk_date_range_state_when_state_cursor_value_then_first_slice_newest_record():
     state = {
         "state_type": "date-range",
         "slices": [
@@ -61,13 +61,13 @@ def test_given_cdk_date_range_state_when_cursor_value_then_first_slice_newest_re
         ],
     }
 
-    assert cursor_value(state, "UpdatedDateUTC") == "2024-01-31T23:00:00"
-    assert cursor_value({"state_type": "date-range", "slices": [{"start": "2020-01-01T00:00:00", "end": "2024-02-01T00:00:00"}]}, "UpdatedDateUTC") == "2024-02-01T00:00:00"
+    assert state_cursor_value(state, "UpdatedDateUTC") == "2024-01-31T23:00:00"
+    assert state_cursor_value({"state_type": "date-range", "slices": [{"start": "2020-01-01T00:00:00", "end": "2024-02-01T00:00:00"}]}, "UpdatedDateUTC") == "2024-02-01T00:00:00"
 
 
 def test_given_this_connectors_own_state_when_cursor_value_then_it_wins_over_older_names():
-    assert cursor_value({"UpdatedDateUTC": "2024-01-01T00:00:00.000Z", "date": "2020-01-01T00:00:00Z"}, "UpdatedDateUTC") == "2024-01-01T00:00:00.000Z"
-    assert cursor_value({"ids_at_cursor": []}, "UpdatedDateUTC") is None
+    assert state_cursor_value({"UpdatedDateUTC": "2024-01-01T00:00:00.000Z", "date": "2020-01-01T00:00:00Z"}, "UpdatedDateUTC") == "2024-01-01T00:00:00.000Z"
+    assert state_cursor_value({"ids_at_cursor": []}, "UpdatedDateUTC") is None
 
 
 # -- config -----------------------------------------------------------------------------------------

@@ -14,12 +14,12 @@ from . import api, control, identity
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
-from .faults import Faults, fault_response
+from .faults import STREAMED_KINDS, TOKEN_KINDS, Faults, fault_response, spoil_token_answer
 from .msdate import epoch_ms
 from .oauth import CUSTOM_CONNECTION, OAUTH_APP, Client, TokenService
 from .options import make_options
 from .ratelimit import RateLimiter
-from .response import Response, xero_problem
+from .response import TRICKLE, Response, xero_problem
 from .store import SandboxError, Store
 from .streams import granted, stream as stream_def
 
@@ -109,14 +109,21 @@ class App:
         if request.path.startswith("/_sandbox/"):
             return control.handle(self, request)
         started = time.monotonic()
-        fault = self.fault_injector.pick(request.path)
+        fault, location = self.fault_injector.take(request.path)
         served = None
-        if fault and fault != "slow":
-            response = fault_response(fault)
+        if fault in TOKEN_KINDS:
+            response = spoil_token_answer(fault, self._route(request)[0])
+        elif fault == "trickle":
+            response, served = self._route(request)
+            response.delivery, response.pause = TRICKLE, self.options.trickle_seconds
+        elif fault and fault != "slow":
+            response = fault_response(fault, request.path, location)
         else:
             if fault == "slow":
                 time.sleep(self.options.slow_seconds)
             response, served = self._route(request)
+        if fault and fault not in TOKEN_KINDS and not fault.startswith(("429", "retry_after")) and self.options.fault_retry_after is not None:
+            response.headers["Retry-After"] = f"{self.options.fault_retry_after:g}"
         self.log.record(request.method, request.path, request.query, request.headers, response.status,
                         self.clock.time(), time.monotonic() - started, fault)
         if served and response.status == 200:
@@ -235,8 +242,10 @@ class App:
                paths: Optional[Sequence[str]] = None, after: int = 0) -> None:
         self.fault_injector.configure(rate, kinds, seed, paths, after)
 
-    def inject(self, path_substring: str, kind: str, count: int = 1) -> None:
-        self.fault_injector.inject(path_substring, kind, count)
+    def inject(self, path_substring: str, kind: str, count: int = 1, location: Optional[str] = None) -> None:
+        """The next `count` calls whose path contains `path_substring` get fault `kind` (see faults.py);
+        a "redirect" goes to `location`."""
+        self.fault_injector.inject(path_substring, kind, count, location)
 
     def clear_faults(self) -> None:
         self.fault_injector.clear()
@@ -245,6 +254,10 @@ class App:
     @property
     def calls(self) -> List[dict]:
         return self.log.calls
+
+    def calls_to(self, path: str) -> List[dict]:
+        """The logged calls whose path starts with `path` (e.g. "/connect/token")."""
+        return [c for c in self.log.calls if c["path"].startswith(path)]
 
     @property
     def counters(self) -> dict:

@@ -8,7 +8,7 @@
   POST /_sandbox/create               {"stream", "n", "tenant"} -> {"pks": [...]}
   POST /_sandbox/edit_on_call         {"stream", "call_number", "n", "tenant", "which", "action"}
   POST /_sandbox/faults               {"rate", "kinds", "seed", "paths", "after"};  DELETE: clear all faults
-  POST /_sandbox/inject               {"path", "kind", "count"}
+  POST /_sandbox/inject               {"path", "kind", "count", "location"}
   GET  /_sandbox/calls   GET /_sandbox/counters   POST /_sandbox/reset_log
   GET  /_sandbox/options              POST /_sandbox/options {live option: value, ...}
   POST /_sandbox/revoke_tokens   POST /_sandbox/expire_access_tokens   GET /_sandbox/refresh_tokens
@@ -75,7 +75,7 @@ def handle(app: "App", request: "Request") -> Response:
                        int(body.get("after", 0)))
             result = {"ok": True}
         elif name == "inject" and method == "POST":
-            app.inject(body["path"], str(body["kind"]), int(body.get("count", 1)))
+            app.inject(body["path"], str(body["kind"]), int(body.get("count", 1)), body.get("location"))
             result = {"ok": True}
         elif name == "calls":
             result = app.calls

@@ -1,21 +1,45 @@
 """Injected failures: random at a rate, or one-shot on a path.
 
-Kinds: "500" "502" "503" "504" (Xero-like bodies), "html" (503 with an HTML page), "429" (Retry-After 1),
+Outages: "500" "502" "503" "504" (Xero-like bodies), "html" (503 with an HTML page), "429" (Retry-After 1),
 "401" (an expired-token answer), "reset" (socket closed without an answer), "truncated" (Content-Length
 larger than the body, then closed), "slow" (stalls `slow_seconds`, then answers normally).
+
+Garbage on a 200 (the answer a broken edge or proxy gives): "html200" (an HTML page), "truncated_json"
+(half a JSON body with a correct Content-Length), "records_null" / "records_strings" (the envelope holds
+[null] / ["..."]), "envelope_missing" / "envelope_misspelt" / "envelope_null" (no records key, a wrong
+one, or null), "bare_list" (a JSON list instead of the envelope), "deep_json" (an array nested 5,000 deep).
+"retry_after_huge" / "retry_after_inf": a 429 whose Retry-After is 1e400 / inf.
+
+Off-host and unbounded answers: "redirect" (307 to `redirect_location`, given to `inject`), "trickle"
+(the real answer, one byte every `trickle_seconds`), "endless" (a 200 JSON answer that never ends).
+
+Token endpoint answers (the real grant runs, so Xero's side rotates, then the answer is spoiled):
+"token_empty_refresh" ("refresh_token": ""), "token_no_refresh" (no refresh_token),
+"token_refresh_number" (a number), "token_huge_expires" (expires_in 10**30), "token_inf_expires"
+(expires_in Infinity), "token_html" (200 with an HTML page; the rotated pair is lost).
+
+With the live option `fault_retry_after` set, every injected answer (except the 429 kinds) carries that
+Retry-After: tests use 0 so the connector's retries of garbage do not wait a minute.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
-from .response import RESET, TRUNCATED, Response, xero_problem
+from .response import ENDLESS, RESET, TRUNCATED, Response, xero_problem
 
-KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html", "429", "401")
+GARBAGE_KINDS = ("html200", "truncated_json", "records_null", "records_strings", "envelope_missing",
+                 "envelope_misspelt", "envelope_null", "bare_list", "deep_json")
+TOKEN_KINDS = ("token_empty_refresh", "token_no_refresh", "token_refresh_number", "token_huge_expires",
+               "token_inf_expires", "token_html")
+STREAMED_KINDS = ("trickle", "endless")  # the real answer (or an endless one), delivered slowly / forever
+KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html", "429", "401", "redirect",
+         "retry_after_huge", "retry_after_inf") + GARBAGE_KINDS + TOKEN_KINDS + STREAMED_KINDS
 DEFAULT_KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html")
 API_PATHS = ("/api.xro/",)
 
@@ -30,6 +54,7 @@ class _OneShot:
     path: str
     kind: str
     remaining: int
+    location: Optional[str] = None  # where a "redirect" sends the client
 
 
 class Faults:
@@ -43,6 +68,7 @@ class Faults:
         self._rng = random.Random(0)
         self._one_shots: List[_OneShot] = []
         self.injected: Counter = Counter()
+        self.redirect_location = "http://127.0.0.2:9/elsewhere"  # where a random "redirect" fault sends the client
 
     def configure(self, rate: float = 0.05, kinds: Optional[Sequence[str]] = None, seed: int = 0,
                   paths: Optional[Sequence[str]] = None, after: int = 0) -> None:
@@ -56,11 +82,12 @@ class Faults:
             self._after, self._seen = int(after or 0), 0
             self._rng = random.Random(seed)
 
-    def inject(self, path_substring: str, kind: str, count: int = 1) -> None:
-        """The next `count` calls whose path contains `path_substring` fail with `kind`."""
+    def inject(self, path_substring: str, kind: str, count: int = 1, location: Optional[str] = None) -> None:
+        """The next `count` calls whose path contains `path_substring` fail with `kind` (a "redirect"
+        sends them to `location`)."""
         _check([kind])
         with self._lock:
-            self._one_shots.append(_OneShot(path_substring, kind, count))
+            self._one_shots.append(_OneShot(path_substring, kind, count, location))
 
     def clear(self) -> None:
         with self._lock:
@@ -68,12 +95,16 @@ class Faults:
 
     def pick(self, path: str) -> Optional[str]:
         """The fault for this call, if any (counted as injected)."""
+        return self.take(path)[0]
+
+    def take(self, path: str) -> Tuple[Optional[str], str]:
+        """The fault for this call, if any (counted as injected), and where a redirect goes."""
         with self._lock:
-            kind = None
+            kind, location = None, self.redirect_location
             for shot in self._one_shots:
                 if shot.remaining > 0 and shot.path in path:
                     shot.remaining -= 1
-                    kind = shot.kind
+                    kind, location = shot.kind, shot.location or self.redirect_location
                     break
             self._one_shots = [s for s in self._one_shots if s.remaining > 0]
             if kind is None and self._rate > 0 and any(p in path for p in self._paths):
@@ -82,7 +113,7 @@ class Faults:
                     kind = self._rng.choice(self._kinds)
             if kind:
                 self.injected[kind] += 1
-            return kind
+            return kind, location
 
 
 def _check(kinds: Sequence[str]) -> None:
@@ -91,8 +122,18 @@ def _check(kinds: Sequence[str]) -> None:
         raise ValueError(f"unknown fault kind(s) {unknown}; known: {', '.join(KINDS)}")
 
 
-def fault_response(kind: str) -> Response:
-    """The answer for a fault kind other than 'slow' (which answers normally, late)."""
+def fault_response(kind: str, path: str = "", location: str = "") -> Response:
+    """The answer for a fault kind that replaces Xero's (not 'slow', the token kinds or the streamed ones)."""
+    if kind in GARBAGE_KINDS:
+        return _garbage(kind, path)
+    if kind == "redirect":
+        return Response.text(307, "Moved", "text/plain", {"Location": location})
+    if kind in ("retry_after_huge", "retry_after_inf"):
+        wait = "1e400" if kind == "retry_after_huge" else "inf"
+        return Response.text(429, "Rate limit exceeded", "text/plain", {"Retry-After": wait, "X-Rate-Limit-Problem": "minute"})
+    if kind == "endless":
+        return Response(200, b'{"Id":"endless","Status":"OK","Invoices":[', {"Content-Type": "application/json; charset=utf-8"},
+                        delivery=ENDLESS)
     if kind == "reset":
         return Response(0, delivery=RESET)
     if kind == "truncated":
@@ -109,3 +150,52 @@ def fault_response(kind: str) -> Response:
         return Response.text(503, "The Organisation is offline", "text/plain")
     titles = {"500": "An error occurred", "502": "Bad Gateway", "504": "Gateway Timeout"}
     return xero_problem(int(kind), titles[kind], f"Injected {kind}: an error occurred in Xero. Please retry.")
+
+
+def _records_key(path: str) -> str:
+    from .streams import BY_RESOURCE  # the envelope key of the resource the call asked for
+
+    resource = path.rstrip("/").rsplit("/", 1)[-1]
+    definition = BY_RESOURCE.get(resource.lower())
+    return definition.key if definition is not None else resource
+
+
+def _garbage(kind: str, path: str) -> Response:
+    key = _records_key(path)
+    envelope = {"Id": "garbage", "Status": "OK", "ProviderName": "Xero Sandbox"}
+    if kind == "html200":
+        return Response.text(200, _HTML, "text/html")
+    if kind == "truncated_json":
+        return Response(200, b'{"Id":"x","Status":"OK","%s":[{"Name":"cut he' % key.encode(),
+                        {"Content-Type": "application/json; charset=utf-8"})
+    if kind == "deep_json":
+        return Response(200, b"[" * 5000 + b"]" * 5000, {"Content-Type": "application/json; charset=utf-8"})
+    bodies = {
+        "records_null": {**envelope, key: [None, None]},
+        "records_strings": {**envelope, key: ["not a record", "nor this"]},
+        "envelope_missing": envelope,
+        "envelope_misspelt": {**envelope, key.lower() + "s": []},
+        "envelope_null": {**envelope, key: None},
+        "bare_list": [],
+    }
+    return Response.json(200, bodies[kind])
+
+
+def spoil_token_answer(kind: str, answer: Response) -> Response:
+    """A 200 token answer made unusable the way `kind` says (see the module docstring)."""
+    if answer.status != 200:
+        return answer
+    if kind == "token_html":
+        return Response.text(200, _HTML, "text/html")
+    body = json.loads(answer.body)
+    if kind == "token_empty_refresh":
+        body["refresh_token"] = ""
+    elif kind == "token_no_refresh":
+        body.pop("refresh_token", None)
+    elif kind == "token_refresh_number":
+        body["refresh_token"] = 12345
+    elif kind == "token_huge_expires":
+        body["expires_in"] = 10**30
+    elif kind == "token_inf_expires":
+        body["expires_in"] = float("inf")  # json.dumps writes Infinity, which Python's json.loads accepts
+    return Response.json(200, body, {k: v for k, v in answer.headers.items() if k.lower() != "content-type"})

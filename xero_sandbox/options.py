@@ -78,13 +78,15 @@ class SandboxOptions:
     journals_forbidden: bool = False          # Journals behind Xero's "Advanced" tier: 403
     retired: Tuple[str, ...] = ("Employees",)  # resources answering 404 (also "ExpenseClaims", "Receipts")
     slow_seconds: float = 10.0                # how long a 'slow' fault stalls
+    trickle_seconds: float = 0.5              # pause between the bytes of a 'trickle' fault
+    fault_retry_after: Optional[float] = None  # Retry-After on injected answers (tests: 0, no minute-long backoff)
 
     LIVE = (
         "scopes", "custom_connection_scopes", "token_ttl", "refresh_grace", "refresh_token_lifetime",
         "rate_limits", "minute_limit", "day_limit", "concurrent_limit", "app_minute_limit", "minute_window",
         "day_window", "latency_ms", "default_page_size", "max_page_size", "page_only_size",
         "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
-        "slow_seconds",
+        "slow_seconds", "trickle_seconds", "fault_retry_after",
     )
 
     def update(self, **changes: Any) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 NORMAL, RESET, TRUNCATED = "normal", "reset", "truncated"
+TRICKLE, ENDLESS = "trickle", "endless"  # the body one byte at a time; a body that never ends
 
 
 @dataclass
@@ -14,7 +15,9 @@ class Response:
     status: int
     body: bytes = b""
     headers: Dict[str, str] = field(default_factory=dict)
-    delivery: str = NORMAL   # RESET: close the socket without answering; TRUNCATED: short body, then close
+    delivery: str = NORMAL   # RESET: close the socket without answering; TRUNCATED: short body, then close;
+    # TRICKLE: the body a byte every `pause` seconds; ENDLESS: the body, then filler, until the client hangs up
+    pause: float = 0.0
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: Optional[Dict[str, str]] = None, default=None) -> "Response":

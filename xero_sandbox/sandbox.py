@@ -38,6 +38,7 @@ class Sandbox(App):
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
+            server.stopping = True  # ends an 'endless' answer still being written
             server.shutdown()
             server.server_close()
         if self._thread is not None:

@@ -11,7 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .app import App, Request
-from .response import RESET, TRUNCATED, Response
+import time
+
+from .response import ENDLESS, RESET, TRICKLE, TRUNCATED, Response
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -59,6 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
+        if response.delivery == ENDLESS:
+            self._write_endless(response)
+            return
         if response.delivery == TRUNCATED:
             self.close_connection = True
             self.send_header("Content-Length", str(len(response.body) + 4096))
@@ -67,6 +72,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         try:
-            self.wfile.write(response.body)
+            if response.delivery == TRICKLE:
+                for index in range(len(response.body)):
+                    self.wfile.write(response.body[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(response.pause)
+            else:
+                self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _write_endless(self, response: Response) -> None:
+        """No Content-Length, then the body and filler records for as long as the client reads (or the
+        sandbox stops): an answer that never ends."""
+        self.close_connection = True
+        self.send_header("Connection", "close")
+        self.end_headers()
+        filler = b'{"Name":"' + b"x" * 65000 + b'"},'
+        try:
+            self.wfile.write(response.body)
+            while not getattr(self.server, "stopping", False):
+                self.wfile.write(filler)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass

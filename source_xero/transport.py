@@ -1,0 +1,157 @@
+"""The one transport every call of the connector goes through: where it may go, how long, how much.
+
+A `requests` adapter, mounted on every session the connector uses (each stream's, the token request's),
+so each rule below holds for every call, retries and redirects included:
+
+* **Xero's hosts only.** A request to any other host is refused before it is sent: a redirect from
+  Xero's edge to another host would otherwise be followed, and that host's page read as Xero records
+  (or, on the token endpoint, the refresh token sent to it). Up to MAX_REDIRECTS redirects within Xero's
+  hosts are followed.
+* **An overall deadline per call.** The read timeout applies to each socket read, so an answer that
+  trickles a byte at a time never hits it; past `deadline` seconds from sending, the call is cut off.
+* **A cap on the size of an answer.** An answer that never ends would be read into memory until the
+  process dies. The largest real Xero answer is a page of 1,000 invoices with their line items: a few
+  MB, tens of MB for an organisation with hundreds of lines per invoice. 256 MiB is ten times more than
+  that extreme, and still a bounded cost (at most 5 calls in flight: about 1.3 GB in the worst case).
+
+A call that breaks a rule raises one of the `requests` exceptions below, which the error handler maps
+like any network failure (retried, then a transient_error naming the stream), except a foreign host,
+which is refused at once: a retry would meet the same redirect.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any, Callable, FrozenSet, Iterable, Optional
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .endpoints import allowed_hosts
+
+CALL_DEADLINE_SECONDS = 300.0  # a whole call, headers to last byte; Xero's slowest real pages take seconds
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+# Xero's API does not redirect; a few hops within its hosts are followed, a loop is not (requests' default
+# of 30 hops, times every retry, would spend the organisation's calls on nothing).
+MAX_REDIRECTS = 3
+_CHUNK = 64 * 1024
+
+
+class ForeignHostRefused(requests.exceptions.RequestException):
+    """A call (usually a redirect) to a host that is not Xero's."""
+
+    def __init__(self, url: str, host: str) -> None:
+        super().__init__(f"refused to call {host}: it is not one of Xero's hosts")
+        self.host = host
+        self.url_path = urlsplit(url).path
+
+
+class CallDeadlineExceeded(requests.exceptions.Timeout):
+    """An answer still arriving when the call's overall deadline passed."""
+
+
+class AnswerTooLarge(requests.exceptions.ContentDecodingError):
+    """An answer larger than MAX_ANSWER_BYTES (declared, or counted while reading)."""
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc or "").lower()
+
+
+class XeroTransport(HTTPAdapter):
+    """See the module docstring. `slots`, when given, also caps the calls in flight (Xero answers a sixth
+    concurrent call of an organisation with 429): only the sending holds a slot, a retry's sleep does not."""
+
+    def __init__(
+        self,
+        slots: Optional[threading.BoundedSemaphore] = None,
+        hosts: Optional[Iterable[str]] = None,
+        deadline: Optional[float] = None,
+        max_bytes: Optional[int] = None,
+        pool_size: int = 10,
+    ) -> None:
+        super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
+        self._slots = slots
+        self._hosts: Callable[[], FrozenSet[str]] = (lambda: frozenset(h.lower() for h in hosts)) if hosts is not None else allowed_hosts
+        self.deadline = CALL_DEADLINE_SECONDS if deadline is None else deadline
+        self.max_bytes = MAX_ANSWER_BYTES if max_bytes is None else max_bytes
+
+    def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        host = host_of(request.url)
+        if host not in self._hosts():
+            raise ForeignHostRefused(request.url, host)
+        if self._slots is None:
+            return self._send_bounded(request, timeout, kwargs)
+        with self._slots:
+            return self._send_bounded(request, timeout, kwargs)
+
+    def _send_bounded(self, request: Any, timeout: Any, kwargs: Any) -> requests.Response:
+        started = time.monotonic()
+        response = super().send(request, stream=True, timeout=timeout, **kwargs)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise AnswerTooLarge(f"the answer declares {int(declared):,} bytes, more than the {self.max_bytes:,} allowed", response=response)
+        remaining = self.deadline - (time.monotonic() - started)
+        expired = threading.Event()
+
+        def cut_off() -> None:
+            expired.set()
+            _shut(response)
+
+        # The watchdog closes the socket at the deadline: a read blocked on a trickling answer then returns.
+        watchdog = threading.Timer(max(0.0, remaining), cut_off)
+        watchdog.daemon = True
+        watchdog.start()
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                if expired.is_set():
+                    break
+                size += len(chunk)
+                if size > self.max_bytes:
+                    response.close()
+                    raise AnswerTooLarge(f"the answer passed the {self.max_bytes:,} bytes allowed", response=response)
+                chunks.append(chunk)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+            if not expired.is_set():
+                raise
+        finally:
+            watchdog.cancel()
+        if expired.is_set():
+            response.close()
+            raise CallDeadlineExceeded(f"the answer was still arriving after {self.deadline:g} s", response=response)
+        response._content = b"".join(chunks)
+        response._content_consumed = True
+        return response
+
+
+def _shut(response: requests.Response) -> None:
+    """Wake a read blocked on this response's socket (shutdown, not close: the reading thread closes)."""
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def guarded_session(**options: Any) -> requests.Session:
+    """A session whose every call (http and https) goes through a XeroTransport."""
+    session = requests.Session()
+    mount(session, XeroTransport(**options))
+    return session
+
+
+def mount(session: requests.Session, transport: XeroTransport) -> None:
+    session.mount("https://", transport)
+    session.mount("http://", transport)
+    session.max_redirects = MAX_REDIRECTS
