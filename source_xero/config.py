@@ -8,7 +8,7 @@ persists it as a whole); `XeroConfig` is the validated, read-only view the rest 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, Mapping, MutableMapping, Optional, Union
 
 from airbyte_cdk.models import FailureType
@@ -20,6 +20,9 @@ from .dates import parse_timestamp
 START_DATE_PATTERN = r"^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 TENANT_ID_PATTERN = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 DEFAULT_START_DATE = "2000-01-01T00:00:00Z"
+# How long an edit may take to show up in Xero's lists after its UpdatedDateUTC (see cursor.py).
+DEFAULT_LOOKBACK_MINUTES = 10
+MAX_LOOKBACK_MINUTES = 1440
 
 # The keys another family of Xero tools keeps at the top level of its config file.
 FLAT_KEYS = ("client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
@@ -53,6 +56,7 @@ class XeroConfig(_Strict):
     credentials: Credentials
     tenant_id: str = ""
     start_date: str = DEFAULT_START_DATE
+    lookback_minutes: int = Field(default=DEFAULT_LOOKBACK_MINUTES, ge=0, le=MAX_LOOKBACK_MINUTES, strict=True)
 
     @field_validator("tenant_id", mode="before")
     @classmethod
@@ -86,6 +90,10 @@ class XeroConfig(_Strict):
     @property
     def start(self) -> datetime:
         return parse_timestamp(self.start_date)
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(minutes=self.lookback_minutes)
 
     @property
     def uses_refresh_token(self) -> bool:

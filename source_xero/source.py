@@ -144,7 +144,7 @@ class SourceXero(AbstractSource):
                 self._tenants[key] = settings.tenant_id or resolve_tenant("", authenticator)
         tenant_id, budget = self._tenants[key], self._budget
         return [
-            XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget, signals=self.signals, in_flight=self._in_flight)
+            XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget, signals=self.signals, in_flight=self._in_flight, lookback=settings.lookback)
             for spec in STREAMS
         ]
 
