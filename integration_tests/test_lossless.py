@@ -213,3 +213,32 @@ def test_acceptance_three_invoices_and_three_contacts_edited_every_150_ms_during
               + "; first sync " + ", ".join(f"{s} {len(command.latest_by_pk([first], s))}/{len(after[s])}" for s in streams)
               + "; lost after two syncs: " + str(sum(len(set(after[s]) - set(command.latest_by_pk([first, second], s))) for s in streams)))
     assert_nothing_lost(command, streams, first, second, before, after)
+
+
+# -- what the lookback costs ------------------------------------------------------------------------
+def test_given_edits_just_before_a_read_then_the_next_read_emits_them_again_and_the_one_after_the_lookback_nothing(xero, fresh_sandbox):
+    """The state never claims past (Xero's clock when the read began) - lookback: edits made in the
+    lookback before a read are emitted by it AND by the next read; once the lookback has passed, the
+    state is exact again and a read with nothing new emits nothing and makes one call per stream."""
+    sandbox = fresh_sandbox
+    command = xero(sandbox)
+    streams = ["invoices", "contacts", "quotes", "accounts", "journals"]
+    baseline = command.read(streams)
+    edited = {"invoices": sandbox.edit("invoices", n=3), "contacts": sandbox.edit("contacts", n=2),
+              "quotes": sandbox.edit("quotes", n=1), "accounts": sandbox.edit("accounts", n=1),
+              "journals": sandbox.create("journals", n=2)}
+
+    first = command.read(streams, state=baseline.final_state())
+    again = command.read(streams, state=first.final_state())
+    sandbox.advance_clock(11 * 60)
+    settled = command.read(streams, state=again.final_state())
+    sandbox.reset_log()
+    quiet = command.read(streams, state=settled.final_state())
+
+    assert all(run.returncode == 0 for run in (first, again, settled, quiet))
+    emitted = lambda run: {s: sorted(command.latest_by_pk([run], s)) for s in streams}  # noqa: E731
+    assert emitted(first) == emitted(again) == {s: sorted(pks) for s, pks in edited.items()}
+    assert emitted(settled) == {s: sorted(pks) for s, pks in edited.items()}, "the state of `again` was held too"
+    assert emitted(quiet) == {s: [] for s in streams}
+    assert command.cursors(quiet) == command.cursors(settled) == command.expected_cursors(streams)
+    assert len([c for c in sandbox.calls if c["path"].startswith("/api.xro/2.0/")]) == len(streams)
