@@ -256,7 +256,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         finally:
             if final is not None and paging.complete:
                 self._state = final.state
-            elif self._live is not None:
+            elif self._live is not None and self._live.fence is not None:  # Xero answered: the read counts
                 self._state = self._live.state
             self._live = None
 
