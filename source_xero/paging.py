@@ -192,8 +192,11 @@ class NumberedPages:
     Page numbers over a list that changes: a record deleted during the walk shifts the rest forward and
     one can be missed; one added can shift them back. A walk is clean when every page gave the same
     pagination.itemCount, no record came twice, and none was stamped at or after the fence (an edit or
-    an addition during the walk). Otherwise the list is walked again, at most MAX_WALKS times in all; the
-    state moves only after a clean walk (`complete`), else the next sync reads from the old state again.
+    an addition during the walk). Without a pagination block the count cannot be compared: a walk is
+    then clean only when it found exactly what the walk before it found. Otherwise the list is walked
+    again, at most MAX_WALKS times in all; the state moves only after a clean walk (`complete`), else
+    the next sync reads from the old state again. Records a walk emitted are not emitted again by the
+    next walk of the same read (XeroStream).
     """
 
     page_size: int = 100
@@ -210,8 +213,9 @@ class NumberedPages:
 
     def _start_walk(self) -> None:
         self.walks += 1
+        self._previous: Optional[Dict[str, Optional[str]]] = getattr(self, "_seen", None)
         self._counts: Set[Any] = set()
-        self._seen: Set[str] = set()
+        self._seen: Dict[str, Optional[str]] = {}
         self._clean = True
 
     def first(self, since: Optional[str]) -> PageRequest:
@@ -224,10 +228,11 @@ class NumberedPages:
             pk, stamp = str(record.get(self.primary_key)), placed(record.get(self.cursor_field))
             if pk in self._seen or (self.fence is not None and stamp is not None and stamp >= self.fence):
                 self._clean = False
-            self._seen.add(pk)
+            self._seen[pk] = stamp
         if not _is_last_page(page, records, self.page_size, pagination):
             return PageRequest({"page": page + 1}, None)
-        if self._clean and len(self._counts) == 1:
+        counted = None not in self._counts
+        if self._clean and ((counted and len(self._counts) == 1) or (not counted and self._seen == self._previous)):
             self.complete = True
             return None
         if self.walks >= self.MAX_WALKS:
