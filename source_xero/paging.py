@@ -77,8 +77,9 @@ class KeysetPages:
     - A whole page in one second (a bulk update): If-Modified-Since cannot split a second, so the
       second is walked by page number under the same If-Modified-Since: the page-number hazard. An
       edit during the walk moves a record of a read page behind the rest and shifts the others forward,
-      but the edited record then comes back later in this read with another stamp. Seeing a record of
-      a walked second again with another stamp marks that walk dirty: the second is walked again (at
+      but the edited record then comes back later in this read with another stamp, or already inside a
+      walked page, stamped after the fence ahead of records stamped before it. Either marks that walk
+      dirty: the second is walked again (at
       most MAX_REWALKS times a read), its records not seen before are emitted (`forced`), and until a
       walk of it was clean the state is held below the second (`hold`), so a read that stops or runs
       out of re-walks leaves the next read to walk it again.
@@ -134,6 +135,8 @@ class KeysetPages:
         page = int(request.params["page"])
         since = request.if_modified_since or ""
         self._notice(since, records)
+        if since in self._walks and self._edited_in_place(records):
+            self._dirty.add(since)
         if self._dirty and self._rewalks < self.MAX_REWALKS:
             again = min(self._dirty)
             self._dirty.discard(again)
@@ -151,10 +154,28 @@ class KeysetPages:
         if since not in self._walks:
             self._walks[since] = {}
             self._remember(self._walks[since], records)
+            if self._edited_in_place(records):
+                self._dirty.add(since)  # walked again once the next page is in
         stamps = [v for v in (placed(r.get(self.order_field)) for r in records) if v is not None]
         if stamps:
             self._lowest[since] = min([*stamps, self._lowest.get(since, stamps[0])])
         return replace(request, params=self._params(page + 1))
+
+    def _edited_in_place(self, records: Sequence[Mapping[str, Any]]) -> bool:
+        """A record stamped at or after the fence ahead of one stamped before it: edited while the page
+        was built, it leaves its place and the records behind it shift forward by one."""
+        if self.fence is None:
+            return False
+        edited = False
+        for record in records:
+            stamp = placed(record.get(self.order_field))
+            if stamp is None:
+                continue
+            if stamp >= self.fence:
+                edited = True
+            elif edited:
+                return True
+        return False
 
     def _remember(self, walk: Dict[str, str], records: Sequence[Mapping[str, Any]]) -> None:
         for record in records:

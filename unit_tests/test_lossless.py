@@ -44,12 +44,20 @@ ACTIONS = {"keyset_1000": ["edit", "bulk", "create", "inside_page"], "keyset_pag
            "linked_transactions_pages": ["edit", "create", "delete", "inside_page"]}
 
 
+def size_of(kind: str) -> st.SearchStrategy[int]:
+    """Half the examples one page or less, half around and past page boundaries (paged kinds)."""
+    page = KINDS[kind][1]
+    if page is None:
+        return st.integers(0, MAX_SIZE[kind])
+    return st.one_of(st.integers(0, 30), st.integers(page - 3, MAX_SIZE[kind]))
+
+
 @st.composite
 def scenarios(draw: Any, kind: str) -> Dict[str, Any]:
     events = draw(st.lists(st.builds(Event, call=st.integers(1, 12), action=st.sampled_from(ACTIONS[kind]),
                                      count=st.integers(1, 4), position=st.sampled_from(["first", "last", "random"])), max_size=8))
     return {
-        "size": draw(st.integers(0, MAX_SIZE[kind])),
+        "size": draw(size_of(kind)),
         "seed": draw(st.integers(0, 2**32 - 1)),
         "bulk_share": draw(st.sampled_from([0.0, 0.3, 1.0])),
         "ims_inclusive": draw(st.booleans()),
