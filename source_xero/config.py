@@ -56,18 +56,27 @@ class XeroConfig(_Strict):
     credentials: Credentials
     tenant_id: str = ""
     start_date: str = DEFAULT_START_DATE
+    report_months_to_reread: int = Field(default=3, ge=0, le=120)
+    report_tracking_category_id: str = ""
     lookback_minutes: int = Field(default=DEFAULT_LOOKBACK_MINUTES, ge=0, le=MAX_LOOKBACK_MINUTES, strict=True)
 
     @field_validator("tenant_id", mode="before")
     @classmethod
     def _tenant_id_is_a_uuid(cls, value: Any) -> str:
-        value = (value or "").strip()
-        if not re.match(TENANT_ID_PATTERN, value):
-            raise ValueError(
-                "tenant_id must be the organisation's Xero tenant id, a UUID such as "
-                "'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708', or empty to use the only connected organisation"
-            )
-        return value
+        return _uuid_or_empty(
+            value,
+            "tenant_id must be the organisation's Xero tenant id, a UUID such as "
+            "'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708', or empty to use the only connected organisation",
+        )
+
+    @field_validator("report_tracking_category_id", mode="before")
+    @classmethod
+    def _tracking_category_is_a_uuid(cls, value: Any) -> str:
+        return _uuid_or_empty(
+            value,
+            "report_tracking_category_id must be a tracking category's TrackingCategoryID (a UUID, see the "
+            "tracking_categories stream), or empty for a profit and loss without a tracking breakdown",
+        )
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -98,6 +107,13 @@ class XeroConfig(_Strict):
     @property
     def uses_refresh_token(self) -> bool:
         return isinstance(self.credentials, OAuthCredentials)
+
+
+def _uuid_or_empty(value: Any, problem: str) -> str:
+    value = (value or "").strip()
+    if not re.match(TENANT_ID_PATTERN, value):
+        raise ValueError(problem)
+    return value
 
 
 def is_flat(config: Mapping[str, Any]) -> bool:

@@ -20,6 +20,9 @@ class Scope(Enum):
     CONTACTS = ("accounting.contacts.read", "accounting.contacts.read")
     SETTINGS = ("accounting.settings.read", "accounting.settings.read")
     JOURNALS = ("accounting.journals.read", "accounting.journals.read")
+    REPORTS_PROFIT_AND_LOSS = ("accounting.reports.read", "accounting.reports.profitandloss.read")
+    REPORTS_BALANCE_SHEET = ("accounting.reports.read", "accounting.reports.balancesheet.read")
+    REPORTS_TRIAL_BALANCE = ("accounting.reports.read", "accounting.reports.trialbalance.read")
 
     @property
     def names(self) -> Tuple[str, ...]:

@@ -30,6 +30,7 @@ from .config import is_flat, migrate_flat, parse_config
 from .errors import RunSignals
 from .parallel import StreamsFailed, interleave
 from .persist import ConfigFileSink
+from .reports import REPORTS, REPORTS_BY_NAME, OrganisationFacts, ReportStream
 from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
 from .tenants import read_organisation, resolve_tenant
 
@@ -44,6 +45,7 @@ class SourceXero(AbstractSource):
         self._budget = xero_call_budget()
         self._in_flight = threading.BoundedSemaphore(MAX_CALLS_IN_FLIGHT)
         self._tenants: dict[tuple, str] = {}
+        self._report_facts: dict[str, OrganisationFacts] = {}  # per organisation, shared by its report streams
         self._lock = threading.RLock()
 
     # -- configuration ----------------------------------------------------------------------------
@@ -78,7 +80,7 @@ class SourceXero(AbstractSource):
                 raw = json.load(file)
         except (OSError, ValueError) as error:
             raise refuse(f"it is not valid JSON ({type(error).__name__})") from None
-        if isinstance(raw, dict) and raw and all(name in STREAMS_BY_NAME for name in raw):
+        if isinstance(raw, dict) and raw and all(name in ALL_STREAMS_BY_NAME for name in raw):
             raw = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in raw.items()]
         if raw in (None, {}, []):
             return []
@@ -122,7 +124,7 @@ class SourceXero(AbstractSource):
         logger.info(f"Connected to Xero organisation {organisation.get('Name')!r} ({tenant_id}).")
         granted = getattr(authenticator, "granted_scopes", None)
         if granted is not None:
-            missing = [spec for spec in STREAMS if not spec.scope.granted_by(granted)]
+            missing = [spec for spec in ALL_STREAMS_BY_NAME.values() if not spec.scope.granted_by(granted)]
             for spec in missing:
                 logger.warning(f"Stream {spec.name} cannot be read with the granted scopes: it needs {spec.scope.describe()}.")
         return True, None
@@ -142,14 +144,23 @@ class SourceXero(AbstractSource):
         with self._lock:  # the parallel stream jobs all ask at once; one of them looks the tenant up
             if key not in self._tenants:
                 self._tenants[key] = settings.tenant_id or resolve_tenant("", authenticator)
-        tenant_id, budget = self._tenants[key], self._budget
+            tenant_id, budget = self._tenants[key], self._budget
+            facts = self._report_facts.setdefault(tenant_id, OrganisationFacts(settings.report_tracking_category_id or None))
+        plumbing = dict(on_skip=self._skip, api_budget=budget, signals=self.signals, in_flight=self._in_flight)
         return [
-            XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, on_skip=self._skip, api_budget=budget, signals=self.signals, in_flight=self._in_flight, lookback=settings.lookback)
-            for spec in STREAMS
+            *(XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, lookback=settings.lookback, **plumbing) for spec in STREAMS),
+            *(
+                ReportStream(
+                    spec, tenant_id=tenant_id, start_date=settings.start if config.get("start_date") else None, authenticator=authenticator,
+                    facts=facts, months_to_reread=settings.report_months_to_reread,
+                    tracking_category=settings.report_tracking_category_id or None, **plumbing,
+                )
+                for spec in REPORTS
+            ),
         ]
 
     def _skip(self, stream: str, status: int, detail: str, refused_outright: bool = True) -> None:
-        spec = STREAMS_BY_NAME[stream]
+        spec = ALL_STREAMS_BY_NAME[stream]
         if status == 403:
             reason = f"Xero refused it (HTTP 403: {detail or 'Forbidden'})"
             fix = (
@@ -177,7 +188,7 @@ class SourceXero(AbstractSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Any = None,
     ) -> Iterator[AirbyteMessage]:
-        unknown = [s.stream.name for s in catalog.streams if s.stream.name not in STREAMS_BY_NAME]
+        unknown = [s.stream.name for s in catalog.streams if s.stream.name not in ALL_STREAMS_BY_NAME]
         if unknown:
             raise AirbyteTracedException(
                 message=f"The catalog names streams this connector does not have: {', '.join(unknown)}. "
@@ -216,6 +227,8 @@ class SourceXero(AbstractSource):
             )
 
 
+ALL_STREAMS_BY_NAME: Mapping[str, Any] = {**STREAMS_BY_NAME, **REPORTS_BY_NAME}  # what a stream's name may be, and its scope
+
 MAX_CALLS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once; pages sent ahead may want more calls, CallsInFlight caps them
 
@@ -229,6 +242,8 @@ _USUALLY_LONGEST = ("journals", "invoices", "bank_transactions", "payments", "co
 def longest_first(name: str) -> tuple:
     if name in _USUALLY_LONGEST:
         return (0, _USUALLY_LONGEST.index(name))
+    if name in REPORTS_BY_NAME:
+        return (1, len(STREAMS) + REPORTS.index(REPORTS_BY_NAME[name]))
     return (1, STREAMS.index(STREAMS_BY_NAME[name]))
 
 

@@ -31,7 +31,7 @@ def _write(tmp_path, config):
 def test_given_flat_config_when_discover_then_it_is_migrated_and_emitted_as_control_message(tmp_path, capsys, xero):
     output = _run_command(SourceXero(), ["discover", "--config", _write(tmp_path, FLAT)])
 
-    assert len(output.catalog.catalog.streams) == 26
+    assert len(output.catalog.catalog.streams) == 29  # 26 resources, 3 reports
     [migrated] = control_configs(capsys.readouterr().out)
     assert migrated == {
         "credentials": {
