@@ -17,8 +17,8 @@ Records missed are not.
 Xero's lists are not snapshots, so the state claims less than the keyset reads:
 
 - The fence (`Fence.at`) is Xero's clock when the read began: the envelope's DateTimeUTC (else the Date
-  header) of the read's first answer, less that call's round trip and a second, so it is no later than
-  the moment Xero started building the first page. A record stamped at or after it was edited during
+  header, less a second for its whole seconds) of the read's first answer, less that call's round trip,
+  so it is no later than the moment Xero started building the first page. A record stamped at or after it was edited during
   the read: it is emitted, but it moves neither the keyset nor the state (an edit that lands inside a
   page being built comes back with its new stamp at its old position; taken as the page's newest it
   would jump past every record not yet read).
@@ -94,21 +94,21 @@ class Fence:
 
     @classmethod
     def from_answer(cls, body: Any, date_header: Optional[str], round_trip: timedelta, lookback: timedelta = DEFAULT_LOOKBACK) -> "Fence":
-        """From the read's first answer: Xero's DateTimeUTC (or its Date header, or this machine's clock
-        when Xero gave neither), less the call's round trip and one second (Date has whole seconds), so
-        the fence is no later than the moment Xero began to build that answer."""
+        """From the read's first answer: Xero's DateTimeUTC (milliseconds), or its Date header less a
+        second (whole seconds), or this machine's clock when Xero gave neither; less the call's round
+        trip, so the fence is no later than the moment Xero began to build that answer."""
         moment = None
         stamp = body.get("DateTimeUTC") if isinstance(body, Mapping) else None
-        for parse, raw in ((parse_timestamp, stamp), (parsedate_to_datetime, date_header)):
+        for parse, raw, grain in ((parse_timestamp, stamp, 0), (parsedate_to_datetime, date_header, 1)):
             if isinstance(raw, str) and moment is None:
                 try:
                     moment = parse(raw)
-                    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+                    moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) - timedelta(seconds=grain)
                 except (ValueError, TypeError, OverflowError, IndexError):
                     moment = None
         if moment is None:
-            moment = datetime.now(timezone.utc)
-        return cls(format_timestamp(moment - round_trip - timedelta(seconds=1)), lookback)
+            moment = datetime.now(timezone.utc) - timedelta(seconds=1)
+        return cls(format_timestamp(moment - round_trip), lookback)
 
 
 class TimestampCursor:

@@ -213,7 +213,7 @@ class NumberedPages:
     Page numbers over a list that changes: a record deleted during the walk shifts the rest forward and
     one can be missed; one added can shift them back. A walk is clean when every page gave the same
     pagination.itemCount, no record came twice, and none was stamped at or after the fence (an edit or
-    an addition during the walk). Without a pagination block the count cannot be compared: a walk is
+    an addition during the read) unless the walk before saw it so already. Without a pagination block the count cannot be compared: a walk is
     then clean only when it found exactly what the walk before it found. Otherwise the list is walked
     again, at most MAX_WALKS times in all; the state moves only after a clean walk (`complete`), else
     the next sync reads from the old state again. Records a walk emitted are not emitted again by the
@@ -247,7 +247,8 @@ class NumberedPages:
         self._counts.add((pagination or {}).get("itemCount"))
         for record in records:
             pk, stamp = str(record.get(self.primary_key)), placed(record.get(self.cursor_field))
-            if pk in self._seen or (self.fence is not None and stamp is not None and stamp >= self.fence):
+            changed_in_read = self.fence is not None and stamp is not None and stamp >= self.fence
+            if pk in self._seen or (changed_in_read and (self._previous or {}).get(pk) != stamp):
                 self._clean = False
             self._seen[pk] = stamp
         if not _is_last_page(page, records, self.page_size, pagination):

@@ -25,13 +25,13 @@ def cursor(state=None, lookback=timedelta(minutes=10)) -> TimestampCursor:
 
 
 # -- the fence --------------------------------------------------------------------------------------
-def test_given_datetimeutc_when_fence_is_taken_then_it_is_that_moment_less_round_trip_and_a_second():
+def test_given_datetimeutc_when_fence_is_taken_then_it_is_that_moment_less_the_round_trip():
     fence = Fence.from_answer({"DateTimeUTC": "2026-06-01T12:00:05.500Z"}, "Mon, 01 Jun 2026 11:00:00 GMT", timedelta(seconds=2))
-    assert fence.at == "2026-06-01T12:00:02.500Z"
-    assert fence.settled == "2026-06-01T11:50:02.500Z"
+    assert fence.at == "2026-06-01T12:00:03.500Z"
+    assert fence.settled == "2026-06-01T11:50:03.500Z"
 
 
-def test_given_only_a_date_header_when_fence_is_taken_then_the_header_is_used():
+def test_given_only_a_date_header_when_fence_is_taken_then_the_header_less_a_second_is_used():
     fence = Fence.from_answer({}, "Mon, 01 Jun 2026 12:00:05 GMT", timedelta(0))
     assert fence.at == "2026-06-01T12:00:04.000Z"
 
@@ -192,9 +192,11 @@ def test_given_the_item_count_changes_during_the_walk_then_the_list_is_walked_ag
     assert pages.complete
 
 
-def test_given_a_record_stamped_during_the_walk_then_the_walk_is_not_clean():
+def test_given_a_record_stamped_during_the_read_then_the_walk_is_not_clean_until_a_walk_sees_nothing_new():
     pages = numbered()
-    assert pages.next(PageRequest({"page": 1}), [lt("a"), lt("new", "2026-06-01T12:00:01.000Z")], pagination(2)) == PageRequest({"page": 1})
+    changed = lt("new", "2026-06-01T12:00:01.000Z")
+    assert pages.next(PageRequest({"page": 1}), [lt("a"), changed], pagination(2)) == PageRequest({"page": 1})
+    assert pages.next(PageRequest({"page": 1}), [lt("a"), changed], pagination(2)) is None and pages.complete
 
 
 def test_given_no_pagination_block_then_a_walk_is_clean_only_when_it_found_what_the_one_before_found():
