@@ -47,8 +47,15 @@ class CustomConnectionCredentials(_Strict):
     client_secret: str = Field(min_length=1)
 
 
+class AccessTokenCredentials(_Strict):
+    """A pasted access token (kept from Airbyte's source-xero 2.x): valid 30 minutes, never renewed."""
+
+    auth_type: Literal["oauth2_access_token"]
+    access_token: str = Field(min_length=1)
+
+
 Credentials = Annotated[
-    Union[OAuthCredentials, CustomConnectionCredentials], Field(discriminator="auth_type")
+    Union[OAuthCredentials, CustomConnectionCredentials, AccessTokenCredentials], Field(discriminator="auth_type")
 ]
 
 
@@ -108,6 +115,10 @@ class XeroConfig(_Strict):
     def uses_refresh_token(self) -> bool:
         return isinstance(self.credentials, OAuthCredentials)
 
+    @property
+    def uses_pasted_access_token(self) -> bool:
+        return isinstance(self.credentials, AccessTokenCredentials)
+
 
 def _uuid_or_empty(value: Any, problem: str) -> str:
     value = (value or "").strip()
@@ -134,12 +145,15 @@ def migrate_flat(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection"))
+    location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection", "oauth2_access_token"))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         message = "is required"
     elif error["type"] == "union_tag_invalid" or error["type"] == "literal_error":
-        message = "auth_type must be 'oauth2_refresh_token' (Xero OAuth app) or 'custom_connection' (Xero Custom Connection)"
+        message = (
+            "auth_type must be 'oauth2_refresh_token' (Xero OAuth app), 'custom_connection' (Xero Custom Connection) "
+            "or 'oauth2_access_token' (a pasted access token, valid 30 minutes)"
+        )
     elif error["type"] == "string_too_short":
         message = "must not be empty"
     return f"{location}: {message}" if location else message

@@ -29,8 +29,10 @@ from .budget import XeroCallBudget
 from .config import is_flat, migrate_flat, parse_config
 from .errors import RunSignals
 from .parallel import StreamsFailed, interleave
+from .legacy import is_2x_custom_connection, migrate_2x_custom_connection
 from .persist import ConfigFileSink
 from .reports import REPORTS, REPORTS_BY_NAME, OrganisationFacts, ReportStream
+from .scopes import describe_unreadable, unreadable
 from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
 from .tenants import read_organisation, resolve_tenant
 
@@ -50,12 +52,13 @@ class SourceXero(AbstractSource):
 
     # -- configuration ----------------------------------------------------------------------------
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
-        """Load the config; a flat config from another Xero tool is moved into this spec's shape and
-        the result emitted (and written back, when opted in) so it is stored in the new shape."""
+        """Load the config; a flat config from another Xero tool, or a 2.x Custom Connection config
+        (`oauth2_confidential_application`), is moved into this spec's shape and the result emitted (and
+        written back, when opted in) so it is stored in the new shape."""
         config = AbstractSource.read_config(config_path)
         self._config_path = config_path
-        if is_flat(config):
-            config = migrate_flat(config)
+        if is_flat(config) or is_2x_custom_connection(config):
+            config = migrate_2x_custom_connection(config) if is_2x_custom_connection(config) else migrate_flat(config)
             ConfigFileSink(config_path).save(config)
             emit_configuration_as_airbyte_control_message(config)
         for secret in _secrets_of(config):
@@ -122,18 +125,31 @@ class SourceXero(AbstractSource):
                 return False, error.message
             raise
         logger.info(f"Connected to Xero organisation {organisation.get('Name')!r} ({tenant_id}).")
+        return True, self._unreadable_streams(logger, authenticator)
+
+    @staticmethod
+    def _unreadable_streams(logger: logging.Logger, authenticator: Any) -> Optional[str]:
+        """What the check says about streams the token's scopes cannot read (a missing scope is not a failure:
+        a plain new app has no Journals, the other streams still sync). None when every stream is readable or
+        the scopes are unknown (a pasted access token that is not a JWT)."""
         granted = getattr(authenticator, "granted_scopes", None)
-        if granted is not None:
-            missing = [spec for spec in ALL_STREAMS_BY_NAME.values() if not spec.scope.granted_by(granted)]
-            for spec in missing:
+        if granted is None:
+            return None
+        every_stream = list(ALL_STREAMS_BY_NAME.values())
+        for spec in every_stream:
+            if not spec.scope.granted_by(granted):
                 logger.warning(f"Stream {spec.name} cannot be read with the granted scopes: it needs {spec.scope.describe()}.")
-        return True, None
+        summary = describe_unreadable(unreadable([(spec.name, spec.scope) for spec in every_stream], granted))
+        if summary:
+            logger.warning(summary)
+        return summary
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """As the CDK's, but a refusal's message is shown as written (the CDK shows its repr, in quotes)."""
+        """As the CDK's, but a refusal's message is shown as written (the CDK shows its repr, in quotes), and a
+        success says which streams the granted scopes cannot read and the scope to add."""
         succeeded, reason = self.check_connection(logger, config)
         if succeeded:
-            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=reason)
         return AirbyteConnectionStatus(status=Status.FAILED, message=str(reason))
 
     # -- streams ----------------------------------------------------------------------------------

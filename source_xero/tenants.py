@@ -31,6 +31,8 @@ def _get(url: str, authenticator: Any, headers: Mapping[str, str]) -> requests.R
 
 def connected_tenants(authenticator: Any) -> List[Mapping[str, Any]]:
     response = _get(connections_url(), authenticator, {})
+    if response.status_code == 401 and hasattr(authenticator, "token_rejected"):
+        raise authenticator.token_rejected(xero_error_detail(response))  # a pasted token that expired
     if response.status_code != 200:
         raise _config_error(f"Xero refused to list the connected organisations (HTTP {response.status_code}: {xero_error_detail(response)}).")
     return [c for c in response.json() if c.get("tenantType", "ORGANISATION") == "ORGANISATION"]

@@ -257,3 +257,10 @@ def test_page_is_safe_for_mdx(docs: str):
     prose = re.sub(r"`[^`\n]*`", "", prose)
     for line_number, line in enumerate(prose.splitlines(), 1):
         assert not re.search(r"[{}<]", line), f"MDX-unsafe character outside code: {line.strip()!r}"
+
+
+def test_migration_guide_is_safe_for_mdx():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "xero-migrations.md").read_text(encoding="utf-8")
+    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", guide, flags=re.DOTALL))
+    for line in prose.splitlines():
+        assert not re.search(r"[{}<]", line), f"MDX-unsafe character outside code: {line.strip()!r}"
