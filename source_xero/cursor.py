@@ -140,9 +140,9 @@ class TimestampCursor:
         # Ids at the cursor in the order observed (records come sorted by (value, pk) within a page):
         # `state` then needs no sort per record, which was quadratic when a bulk update stamps thousands
         # of records with one millisecond.
-        self.ids: Dict[str, None] = dict.fromkeys(sorted(ids))
+        self._ids: Dict[str, None] = dict.fromkeys(sorted(ids))
         self._ids_sorted = True
-        self.saved_value, self.saved_ids = self.value, list(self.ids)
+        self.saved_value, self.saved_ids = self.value, list(self._ids)
         if self.value > format_timestamp(datetime.now(timezone.utc) + timedelta(days=1)):
             logging.getLogger("airbyte").warning(
                 f"Stream {stream}: the saved state ({self.value}) is in the future, so only records updated after "
@@ -168,6 +168,11 @@ class TimestampCursor:
             raise _bad_state(self.stream, state, f"{IDS_KEY} is not a list")
         return value, {str(i) for i in ids}
 
+    @property
+    def ids(self) -> set[str]:
+        """The ids emitted at `value` (a copy)."""
+        return set(self._ids)
+
     def begin(self, fence: Fence) -> None:
         self.fence = fence
 
@@ -175,7 +180,7 @@ class TimestampCursor:
         value = placed(record.get(self.field))
         if value is None:
             return True  # invariant 3: cannot be placed, so it cannot be proven old: it is sent
-        return value > self.value or (value == self.value and str(record.get(self.primary_key)) not in self.ids)
+        return value > self.value or (value == self.value and str(record.get(self.primary_key)) not in self._ids)
 
     def observe(self, record: Mapping[str, Any]) -> None:
         """Called after a record is emitted, in ascending cursor order within a page."""
@@ -185,12 +190,12 @@ class TimestampCursor:
         if self.fence is not None and value >= self.fence.at:
             return  # edited during the read: emitted, but it proves nothing about the records before it
         if value > self.value:
-            self.value, self.ids, self._ids_sorted = value, {}, True
+            self.value, self._ids, self._ids_sorted = value, {}, True
         pk = str(record.get(self.primary_key))
-        if pk not in self.ids:
-            if self.ids and self._ids_sorted and pk < next(reversed(self.ids)):
+        if pk not in self._ids:
+            if self._ids and self._ids_sorted and pk < next(reversed(self._ids)):
                 self._ids_sorted = False
-            self.ids[pk] = None
+            self._ids[pk] = None
 
     def sort_key(self, record: Mapping[str, Any]) -> tuple[str, str]:
         return (placed(record.get(self.field)) or "", str(record.get(self.primary_key)))
@@ -203,8 +208,8 @@ class TimestampCursor:
             value, ids = min(ceilings), []  # every record below it was emitted: claim that much only
         else:
             if not self._ids_sorted:
-                self.ids, self._ids_sorted = dict.fromkeys(sorted(self.ids)), True
-            ids = list(self.ids)
+                self._ids, self._ids_sorted = dict.fromkeys(sorted(self._ids)), True
+            ids = list(self._ids)
         if value < self.saved_value or (value == self.saved_value and len(ids) < len(self.saved_ids)):
             value, ids = self.saved_value, self.saved_ids  # what earlier reads emitted stays claimed
         return {self.field: value, IDS_KEY: ids}
