@@ -78,8 +78,8 @@ class KeysetPages:
       second is walked by page number under the same If-Modified-Since: the page-number hazard. An
       edit during the walk moves a record of a read page behind the rest and shifts the others forward,
       but the edited record then comes back later in this read with another stamp, or already inside a
-      walked page, stamped after the fence ahead of records stamped before it. Either marks that walk
-      dirty: the second is walked again (at
+      page of the walk, stamped at or after the fence. Either marks that walk dirty: the second is
+      walked again (at
       most MAX_REWALKS times a read), its records not seen before are emitted (`forced`), and until a
       walk of it was clean the state is held below the second (`hold`), so a read that stops or runs
       out of re-walks leaves the next read to walk it again.
@@ -135,47 +135,39 @@ class KeysetPages:
         page = int(request.params["page"])
         since = request.if_modified_since or ""
         self._notice(since, records)
-        if since in self._walks and self._edited_in_place(records):
-            self._dirty.add(since)
+        last = _is_last_page(page, records, self.page_size, pagination)
+        keyset = self.keyset_of(records)
+        moved = if_modified_since(keyset) if keyset else None
+        progress = moved is not None and (request.if_modified_since is None or moved > request.if_modified_since)
+        if not last and not progress:
+            # The page lies in one second: walk it by page number, and remember what it held.
+            if since not in self._walks:
+                self._walks[since] = {}
+                self._remember(self._walks[since], records)
+            stamps = [v for v in (placed(r.get(self.order_field)) for r in records) if v is not None]
+            if stamps:
+                self._lowest[since] = min([*stamps, self._lowest.get(since, stamps[0])])
+            if self._edited_during_read(records):
+                self._dirty.add(since)  # it left its place: the pages after this one shift forward
         if self._dirty and self._rewalks < self.MAX_REWALKS:
             again = min(self._dirty)
             self._dirty.discard(again)
             self._rewalking.add(again)
             self._rewalks += 1
             return PageRequest(self._params(1), again or None)
-        if _is_last_page(page, records, self.page_size, pagination):
+        if last:
             self._finished = True
             return None
-        keyset = self.keyset_of(records)
-        moved = if_modified_since(keyset) if keyset else None
-        if moved and (request.if_modified_since is None or moved > request.if_modified_since):
+        if progress:
             return PageRequest(self._params(1), moved)
-        # No progress: the page lies in one second. Walk it by page number, and remember what it held.
-        if since not in self._walks:
-            self._walks[since] = {}
-            self._remember(self._walks[since], records)
-            if self._edited_in_place(records):
-                self._dirty.add(since)  # walked again once the next page is in
-        stamps = [v for v in (placed(r.get(self.order_field)) for r in records) if v is not None]
-        if stamps:
-            self._lowest[since] = min([*stamps, self._lowest.get(since, stamps[0])])
         return replace(request, params=self._params(page + 1))
 
-    def _edited_in_place(self, records: Sequence[Mapping[str, Any]]) -> bool:
-        """A record stamped at or after the fence ahead of one stamped before it: edited while the page
-        was built, it leaves its place and the records behind it shift forward by one."""
+    def _edited_during_read(self, records: Sequence[Mapping[str, Any]]) -> bool:
+        """A record stamped at or after the fence on a page of a walk that goes on was edited while the
+        walk ran: wherever it stands in the page, it has left its place in the second."""
         if self.fence is None:
             return False
-        edited = False
-        for record in records:
-            stamp = placed(record.get(self.order_field))
-            if stamp is None:
-                continue
-            if stamp >= self.fence:
-                edited = True
-            elif edited:
-                return True
-        return False
+        return any(stamp is not None and stamp >= self.fence for stamp in (placed(r.get(self.order_field)) for r in records))
 
     def _remember(self, walk: Dict[str, str], records: Sequence[Mapping[str, Any]]) -> None:
         for record in records:

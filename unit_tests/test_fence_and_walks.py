@@ -151,13 +151,26 @@ def test_given_a_walked_second_when_one_of_its_records_comes_back_with_another_s
     assert pages.hold is None, "the walk again was clean: the state may pass the second"
 
 
-def test_given_a_walked_page_with_a_record_edited_in_place_then_the_walk_is_dirty():
+@pytest.mark.parametrize("place", [0, 1, 2])
+def test_given_a_page_of_a_walk_holding_a_record_edited_during_the_read_anywhere_then_that_page_is_walked_again(place):
+    """Edited while the walk runs, the record leaves its place and the pages after it shift forward."""
     pages = keyset()
     second = "2025-01-01T00:00:05.000Z"
     since = "2025-01-01T00:00:04"
-    page = [inv("a", "2026-06-01T12:00:01.000Z"), inv("b", second), inv("c", second)]
-    pages.next(PageRequest(pages._params(1), since), page, None)
-    assert pages.next(PageRequest(pages._params(2), since), [inv("d", second)], None) == PageRequest(pages._params(1), since)
+    page = [inv("a", second), inv("b", second), inv("c", second)]
+    page[place] = inv("x", "2026-06-01T12:00:01.000Z")
+    assert pages.next(PageRequest(pages._params(1), since), page, None) == PageRequest(pages._params(1), since)
+    assert pages.hold == second
+
+
+def test_given_the_last_page_of_a_walk_holding_an_edited_record_then_the_walk_ends():
+    """Nothing comes after the last page: no shift can hide a record from this walk."""
+    pages = keyset()
+    second = "2025-01-01T00:00:05.000Z"
+    since = "2025-01-01T00:00:04"
+    assert pages.next(PageRequest(pages._params(1), since), [inv("a", second), inv("b", second), inv("c", second)], None) == PageRequest(pages._params(2), since)
+    assert pages.next(PageRequest(pages._params(2), since), [inv("x", "2026-06-01T12:00:01.000Z"), inv("d", second)], None) is None
+    assert pages.hold is None
 
 
 def test_given_walks_dirty_beyond_the_rewalk_budget_then_the_hold_outlives_the_read():
@@ -213,3 +226,4 @@ def test_given_walks_never_clean_then_the_read_ends_after_three_and_the_state_do
         endings.append(pages.next(PageRequest({"page": 2}), [lt("c")], {"pageCount": 2, "itemCount": count + 1}))
     assert endings == [PageRequest({"page": 1}), PageRequest({"page": 1}), None]
     assert pages.walks == 3 and not pages.complete
+
