@@ -71,6 +71,8 @@ class KeysetPages:
     - A page comes back out of order (checked as received, `in_order`): the last record as received
       is not the newest, so the keyset moves less far (more overlap, never a gap). Taking the newest
       instead would jump past records the page did not hold if Xero's order was not the one asked.
+      (The page must still hold the first records after If-Modified-Since, in some order: were Xero to
+      ignore `order` altogether, no choice made from one page could be safe.)
     - An edit visible in lists only some time after its stamp: the keyset may pass it in this read;
       the state never claims past fence - lookback (cursor.py), so the next read asks from there and
       emits it. A lookback at least as long as Xero's delay is the price of this one.
@@ -79,10 +81,9 @@ class KeysetPages:
       edit during the walk moves a record of a read page behind the rest and shifts the others forward,
       but the edited record then comes back later in this read with another stamp, or already inside a
       page of the walk, stamped at or after the fence. Either marks that walk dirty: the second is
-      walked again (at
-      most MAX_REWALKS times a read), its records not seen before are emitted (`forced`), and until a
-      walk of it was clean the state is held below the second (`hold`), so a read that stops or runs
-      out of re-walks leaves the next read to walk it again.
+      walked again (at most MAX_REWALKS times a read), its records not seen before are emitted
+      (`forced`), and until a walk of it was clean the state is held below the second (`hold`), so a
+      read that stops or runs out of re-walks leaves the next read to walk it again.
     - A record whose stamp cannot be placed (cursor.placed) never sets the keyset; it is emitted.
 
     Compared with others: the CDK's ConcurrentCursor re-reads a lookback window subtracted from the
