@@ -123,9 +123,13 @@ def _settings() -> settings:
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_given_any_edit_schedule_and_imperfection_when_syncing_until_quiet_then_nothing_is_lost_and_no_state_ran_ahead(kind: str) -> None:
+    examples = []
+
     @_settings()
     @given(scenarios(kind))
     def run(scenario: Dict[str, Any]) -> None:
+        examples.append(scenario["size"])
         syncs_until_quiet(kind, scenario)
 
     run()
+    assert len(examples) >= EXAMPLES, f"hypothesis ran {len(examples)} examples, not {EXAMPLES}"
