@@ -291,6 +291,7 @@ class Store:
         if isinstance(delay, (tuple, list)):
             delay = self._visibility_rng.uniform(*delay)
         if not delay:
+            state.hidden.pop(index, None)  # this change is listed at once, and so the record as it now is
             return
         visible = now + int(delay)
         if index in state.hidden:  # lists still show an older version: keep showing it, a while longer
