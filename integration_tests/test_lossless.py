@@ -6,7 +6,7 @@ scenarios. Every test asserts the two promises of docs/xero.md "How incremental 
 - every record not edited during the first sync is emitted by the first sync;
 - after two syncs, the destination (latest record per key) equals Xero's ground truth: 0 lost.
 Each of these tests failed on the connector before the fix (see the closing note of issue 10).
-The property-based counterpart, with random schedules, is unit_tests/test_lossless.py.
+The property-based counterpart, with random schedules, is unit_tests/test_lossless_properties.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Which records are new, and the state that says so.
 
-Invariants (enforced here and in paging.py, pinned by unit_tests/test_lossless.py):
+Invariants (enforced here and in paging.py, pinned by unit_tests/test_lossless_properties.py):
 
 1. The state of a stream never says a record was emitted unless it was. State per incremental stream:
        {"UpdatedDateUTC": "2024-05-01T10:20:30.123Z", "ids_at_cursor": ["<pk>", ...]}

@@ -62,7 +62,7 @@ class KeysetPages:
     Which record sets the keyset (`keyset_of`): the LAST record of the page as received, among those
     stamped before the fence (cursor.Fence: Xero's clock when the read began). Why nothing is skipped
     under each way Xero's lists fall short of a snapshot (the sandbox has a switch for each, and
-    unit_tests/test_lossless.py throws them all at every paging kind):
+    unit_tests/test_lossless_properties.py throws them all at every paging kind):
 
     - An edit lands while Xero builds a page: the edited record comes back inside the page, anywhere
       (the last place included), with its new stamp. That stamp is at or after the fence, so it is

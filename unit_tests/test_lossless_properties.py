@@ -11,7 +11,7 @@ after sync until a sync brings nothing new. Asserted:
   - once quiet, the latest version of every record was emitted.
 
 CI runs 200 examples per paging kind with a fixed seed (derandomize). Longer, or another seed, locally:
-    XERO_PROPERTY_EXAMPLES=5000 .venv/bin/python -m pytest unit_tests/test_lossless.py -p no:randomly \
+    XERO_PROPERTY_EXAMPLES=5000 .venv/bin/python -m pytest unit_tests/test_lossless_properties.py \
         --hypothesis-seed=12345
 (`--hypothesis-seed` is used when XERO_PROPERTY_EXAMPLES is set; the CI run ignores it to stay fixed.)
 """
