@@ -109,6 +109,9 @@ def test_given_edits_and_new_records_when_reading_incrementally_then_exactly_tho
         "payments": sandbox.create("payments", n=1),
         "journals": sandbox.create("journals", n=2),
     }
+    # Past the lookback (10 minutes by default), so the second read may claim the edits in its state;
+    # integration_tests/test_lossless.py pins what happens inside it.
+    sandbox.advance_clock(11 * 60)
     second = command.read(state=first.final_state())
     third = command.read(state=second.final_state())
 

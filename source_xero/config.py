@@ -8,7 +8,7 @@ persists it as a whole); `XeroConfig` is the validated, read-only view the rest 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal, Mapping, MutableMapping, Optional, Union
 
 from airbyte_cdk.models import FailureType
@@ -28,6 +28,9 @@ TRIMMED_TOP_LEVEL = ("tenant_id", "start_date")
 TRIMMED_CREDENTIALS = ("auth_type", "client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
 # What other tools put where a refresh token belongs: the name of a secret in their own secret store.
 SECRET_REFERENCE_KEYS = ("refresh_token_secret_name",)
+# How long an edit may take to show up in Xero's lists after its UpdatedDateUTC (see cursor.py).
+DEFAULT_LOOKBACK_MINUTES = 10
+MAX_LOOKBACK_MINUTES = 1440
 
 # The keys another family of Xero tools keeps at the top level of its config file.
 FLAT_KEYS = ("client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
@@ -83,6 +86,7 @@ class XeroConfig(_Strict):
     start_date: str = DEFAULT_START_DATE
     report_months_to_reread: int = Field(default=3, ge=0, le=120)
     report_tracking_category_id: str = ""
+    lookback_minutes: int = Field(default=DEFAULT_LOOKBACK_MINUTES, ge=0, le=MAX_LOOKBACK_MINUTES, strict=True)
 
     @field_validator("tenant_id", mode="before")
     @classmethod
@@ -130,6 +134,10 @@ class XeroConfig(_Strict):
     @property
     def start(self) -> datetime:
         return parse_timestamp(self.start_date)
+
+    @property
+    def lookback(self) -> timedelta:
+        return timedelta(minutes=self.lookback_minutes)
 
     @property
     def uses_refresh_token(self) -> bool:

@@ -1,20 +1,50 @@
 """Which records are new, and the state that says so.
 
-State per incremental stream (all values as this connector emits them):
-    {"UpdatedDateUTC": "2024-05-01T10:20:30.123Z", "ids_at_cursor": ["<pk>", ...]}
-meaning: every record with a cursor value below UpdatedDateUTC, and the listed records AT that value,
-have been emitted. A record is new when its value is later, or equal and not listed. This one rule
-makes the overlap between keyset pages, the overlap between syncs (If-Modified-Since is sent a second
-early, see paging.py) and ties at the boundary all come out exact: nothing skipped, nothing repeated.
-Journals use their JournalNumber: {"JournalNumber": 1234}.
+Invariants (enforced here and in paging.py, pinned by unit_tests/test_lossless_properties.py):
+
+1. The state of a stream never says a record was emitted unless it was. State per incremental stream:
+       {"UpdatedDateUTC": "2024-05-01T10:20:30.123Z", "ids_at_cursor": ["<pk>", ...]}
+   means: every record whose cursor value is below UpdatedDateUTC, and the listed records AT that
+   value, have been emitted (by this read or an earlier one). Journals: {"JournalNumber": 1234}, every
+   journal up to that number has been emitted.
+2. The keyset never moves past a record Xero has not yet returned (paging.KeysetPages says how).
+3. A record that cannot be placed on the cursor (no value, or one that did not convert to this
+   connector's timestamp form, such as an out-of-range `/Date(...)/`) is emitted, never dropped, and
+   never moves the state.
+Records emitted twice are fine (Airbyte is at-least-once; destinations dedupe on the primary key).
+Records missed are not.
+
+Xero's lists are not snapshots, so the state claims less than the keyset reads:
+
+- The fence (`Fence.at`) is Xero's clock when the read began: the envelope's DateTimeUTC (else the Date
+  header, less a second for its whole seconds) of the read's first answer, less that call's round trip,
+  so it is no later than the moment Xero started building the first page. A record stamped at or after it was edited during
+  the read: it is emitted, but it moves neither the keyset nor the state (an edit that lands inside a
+  page being built comes back with its new stamp at its old position; taken as the page's newest it
+  would jump past every record not yet read).
+- The lookback (`lookback_minutes`, default 10): an edit is not always visible in Xero's lists at the
+  instant of its UpdatedDateUTC. Whatever was stamped in the `lookback` before the fence may still
+  appear, so the state never claims past `fence - lookback` (`Fence.settled`). The next read asks from
+  there and emits, again, every record stamped since then: the cursor rule cannot drop them, because
+  the state never claimed them. Unlike a lookback subtracted from the cursor value (the CDK's
+  ConcurrentCursor lookback_window, dlt's `lag`), this costs nothing when the organisation is quiet:
+  if the newest record is older than fence - lookback, the state is exact and the next read re-reads
+  nothing. When it is busy, the next read emits again the records edited in the lookback before this
+  read began (and those edited during it).
+- A paging kind may `hold` the state below a point it has not verified yet (a bulk second walked by
+  page number, a LinkedTransactions walk that saw the list change): see paging.py.
+
+The one-second overlap of If-Modified-Since and the ids at the cursor make ties at the boundary exact.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Optional
+from email.utils import parsedate_to_datetime
+from typing import Any, Dict, Mapping, Optional
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -23,6 +53,21 @@ from .dates import format_timestamp, parse_timestamp
 from .legacy import state_cursor_value
 
 IDS_KEY = "ids_at_cursor"
+DEFAULT_LOOKBACK = timedelta(minutes=10)
+# The one form this connector gives a timestamp (dates.format_timestamp); only such values sort right.
+_PLACEABLE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
+
+
+def placed(value: Any) -> Optional[str]:
+    """The cursor value if it can be placed on the cursor (compared as a string), else None."""
+    return value if isinstance(value, str) and _PLACEABLE.match(value) else None
+
+
+def cursor_value(record: Mapping[str, Any], field: str) -> Optional[str]:
+    """The record's cursor when it can be placed (a timestamp as converted from Xero's /Date(...)/), else None:
+    a value of the wrong type or form (a number, null, "soon") is passed on in the record but never compared,
+    sorted by, or saved as state (invariant 3)."""
+    return placed(record.get(field))
 
 
 def _bad_state(stream: str, state: Any, why: str) -> AirbyteTracedException:
@@ -44,17 +89,67 @@ def if_modified_since(value: str) -> str:
     return moment.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-class TimestampCursor:
-    """Cursor over a timestamp field (UpdatedDateUTC, or CreatedDateUTC for bank transfers)."""
+@dataclass(frozen=True)
+class Fence:
+    """Xero's clock when a read began (`at`), and how far behind it the state may claim (`settled`)."""
 
-    def __init__(self, stream: str, field: str, primary_key: str, start: datetime, state: Optional[Mapping[str, Any]]) -> None:
+    at: str
+    lookback: timedelta = DEFAULT_LOOKBACK
+
+    @property
+    def settled(self) -> str:
+        return format_timestamp(parse_timestamp(self.at) - self.lookback)
+
+    @classmethod
+    def from_answer(cls, body: Any, date_header: Optional[str], round_trip: timedelta, lookback: timedelta = DEFAULT_LOOKBACK) -> "Fence":
+        """From the read's first answer: Xero's DateTimeUTC (milliseconds), or its Date header less a
+        second (whole seconds), or this machine's clock when Xero gave neither; less the call's round
+        trip, so the fence is no later than the moment Xero began to build that answer."""
+        moment = None
+        stamp = body.get("DateTimeUTC") if isinstance(body, Mapping) else None
+        for parse, raw, grain in ((parse_timestamp, stamp, 0), (parsedate_to_datetime, date_header, 1)):
+            if isinstance(raw, str) and moment is None:
+                try:
+                    moment = parse(raw)
+                    moment = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)) - timedelta(seconds=grain)
+                except (ValueError, TypeError, OverflowError, IndexError):
+                    moment = None
+        if moment is None:
+            moment = datetime.now(timezone.utc) - timedelta(seconds=1)
+        return cls(format_timestamp(moment - round_trip), lookback)
+
+
+class TimestampCursor:
+    """Cursor over a timestamp field (UpdatedDateUTC, or CreatedDateUTC for bank transfers).
+
+    `value`/`ids` say what this read emitted, for `is_new`; `state` says what may be claimed (invariant
+    1): never past the fence's settled point nor a paging kind's `hold`, never behind the saved state."""
+
+    def __init__(
+        self,
+        stream: str,
+        field: str,
+        primary_key: str,
+        start: datetime,
+        state: Optional[Mapping[str, Any]],
+        lookback: timedelta = DEFAULT_LOOKBACK,
+    ) -> None:
         self.stream = stream
         self.field = field
         self.primary_key = primary_key
+        self.lookback = lookback
+        self.fence: Optional[Fence] = None
+        self.hold: Optional[str] = None
         start_value = format_timestamp(start)
-        self.value, self.ids = self._read_state(state, start_value)
+        self.value, ids = self._read_state(state, start_value)
         if self.value < start_value:
-            self.value, self.ids = start_value, set()
+            self.value, ids = start_value, set()
+        # Ids at the cursor in the order observed (records come sorted by (value, pk) within a page):
+        # `state` then needs no sort per record, which was quadratic when a bulk update stamps thousands
+        # of records with one millisecond.
+        self._ids: Dict[str, None] = dict.fromkeys(sorted(ids))
+        self._ids_sorted = True
+        self.saved_value, self.saved_ids = self.value, list(self._ids)
         if self.value > format_timestamp(datetime.now(timezone.utc) + timedelta(days=1)):
             logging.getLogger("airbyte").warning(
                 f"Stream {stream}: the saved state ({self.value}) is in the future, so only records updated after "
@@ -80,41 +175,71 @@ class TimestampCursor:
             raise _bad_state(self.stream, state, f"{IDS_KEY} is not a list")
         return value, {str(i) for i in ids}
 
+    @property
+    def ids(self) -> set[str]:
+        """The ids emitted at `value` (a copy)."""
+        return set(self._ids)
+
+    def begin(self, fence: Fence) -> None:
+        self.fence = fence
+
     def is_new(self, record: Mapping[str, Any]) -> bool:
-        value = cursor_value(record, self.field)
+        value = placed(record.get(self.field))
         if value is None:
-            return True  # no cursor value: cannot be proven old, so it is sent
-        return value > self.value or (value == self.value and str(record.get(self.primary_key)) not in self.ids)
+            return True  # invariant 3: cannot be placed, so it cannot be proven old: it is sent
+        return value > self.value or (value == self.value and str(record.get(self.primary_key)) not in self._ids)
 
     def observe(self, record: Mapping[str, Any]) -> None:
-        """Called after a record is emitted, in ascending cursor order."""
-        value = cursor_value(record, self.field)
+        """Called after a record is emitted, in ascending cursor order within a page."""
+        value = placed(record.get(self.field))
         if value is None or value < self.value:
             return
+        if self.fence is not None and value >= self.fence.at:
+            return  # edited during the read: emitted, but it proves nothing about the records before it
         if value > self.value:
-            self.value, self.ids = value, set()
-        self.ids.add(str(record.get(self.primary_key)))
+            self.value, self._ids, self._ids_sorted = value, {}, True
+        pk = str(record.get(self.primary_key))
+        if pk not in self._ids:
+            if self._ids and self._ids_sorted and pk < next(reversed(self._ids)):
+                self._ids_sorted = False
+            self._ids[pk] = None
 
     def sort_key(self, record: Mapping[str, Any]) -> tuple[str, str]:
-        # a cursor of the wrong type (a number, null, "soon") sorts first and never moves the state
-        return (cursor_value(record, self.field) or "", str(record.get(self.primary_key)))
+        return (placed(record.get(self.field)) or "", str(record.get(self.primary_key)))
 
     @property
     def state(self) -> dict[str, Any]:
-        return {self.field: self.value, IDS_KEY: sorted(self.ids)}
+        value = self.value
+        ceilings = [c for c in (self.fence.settled if self.fence else None, self.hold) if c is not None]
+        if ceilings and min(ceilings) < value:
+            value, ids = min(ceilings), []  # every record below it was emitted: claim that much only
+        else:
+            if not self._ids_sorted:
+                self._ids, self._ids_sorted = dict.fromkeys(sorted(self._ids)), True
+            ids = list(self._ids)
+        if value < self.saved_value or (value == self.saved_value and len(ids) < len(self.saved_ids)):
+            value, ids = self.saved_value, self.saved_ids  # what earlier reads emitted stays claimed
+        return {self.field: value, IDS_KEY: ids}
 
     def request_since(self) -> str:
         return if_modified_since(self.value)
 
 
 class JournalNumberCursor:
-    """Journals are immutable and numbered in order; the highest number read is the whole state."""
+    """Journals are immutable and numbered in order; the highest number read is the whole state.
+
+    A journal's number is given when it is written, but like any edit it may show up in the list a
+    little later, behind higher numbers already read. So the state stops at the first journal created
+    at or after the fence's settled point (its CreatedDateUTC): the next read asks from there again."""
 
     field = "JournalNumber"
+    created_field = "CreatedDateUTC"
 
     def __init__(self, stream: str, state: Optional[Mapping[str, Any]]) -> None:
         self.stream = stream
         self.value = 0
+        self.fence: Optional[Fence] = None
+        self.hold: Optional[str] = None
         if state:
             raw = state.get(self.field) if isinstance(state, Mapping) else None
             if isinstance(raw, str) and raw.isdigit():
@@ -122,6 +247,11 @@ class JournalNumberCursor:
             if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
                 raise _bad_state(stream, state, "JournalNumber is not a whole number")
             self.value = raw
+        self.settled_value = self.value
+        self._settling = True
+
+    def begin(self, fence: Fence) -> None:
+        self.fence = fence
 
     def is_new(self, record: Mapping[str, Any]) -> bool:
         number = record.get(self.field)
@@ -129,8 +259,14 @@ class JournalNumberCursor:
 
     def observe(self, record: Mapping[str, Any]) -> None:
         number = record.get(self.field)
-        if isinstance(number, int) and number > self.value:
-            self.value = number
+        if not isinstance(number, int) or number <= self.value:
+            return
+        self.value = number
+        created = placed(record.get(self.created_field))
+        if self._settling and self.fence is not None and created is not None and created >= self.fence.settled:
+            self._settling = False
+        if self._settling:
+            self.settled_value = number
 
     def sort_key(self, record: Mapping[str, Any]) -> int:
         number = record.get(self.field)
@@ -138,19 +274,4 @@ class JournalNumberCursor:
 
     @property
     def state(self) -> dict[str, Any]:
-        return {self.field: self.value}
-
-
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
-
-
-def cursor_value(record: Mapping[str, Any], field: str) -> Optional[str]:
-    """The record's cursor when it is a timestamp (as converted from Xero's /Date(...)/), else None: a value
-    of the wrong type or form is passed on in the record but never compared, sorted by, or saved as state."""
-    value = record.get(field)
-    return value if isinstance(value, str) and _TIMESTAMP.match(value) else None
-
-
-def newest(records: Iterable[Mapping[str, Any]], field: str) -> Optional[str]:
-    values = [v for v in (cursor_value(r, field) for r in records) if v is not None]
-    return max(values) if values else None
+        return {self.field: self.settled_value}

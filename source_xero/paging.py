@@ -10,9 +10,9 @@ large organisation with HighVolumeException there, and drops line items on the w
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from .cursor import if_modified_since, newest
+from .cursor import if_modified_since, placed
 
 
 @dataclass(frozen=True)
@@ -53,19 +53,63 @@ class KeysetPages:
     record that crossed the page boundary is never read, not in this sync nor, since its UpdatedDateUTC
     is older than the new state, in any later one.
 
-    So each next request restarts at page 1 with If-Modified-Since moved up to the newest record of
-    the page just read (less a second, see cursor.if_modified_since), ordered by UpdatedDateUTC. An
-    edit can only move a record behind that point, where it is read later. Records of the overlap are
-    dropped by the cursor rule. Only if a whole page shares one second (a bulk import) does the keyset
-    not move; then the page number advances under the same If-Modified-Since until it does.
+    So each next request restarts at page 1 with If-Modified-Since moved up to a record of the page just
+    read (less a second, see cursor.if_modified_since), ordered by UpdatedDateUTC. Records of the overlap
+    are dropped by the cursor rule. Example, pageSize 1000, 2,500 records: page=1 since=S -> 1000
+    (keyset K1); page=1 since=K1-1s -> 1000 (one overlap) ...; a short page, or pagination.pageCount
+    == 1, ends the list.
 
-    Example, pageSize 1000, 2,500 records: page=1 since=S -> 1000 (newest T1); page=1 since=T1-1s ->
-    1000 (one overlap) ...; a page shorter than 1000, or pagination.pageCount == 1, ends the list.
+    Which record sets the keyset (`keyset_of`): the LAST record of the page as received, among those
+    stamped before the fence (cursor.Fence: Xero's clock when the read began). Why nothing is skipped
+    under each way Xero's lists fall short of a snapshot (the sandbox has a switch for each, and
+    unit_tests/test_lossless_properties.py throws them all at every paging kind):
+
+    - An edit lands while Xero builds a page: the edited record comes back inside the page, anywhere
+      (the last place included), with its new stamp. That stamp is at or after the fence, so it is
+      emitted but never chosen; every other record of the page is one Xero had in that page's order,
+      and the last of them bounds what the page covered.
+    - A page comes back out of order (checked as received, `in_order`): the last record as received
+      is not the newest, so the keyset moves less far (more overlap, never a gap). Taking the newest
+      instead would jump past records the page did not hold if Xero's order was not the one asked.
+      (The page must still hold the first records after If-Modified-Since, in some order: were Xero to
+      ignore `order` altogether, no choice made from one page could be safe.)
+    - An edit visible in lists only some time after its stamp: the keyset may pass it in this read;
+      the state never claims past fence - lookback (cursor.py), so the next read asks from there and
+      emits it. A lookback at least as long as Xero's delay is the price of this one.
+    - A whole page in one second (a bulk update): If-Modified-Since cannot split a second, so the
+      second is walked by page number under the same If-Modified-Since: the page-number hazard. An
+      edit during the walk moves a record of a read page behind the rest and shifts the others forward,
+      but the edited record then comes back later in this read with another stamp, or already inside a
+      page of the walk, stamped at or after the fence. Either marks that walk dirty: the second is
+      walked again (at most MAX_REWALKS times a read), its records not seen before are emitted
+      (`forced`), and until a walk of it was clean the state is held below the second (`hold`), so a
+      read that stops or runs out of re-walks leaves the next read to walk it again.
+    - A record whose stamp cannot be placed (cursor.placed) never sets the keyset; it is emitted.
+
+    Compared with others: the CDK's ConcurrentCursor re-reads a lookback window subtracted from the
+    state and slices by time ranges; the Singer SDK trusts `is_sorted` streams and raises on a record
+    out of order, and keeps the state of unsorted streams until the end; dlt's incremental `lag` re-reads
+    a window behind the last value. Here the window is anchored to Xero's clock (the fence), so a quiet
+    organisation pays nothing for it, and the order is checked rather than trusted or refused.
     """
 
     page_size: int
     send_page_size: bool = True
     order_field: str = "UpdatedDateUTC"
+    primary_key: str = ""
+    fence: Optional[str] = None
+
+    MAX_REWALKS = 2
+
+    def __post_init__(self) -> None:
+        self.in_order = True
+        self.forced: Set[Tuple[str, str]] = set()
+        self._walks: Dict[str, Dict[str, str]] = {}   # If-Modified-Since of a walked second -> {pk: stamp}
+        self._lowest: Dict[str, str] = {}            # ... -> the lowest stamp the walk held
+        self._dirty: Set[str] = set()
+        self._rewalking: Set[str] = set()
+        self._rewalks = 0
+        self._finished = False
 
     def _params(self, page: int) -> dict[str, Any]:
         params: dict[str, Any] = {"page": page, "order": f"{self.order_field} ASC"}
@@ -76,15 +120,79 @@ class KeysetPages:
     def first(self, since: Optional[str]) -> PageRequest:
         return PageRequest(self._params(1), since)
 
+    def keyset_of(self, records: Sequence[Mapping[str, Any]]) -> Optional[str]:
+        stamps = [v for v in (placed(r.get(self.order_field)) for r in records) if v is not None and (self.fence is None or v < self.fence)]
+        self.in_order = all(a <= b for a, b in zip(stamps, stamps[1:]))
+        return stamps[-1] if stamps else None
+
+    @property
+    def hold(self) -> Optional[str]:
+        """The state may not claim at or past the lowest stamp of a walked second not yet walked clean."""
+        pending = self._dirty if self._finished else self._walks
+        lows = [self._lowest[since] for since in pending if since in self._lowest]
+        return min(lows) if lows else None
+
     def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
         page = int(request.params["page"])
-        if _is_last_page(page, records, self.page_size, pagination):
+        since = request.if_modified_since or ""
+        self._notice(since, records)
+        last = _is_last_page(page, records, self.page_size, pagination)
+        keyset = self.keyset_of(records)
+        moved = if_modified_since(keyset) if keyset else None
+        progress = moved is not None and (request.if_modified_since is None or moved > request.if_modified_since)
+        if not last and not progress:
+            # The page lies in one second: walk it by page number, and remember what it held.
+            if since not in self._walks:
+                self._walks[since] = {}
+                self._remember(self._walks[since], records)
+            stamps = [v for v in (placed(r.get(self.order_field)) for r in records) if v is not None]
+            if stamps:
+                self._lowest[since] = min([*stamps, self._lowest.get(since, stamps[0])])
+            if self._edited_during_read(records):
+                self._dirty.add(since)  # it left its place: the pages after this one shift forward
+        if self._dirty and self._rewalks < self.MAX_REWALKS:
+            again = min(self._dirty)
+            self._dirty.discard(again)
+            self._rewalking.add(again)
+            self._rewalks += 1
+            return PageRequest(self._params(1), again or None)
+        if last:
+            self._finished = True
             return None
-        newest_value = newest(records, self.order_field)
-        moved = if_modified_since(newest_value) if newest_value else None
-        if moved and (request.if_modified_since is None or moved > request.if_modified_since):
+        if progress:
             return PageRequest(self._params(1), moved)
         return replace(request, params=self._params(page + 1))
+
+    def _edited_during_read(self, records: Sequence[Mapping[str, Any]]) -> bool:
+        """A record stamped at or after the fence on a page of a walk that goes on was edited while the
+        walk ran: wherever it stands in the page, it has left its place in the second."""
+        if self.fence is None:
+            return False
+        return any(stamp is not None and stamp >= self.fence for stamp in (placed(r.get(self.order_field)) for r in records))
+
+    def _remember(self, walk: Dict[str, str], records: Sequence[Mapping[str, Any]]) -> None:
+        for record in records:
+            stamp = placed(record.get(self.order_field))
+            if stamp is not None:
+                walk[str(record.get(self.primary_key))] = stamp
+
+    def _notice(self, since: str, records: Sequence[Mapping[str, Any]]) -> None:
+        """Walks this page proves dirty (a record they held, back with another stamp), and the records a
+        walk of a dirty second must emit although the cursor passed them (`forced`: not seen before)."""
+        self.forced = set()
+        for walked, seen in self._walks.items():
+            rewalking = walked == since and walked in self._rewalking
+            for record in records:
+                pk, stamp = str(record.get(self.primary_key)), placed(record.get(self.order_field))
+                if stamp is None:
+                    continue
+                before = seen.get(pk)
+                if before is not None and before != stamp:
+                    self._dirty.add(walked)
+                if rewalking and before != stamp:
+                    self.forced.add((pk, stamp))
+                if before is not None or walked == since:
+                    seen[pk] = stamp
 
     def ahead(self, following: PageRequest) -> List[PageRequest]:
         return []  # each request needs the newest record of the page before it
@@ -92,19 +200,60 @@ class KeysetPages:
 
 @dataclass
 class NumberedPages:
-    """LinkedTransactions: `page` only, 100 a page, no If-Modified-Since and no `order`. Its cursor
-    filters locally and holds its state until the last page (see XeroStream)."""
+    """LinkedTransactions: `page` only, 100 a page, no If-Modified-Since and no `order`. The cursor
+    filters locally, and the state may move only once every page is read (see XeroStream).
+
+    Page numbers over a list that changes: a record deleted during the walk shifts the rest forward and
+    one can be missed; one added can shift them back. A walk is clean when every page gave the same
+    pagination.itemCount, no record came twice, and none was stamped at or after the fence (an edit or
+    an addition during the read) unless the walk before saw it so already. Without a pagination block the count cannot be compared: a walk is
+    then clean only when it found exactly what the walk before it found. Otherwise the list is walked
+    again, at most MAX_WALKS times in all; the state moves only after a clean walk (`complete`), else
+    the next sync reads from the old state again. Records a walk emitted are not emitted again by the
+    next walk of the same read (XeroStream).
+    """
 
     page_size: int = 100
+    primary_key: str = ""
+    cursor_field: str = "UpdatedDateUTC"
+    fence: Optional[str] = None
+
+    MAX_WALKS = 3
+
+    def __post_init__(self) -> None:
+        self.complete = False
+        self.walks = 0
+        self._start_walk()
+
+    def _start_walk(self) -> None:
+        self.walks += 1
+        self._previous: Optional[Dict[str, Optional[str]]] = getattr(self, "_seen", None)
+        self._counts: Set[Any] = set()
+        self._seen: Dict[str, Optional[str]] = {}
+        self._clean = True
 
     def first(self, since: Optional[str]) -> PageRequest:
         return PageRequest({"page": 1}, None)
 
     def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
         page = int(request.params["page"])
-        if _is_last_page(page, records, self.page_size, pagination):
+        self._counts.add((pagination or {}).get("itemCount"))
+        for record in records:
+            pk, stamp = str(record.get(self.primary_key)), placed(record.get(self.cursor_field))
+            changed_in_read = self.fence is not None and stamp is not None and stamp >= self.fence
+            if pk in self._seen or (changed_in_read and (self._previous or {}).get(pk) != stamp):
+                self._clean = False
+            self._seen[pk] = stamp
+        if not _is_last_page(page, records, self.page_size, pagination):
+            return PageRequest({"page": page + 1}, None)
+        counted = None not in self._counts
+        if self._clean and ((counted and len(self._counts) == 1) or (not counted and self._seen == self._previous)):
+            self.complete = True
             return None
-        return PageRequest({"page": page + 1}, None)
+        if self.walks >= self.MAX_WALKS:
+            return None
+        self._start_walk()
+        return PageRequest({"page": 1}, None)
 
     def ahead(self, following: PageRequest) -> List[PageRequest]:
         return []  # Xero's pageCount says where the list ends; a call past it would be wasted

@@ -171,7 +171,7 @@ class SourceXero(AbstractSource):
             facts = self._report_facts.setdefault(tenant_id, OrganisationFacts(settings.report_tracking_category_id or None))
         plumbing = dict(on_skip=self._skip, api_budget=budget, signals=self.signals, in_flight=self._in_flight)
         return [
-            *(XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, **plumbing) for spec in STREAMS),
+            *(XeroStream(spec, tenant_id=tenant_id, start_date=settings.start, authenticator=authenticator, lookback=settings.lookback, **plumbing) for spec in STREAMS),
             *(
                 ReportStream(
                     spec, tenant_id=tenant_id, start_date=settings.start if config.get("start_date") else None, authenticator=authenticator,

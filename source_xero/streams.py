@@ -9,6 +9,7 @@ import logging
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum
 from typing import Any, Callable, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Tuple, Union
 
@@ -20,7 +21,7 @@ from airbyte_cdk.sources.streams import CheckpointMixin
 from airbyte_cdk.sources.streams.http import HttpStream
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 
-from .cursor import JournalNumberCursor, TimestampCursor, if_modified_since
+from .cursor import DEFAULT_LOOKBACK, Fence, JournalNumberCursor, TimestampCursor, if_modified_since
 from .dates import RecordDates, format_timestamp
 from .endpoints import accounting_base
 from .errors import RunSignals, XeroBackoff, XeroErrorHandler, xero_error_detail
@@ -98,13 +99,13 @@ STREAMS_BY_NAME = {spec.name: spec for spec in STREAMS}
 
 def paging_for(spec: StreamSpec, journal_offset: int = 0) -> Union[SingleCall, KeysetPages, NumberedPages, JournalOffsets]:
     if spec.paging is Paging.PAGED:
-        return KeysetPages(page_size=1000)
+        return KeysetPages(page_size=1000, primary_key=spec.primary_key)
     if spec.paging is Paging.PAGE_ONLY:
-        return KeysetPages(page_size=100, send_page_size=False)
+        return KeysetPages(page_size=100, send_page_size=False, primary_key=spec.primary_key)
     if spec.paging is Paging.JOURNAL_OFFSET:
         return JournalOffsets(start_offset=journal_offset)
     if spec.paging is Paging.UNORDERED_PAGES:
-        return NumberedPages()
+        return NumberedPages(primary_key=spec.primary_key, cursor_field=spec.cursor_field or "UpdatedDateUTC")
     return SingleCall()
 
 
@@ -125,12 +126,15 @@ class XeroStream(HttpStream, CheckpointMixin):
         api_budget: Any = None,
         signals: Optional[RunSignals] = None,
         in_flight: Optional[threading.BoundedSemaphore] = None,
+        lookback: timedelta = DEFAULT_LOOKBACK,
     ) -> None:
         self.spec = spec
+        self.lookback = lookback
         self.tenant_id = tenant_id
         self.start_date = start_date
         self.url_base = accounting_base()
         self._state: MutableMapping[str, Any] = {}
+        self._live: Optional[Union[TimestampCursor, JournalNumberCursor]] = None  # the cursor of the read under way
         self._on_skip = on_skip
         self._signals = signals or RunSignals()
         self._dates = RecordDates(on_unknown=self._unknown_date)
@@ -167,10 +171,12 @@ class XeroStream(HttpStream, CheckpointMixin):
     # -- state ------------------------------------------------------------------------------------
     @property
     def state(self) -> MutableMapping[str, Any]:
-        return self._state
+        # Built when asked (each checkpoint), not after every record: cheap however many ids share a value.
+        return self._live.state if self._live is not None else self._state
 
     @state.setter
     def state(self, value: MutableMapping[str, Any]) -> None:
+        self._live = None
         self._state = dict(value or {})
 
     def _new_cursor(self, sync_mode: SyncMode) -> Optional[Union[TimestampCursor, JournalNumberCursor]]:
@@ -179,7 +185,7 @@ class XeroStream(HttpStream, CheckpointMixin):
         saved = self._state if sync_mode == SyncMode.incremental else None
         if self.spec.cursor_field == JournalNumberCursor.field:
             return JournalNumberCursor(self.name, saved)
-        return TimestampCursor(self.name, self.spec.cursor_field, self.primary_key, self.start_date, saved)
+        return TimestampCursor(self.name, self.spec.cursor_field, self.primary_key, self.start_date, saved, self.lookback)
 
     # -- requests ---------------------------------------------------------------------------------
     def path(self, *, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any) -> str:
@@ -264,14 +270,28 @@ class XeroStream(HttpStream, CheckpointMixin):
         journal_offset = cursor.value if isinstance(cursor, JournalNumberCursor) else 0
         paging = paging_for(self.spec, journal_offset)
         since = cursor.request_since() if isinstance(cursor, TimestampCursor) else self._journal_since()
-        # LinkedTransactions come in no particular order: their state may only move once every page is read.
+        # LinkedTransactions come in no particular order: their state may only move once a walk of every
+        # page was clean (NumberedPages.complete); `final` collects it meanwhile.
         holds_state = isinstance(paging, NumberedPages)
-        final = TimestampCursor(self.name, self.spec.cursor_field, self.primary_key, self.start_date, self._state) if holds_state and cursor else None
+        final = self._new_cursor(sync_mode) if holds_state and cursor else None
+        self._live = cursor if not holds_state else None
+        try:
+            yield from self._read_pages(cursor, final, paging, since, stream_slice, stream_state)
+        finally:
+            if final is not None and paging.complete:
+                self._state = final.state
+            elif self._live is not None and self._live.fence is not None:  # Xero answered: the read counts
+                self._state = self._live.state
+            self._live = None
+
+    def _read_pages(self, cursor, final, paging, since, stream_slice, stream_state) -> Iterable[Mapping[str, Any]]:  # type: ignore[no-untyped-def]
+        """The per-page read loop: request, records of the page in cursor order, what is new emitted."""
 
         def fetch(request: PageRequest) -> requests.Response:
             return self._fetch_next_page(stream_slice, stream_state, {"request": request})[1]
 
         expect = getattr(self._budget, "expect", lambda resource, calls_ahead: None)
+        emitted_in_walks: set = set()  # LinkedTransactions walked again: what the walks before emitted
         with PagePipeline(fetch, depth=1 + JournalOffsets.MAX_AHEAD) as pages, _read_done(expect, self.spec.path):
             pages.plan([paging.first(since if self.spec.cursor_field else None)])
             pages_read = 0
@@ -280,28 +300,35 @@ class XeroStream(HttpStream, CheckpointMixin):
                 if response.status_code in (403, 404):
                     self._skip(response, refused_outright=pages_read == 0)
                     return
-                pages_read += 1
                 body = self._decode(response)
+                if pages_read == 0 and cursor is not None:
+                    fence = Fence.from_answer(body, response.headers.get("Date"), response.elapsed, self.lookback)
+                    for each in (cursor, final):
+                        if each is not None:
+                            each.begin(fence)
+                    if hasattr(paging, "fence"):
+                        paging.fence = fence.at
+                pages_read += 1
                 records = self._records_of(body)
                 pagination = body.get("pagination") if isinstance(body, dict) else None
                 following = paging.next(request, records, pagination)
                 pages.plan([following, *paging.ahead(following)] if following is not None else [])
                 expect(self.spec.path, _pages_after(request, pagination) if following is not None else 0)
-                if cursor is not None:
-                    records = sorted(records, key=cursor.sort_key)
-                for record in records:
-                    if cursor is None:
-                        yield record
-                    elif cursor.is_new(record):
-                        if final is not None:
+                if cursor is None:
+                    yield from records
+                    continue
+                cursor.hold = getattr(paging, "hold", None)
+                forced = getattr(paging, "forced", ())
+                for record in sorted(records, key=cursor.sort_key):
+                    if final is not None:
+                        key = (str(record.get(self.primary_key)), str(record.get(final.field)))
+                        if cursor.is_new(record) and key not in emitted_in_walks:
+                            emitted_in_walks.add(key)
                             final.observe(record)
                             yield record
-                        else:
-                            cursor.observe(record)
-                            self._state = cursor.state
-                            yield record
-        if final is not None:
-            self._state = final.state
+                    elif cursor.is_new(record) or (str(record.get(self.primary_key)), record.get(cursor.field)) in forced:
+                        cursor.observe(record)
+                        yield record
 
     def _journal_since(self) -> Optional[str]:
         # Journals are filtered by creation time from the start date; their number does the rest.

@@ -92,7 +92,8 @@ def token_error(error: str, status: int = 400) -> Dict[str, Any]:
 
 
 # -- API answers ----------------------------------------------------------------------------------
-def envelope(key: str, records: Sequence[Mapping[str, Any]], page: Optional[int] = None, page_count: Optional[int] = None, page_size: int = 100) -> Dict[str, Any]:
+def envelope(key: str, records: Sequence[Mapping[str, Any]], page: Optional[int] = None, page_count: Optional[int] = None, page_size: int = 100,
+             items: Optional[int] = None) -> Dict[str, Any]:
     body: Dict[str, Any] = {
         "Id": "6a1e6d9c-0000-0000-0000-000000000000",
         "Status": "OK",
@@ -105,7 +106,7 @@ def envelope(key: str, records: Sequence[Mapping[str, Any]], page: Optional[int]
             "page": page,
             "pageSize": page_size,
             "pageCount": page_count if page_count is not None else page,
-            "itemCount": len(records),
+            "itemCount": items if items is not None else len(records),  # Xero's: the whole list's count
         }
     return body
 
@@ -114,9 +115,10 @@ def ok(body: Any, headers: Optional[Mapping[str, str]] = None) -> Dict[str, Any]
     return {"status_code": 200, "json": body, "headers": {**JSON_HEADERS, **(headers or {})}}
 
 
-def page(key: str, records: Sequence[Mapping[str, Any]], number: Optional[int] = None, of: Optional[int] = None, page_size: int = 100) -> Dict[str, Any]:
+def page(key: str, records: Sequence[Mapping[str, Any]], number: Optional[int] = None, of: Optional[int] = None, page_size: int = 100,
+         items: Optional[int] = None) -> Dict[str, Any]:
     """A 200 answer holding one page; with `number`/`of` it carries Xero's pagination block."""
-    return ok(envelope(key, records, number, of, page_size))
+    return ok(envelope(key, records, number, of, page_size, items))
 
 
 def failure(status: int, body: Any = None, headers: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 import requests
 
 from source_xero.auth import DEFAULT_EXPIRES_IN, LONGEST_EXPIRES_IN, _expires_in
 from source_xero.config import trim_pasted_values
-from source_xero.cursor import cursor_value, newest
+from source_xero.cursor import TimestampCursor, cursor_value
 from source_xero.errors import LONGEST_RETRY_AFTER_SECONDS, retry_after_seconds
 from source_xero.streams import page_problem
 
@@ -72,4 +74,8 @@ def test_pasted_values_lose_the_white_space_around_them_and_nothing_else():
 def test_a_cursor_that_is_not_a_timestamp_is_never_used(value):
     records = [{"UpdatedDateUTC": value}, {"UpdatedDateUTC": "2021-01-01T00:00:00.000Z"}]
     assert cursor_value(records[0], "UpdatedDateUTC") is None
-    assert newest(records, "UpdatedDateUTC") == "2021-01-01T00:00:00.000Z"
+    cursor = TimestampCursor("invoices", "UpdatedDateUTC", "InvoiceID", datetime(2020, 1, 1, tzinfo=timezone.utc), None)
+    assert cursor.is_new(records[0])  # cannot be proven old: it is sent
+    for record in sorted(records, key=cursor.sort_key):
+        cursor.observe(record)
+    assert cursor.state["UpdatedDateUTC"] == "2021-01-01T00:00:00.000Z"

@@ -178,7 +178,8 @@ def test_given_linked_transactions_state_when_read_then_pages_are_numbered_filte
         for n in range(100)
     ]
     page_two = [linked_transaction(f"lt{n:03d}", "2021-06-20T00:00:00Z" if n % 2 else "2020-01-01T00:00:00Z") for n in range(100, 120)]
-    xero.get(API + "LinkedTransactions", [page("LinkedTransactions", page_one), page("LinkedTransactions", page_two)])
+    # With Xero's pagination block: its itemCount shows the list did not change during the walk.
+    xero.get(API + "LinkedTransactions", [page("LinkedTransactions", page_one, 1, 2, items=120), page("LinkedTransactions", page_two, 2, 2, items=120)])
 
     output = read(SourceXero(), config, catalog("linked_transactions"), state("linked_transactions", {"UpdatedDateUTC": saved, "ids_at_cursor": []}))
 

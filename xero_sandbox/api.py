@@ -149,7 +149,9 @@ def _records(app: "App", request: "Request", d: StreamDef, tenant_index: int, re
             indices = indices[(page - 1) * size: page * size]
             pagination = {"page": page, "pageSize": size, "pageCount": -(-selection.total // size),
                           "itemCount": selection.total}
+    app.while_building(tenant_index, d.name, indices)
     records = store.records(tenant_index, d.name, indices)
+    app.misorder(records)
     if summary and d.has_line_items:
         for record in records:
             record.pop("LineItems", None)

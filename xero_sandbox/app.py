@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 import time
 from collections import Counter
@@ -74,6 +75,8 @@ class App:
         self._hooks: List[_PageHook] = []
         self._page_calls: Counter = Counter()
         self._hooks_lock = threading.Lock()
+        self._build_hooks: List[_PageHook] = []
+        self._imperfect_rng = random.Random(opts.imperfection_seed)
 
     # ------------------------------------------------------------------ identity
     @property
@@ -226,6 +229,55 @@ class App:
                 app.store.edit(stream, n, key)
 
         self.on_call(stream, call_number, change, tenant)
+
+    def delete(self, stream: str, n: int = 1, tenant: Tenant = None, pks: Optional[Sequence[str]] = None) -> List[str]:
+        """Delete n random records (or `pks`): gone from lists and from the ground truth."""
+        return self.store.delete(stream, n, self._tenant_key(tenant), pks)
+
+    def edit_inside_page(self, stream: str, call_number: int, n: int = 1, position: str = "last", tenant: Tenant = None) -> None:
+        """While the call_number-th page of `stream` (1-based, counted from now) is being built, edit n of
+        its records: they come back in that page at their old place, carrying their new UpdatedDateUTC."""
+        stream_def(stream)
+        index = self.store.tenant_index(self._tenant_key(tenant))
+        with self._hooks_lock:
+            already = self._page_calls[(index, stream)]
+            self._build_hooks.append(_PageHook(index, stream, already + call_number, lambda app, served: (n, position)))
+
+    def while_building(self, tenant_index: int, stream: str, indices: List[int]) -> None:
+        """Between choosing a page's records and reading them: page_build_ms, then the edits that land
+        inside the page (edit_inside_page hooks, edit_in_page_rate)."""
+        opts = self.options
+        if opts.page_build_ms:
+            time.sleep(opts.page_build_ms / 1000)
+        with self._hooks_lock:
+            number = self._page_calls[(tenant_index, stream)] + 1
+            due = [h for h in self._build_hooks if not h.done and (h.tenant_index, h.stream, h.call_number) == (tenant_index, stream, number)]
+            for hook in due:
+                hook.done = True
+            plans = [hook.callback(self, []) for hook in due]
+            if opts.edit_in_page_rate and self._imperfect_rng.random() < opts.edit_in_page_rate:
+                plans.append((opts.edit_in_page_count, opts.edit_in_page_position))
+            picks = [self._pick(indices, n, position) for n, position in plans]
+        state = self.store.tenant(tenant_index).state(stream)
+        chosen = sorted({i for pick in picks for i in pick})
+        if chosen and state.definition.ts_field == "UpdatedDateUTC" and stream not in ("journals", "bank_transfers"):
+            self.store.edit(stream, tenant=self.store.tenants[tenant_index].tenant_id, pks=[state.pks[i] for i in chosen])
+
+    def _pick(self, indices: List[int], n: int, position: str) -> List[int]:
+        if not indices:
+            return []
+        if position == "first":
+            return indices[:n]
+        if position == "last":
+            return indices[-n:]
+        return self._imperfect_rng.sample(indices, min(n, len(indices)))
+
+    def misorder(self, records: List[dict]) -> None:
+        """misorder_rate: the page's records come back in another order (the same records)."""
+        if self.options.misorder_rate and len(records) > 1:
+            with self._hooks_lock:
+                if self._imperfect_rng.random() < self.options.misorder_rate:
+                    self._imperfect_rng.shuffle(records)
 
     def _after_page(self, tenant_index: int, stream: str, served: List[str]) -> None:
         with self._hooks_lock:

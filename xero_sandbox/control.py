@@ -7,6 +7,8 @@
   POST /_sandbox/edit                 {"stream", "n", "tenant", "pks", "changes"} -> {"pks": [...]}
   POST /_sandbox/create               {"stream", "n", "tenant"} -> {"pks": [...]}
   POST /_sandbox/edit_on_call         {"stream", "call_number", "n", "tenant", "which", "action"}
+  POST /_sandbox/edit_inside_page     {"stream", "call_number", "n", "position", "tenant"}
+  POST /_sandbox/delete               {"stream", "n", "tenant", "pks"} -> {"pks": [...]}
   POST /_sandbox/faults               {"rate", "kinds", "seed", "paths", "after"};  DELETE: clear all faults
   POST /_sandbox/inject               {"path", "kind", "count", "location"}
   GET  /_sandbox/calls   GET /_sandbox/counters   POST /_sandbox/reset_log
@@ -66,6 +68,12 @@ def handle(app: "App", request: "Request") -> Response:
         elif name == "edit_on_call" and method == "POST":
             app.edit_on_call(body["stream"], int(body["call_number"]), int(body.get("n", 3)), body.get("tenant"),
                              body.get("which", "served"), body.get("action", "edit"))
+            result = {"ok": True}
+        elif name == "delete" and method == "POST":
+            result = {"pks": app.delete(body["stream"], int(body.get("n", 1)), body.get("tenant"), body.get("pks"))}
+        elif name == "edit_inside_page" and method == "POST":
+            app.edit_inside_page(body["stream"], int(body["call_number"]), int(body.get("n", 1)), body.get("position", "last"),
+                                 body.get("tenant"))
             result = {"ok": True}
         elif name == "faults" and method == "DELETE":
             app.clear_faults()

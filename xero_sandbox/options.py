@@ -81,12 +81,22 @@ class SandboxOptions:
     trickle_seconds: float = 0.5              # pause between the bytes of a 'trickle' fault
     fault_retry_after: Optional[float] = None  # Retry-After on injected answers (tests: 0, no minute-long backoff)
 
+    # --- Xero's lists are not snapshots (live; see README "Imperfections") ---
+    imperfection_seed: int = 0                # seeds every random choice below (fixed at start for the delays)
+    edit_in_page_rate: float = 0.0            # chance that a list page has records edited while it is built
+    edit_in_page_count: int = 1               # how many of the page's records such an edit changes
+    edit_in_page_position: str = "random"     # which: "random", "first" or "last" place of the page
+    page_build_ms: float = 0.0                # time between choosing a page's records and reading them
+    visibility_delay_ms: Latency = 0          # an edit/creation shows up in lists this long after its stamp
+    misorder_rate: float = 0.0                # chance that a page's records come back shuffled
+
     LIVE = (
         "scopes", "custom_connection_scopes", "token_ttl", "refresh_grace", "refresh_token_lifetime",
         "rate_limits", "minute_limit", "day_limit", "concurrent_limit", "app_minute_limit", "minute_window",
         "day_window", "latency_ms", "default_page_size", "max_page_size", "page_only_size",
         "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
-        "slow_seconds", "trickle_seconds", "fault_retry_after",
+        "slow_seconds", "trickle_seconds", "fault_retry_after", "edit_in_page_rate", "edit_in_page_count",
+        "edit_in_page_position", "page_build_ms", "visibility_delay_ms", "misorder_rate",
     )
 
     def update(self, **changes: Any) -> None:
@@ -113,7 +123,7 @@ class SandboxOptions:
 def _coerce(name: str, value: Any) -> Any:
     if name in ("retired", "tenant_offsets") and isinstance(value, (list, str)):
         return tuple(value.split(",") if isinstance(value, str) else value)
-    if name == "latency_ms" and isinstance(value, list):
+    if name in ("latency_ms", "visibility_delay_ms") and isinstance(value, list):
         return tuple(value)
     return value
 

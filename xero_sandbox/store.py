@@ -12,7 +12,7 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Set
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from . import data
 from .data.contacts import is_archived as contact_is_archived
@@ -38,6 +38,10 @@ class StreamState:
     stamps: Optional[List[int]]          # epoch ms of ts_field per record, None if the stream has none
     archived: Set[int] = field(default_factory=set)
     patches: Dict[int, dict] = field(default_factory=dict)
+    deleted: Set[int] = field(default_factory=set)
+    # Versions not yet visible in lists (visibility_delay_ms): index -> (visible from, ms; the stamp and
+    # patch lists show until then, or None for a record created but not listed yet).
+    hidden: Dict[int, Tuple[int, Optional[int], Optional[dict]]] = field(default_factory=dict)
     _sorted: Optional[List[int]] = None   # indices by (stamp, pk), rebuilt after a change
     _index_of: Optional[Dict[str, int]] = None
 
@@ -88,10 +92,13 @@ class TenantData:
             state.archived = {i for i in range(count) if self.record(state, i)[definition.archive_field] == "ARCHIVED"}
         return state
 
-    def record(self, state: StreamState, index: int) -> dict:
+    def record(self, state: StreamState, index: int, listed: bool = False) -> dict:
+        """The record as it is now, or (listed=True) as Xero's lists still show it."""
         stamp = state.stamps[index] if state.stamps is not None else None
-        record = data.generate(self.ctx, state.definition.name, index, stamp)
         patch = state.patches.get(index)
+        if listed and index in state.hidden:
+            _, stamp, patch = state.hidden[index]
+        record = data.generate(self.ctx, state.definition.name, index, stamp)
         if patch:
             record.update(patch)
         return record
@@ -111,6 +118,7 @@ class Store:
         self._counts = data.counts_for(options.scale, {**({"invoices": options.invoices} if options.invoices else {}), **options.sizes})
         self._data: Dict[int, TenantData] = {}
         self._edit_rng = random.Random(options.seed * 7919 + 1)
+        self._visibility_rng = random.Random(options.imperfection_seed * 7919 + 2)
         self.lock = threading.RLock()
 
     # --- tenants ---
@@ -152,8 +160,17 @@ class Store:
             if state.archived and not include_archived:
                 archived = state.archived
                 indices = [i for i in indices if i not in archived]
-            if ims_ms is not None and state.stamps is not None:
-                stamps = state.stamps
+            stamps = state.stamps
+            if state.deleted:
+                indices = [i for i in indices if i not in state.deleted]
+            if self._still_hidden(state):
+                # Lists still show the version before an edit (its stamp, its place) or not yet a new record.
+                listed = {i: old for i, (_, old, _) in state.hidden.items()}
+                indices = [i for i in indices if listed.get(i, 0) is not None]
+                stamps = [listed[i] if i in listed else stamp for i, stamp in enumerate(state.stamps)] if state.stamps else stamps
+                if order_desc is not None and stamps is not None:
+                    indices = sorted(indices, key=lambda i: (stamps[i], state.pks[i]), reverse=order_desc)
+            if ims_ms is not None and stamps is not None:
                 if self.options.ims_inclusive:
                     indices = [i for i in indices if stamps[i] >= ims_ms]
                 else:
@@ -161,18 +178,28 @@ class Store:
             indices = list(indices)
             return Selection(indices, len(indices))
 
+    def _still_hidden(self, state: StreamState) -> bool:
+        now = self._now_ms()
+        for index in [i for i, (visible, _, _) in state.hidden.items() if visible <= now]:
+            del state.hidden[index]
+        return bool(state.hidden)
+
     def records(self, tenant_index: int, stream: str, indices: Sequence[int]) -> List[dict]:
         with self.lock:
             tenant = self.tenant(tenant_index)
             state = tenant.state(stream)
-            return [tenant.record(state, i) for i in indices]
+            return [tenant.record(state, i, listed=True) for i in indices]
 
     # --- ground truth ---
     def iter_truth(self, stream: str, tenant: Optional[str] = None, drop_top_level_nulls: bool = False) -> Iterator[dict]:
         index = self.tenant_index(tenant)
         count = self.state(stream, tenant).count
+        deleted = self.state(stream, tenant).deleted
         for start in range(0, count, 500):
-            chunk = self.records(index, stream, range(start, min(count, start + 500)))
+            with self.lock:
+                tenant_data = self.tenant(index)
+                state = tenant_data.state(stream)
+                chunk = [tenant_data.record(state, i) for i in range(start, min(count, start + 500)) if i not in deleted]
             for record in json.loads(json.dumps(chunk, default=truth_default)):
                 if drop_top_level_nulls:
                     record = {k: v for k, v in record.items() if v is not None}
@@ -189,8 +216,8 @@ class Store:
         with self.lock:
             state = self.state(stream, tenant)
             if definition.cursor == "JournalNumber":
-                return {pk: i + 1 for i, pk in enumerate(state.pks)}
-            return {pk: truth_timestamp(from_epoch_ms(state.stamps[i])) for i, pk in enumerate(state.pks)}
+                return {pk: i + 1 for i, pk in enumerate(state.pks) if i not in state.deleted}
+            return {pk: truth_timestamp(from_epoch_ms(state.stamps[i])) for i, pk in enumerate(state.pks) if i not in state.deleted}
 
     # --- changes ---
     def edit(self, stream: str, n: int = 3, tenant: Optional[str] = None, pks: Optional[Sequence[str]] = None,
@@ -209,6 +236,7 @@ class Store:
             now = self._now_ms()
             for index in indices:
                 record = tenant_data.record(state, index)
+                self._hide(state, index, now, state.stamps[index] if state.stamps is not None else None, dict(state.patches.get(index) or {}))
                 patch = state.patches.setdefault(index, {})
                 patch.update(changes if changes is not None else _default_change(stream, record))
                 if state.stamps is not None and state.definition.ts_field == "UpdatedDateUTC":
@@ -236,9 +264,39 @@ class Store:
                 field_name = state.definition.archive_field
                 if field_name and tenant_data.record(state, index)[field_name] == "ARCHIVED":
                     state.archived.add(index)
+                self._hide(state, index, now, None, None)
                 created.append(state.pks[index])
             state.changed()
             return created
+
+    def delete(self, stream: str, n: int = 1, tenant: Optional[str] = None, pks: Optional[Sequence[str]] = None) -> List[str]:
+        """Remove n random records (or `pks`) from the lists and the ground truth (Xero deletes
+        LinkedTransactions outright). Returns their keys."""
+        if stream in IMMUTABLE or stream in NOT_CREATABLE:
+            raise SandboxError(f"cannot delete {stream} records")
+        with self.lock:
+            state = self.tenant(self.tenant_index(tenant)).state(stream)
+            if pks is not None:
+                indices = [state.index_of(pk) for pk in pks]
+            else:
+                alive = [i for i in range(state.count) if i not in state.deleted]
+                indices = self._edit_rng.sample(alive, min(n, len(alive)))
+            state.deleted.update(indices)
+            state.changed()
+            return [state.pks[i] for i in indices]
+
+    def _hide(self, state: StreamState, index: int, now: int, old_stamp: Optional[int], old_patch: Optional[dict]) -> None:
+        """With visibility_delay_ms, a change shows up in lists only after a random (seeded) delay."""
+        delay = self.options.visibility_delay_ms
+        if isinstance(delay, (tuple, list)):
+            delay = self._visibility_rng.uniform(*delay)
+        if not delay:
+            state.hidden.pop(index, None)  # this change is listed at once, and so the record as it now is
+            return
+        visible = now + int(delay)
+        if index in state.hidden:  # lists still show an older version: keep showing it, a while longer
+            old_stamp, old_patch = state.hidden[index][1], state.hidden[index][2]
+        state.hidden[index] = (visible, old_stamp, old_patch)
 
 
 def _default_change(stream: str, record: dict) -> dict:
