@@ -1,108 +1,72 @@
-"""Read several streams at once, up to Xero's limit of 5 calls in flight per organisation.
+"""Xero's limits, kept where every call of the connection passes: the transport under each session.
 
-A Xero call takes 0.5-3 s, so one call at a time stays far below the 60 calls a minute Xero allows;
-five streams in parallel reach that ceiling, and the shared call budget keeps them under it. Each stream
-still reads its own pages in order (its keyset needs the previous page), so nothing about paging or
-state changes: every worker runs the CDK's ordinary read of one stream, and this module only merges
-their messages. Per stream, messages keep their order; a bounded queue keeps memory flat.
-
-Streams also send pages ahead (pipeline.py), so the number of streams does not bound the calls in
-flight; `CallsInFlight` does, for every call of the connection.
+Xero limits each organisation to 60 calls a minute, 5 calls in flight and 5,000 a day, and the app to
+10,000 calls a minute across every organisation. One `Limits` object per connection holds a call budget per
+organisation (budget.py: its window, its in-flight slots, its reservation for the longest read) and the
+app's window. `CallsInFlight` is the one transport adapter: mounted on every session the connector builds
+(each stream's, the organisation lookup's), it finds the organisation of a call in its Xero-Tenant-Id
+header, waits until the call may leave, counts it as it leaves and frees its slot when the answer is in.
+A retry's backoff sleep happens outside `send`, so it holds no slot. Calls without a tenant (the
+/connections lookup) count only against the app's window.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator, List, Sequence, TypeVar
+from typing import Any, Dict, Optional
 
 from requests.adapters import HTTPAdapter
 
-T = TypeVar("T")
+from .budget import XeroCallBudget
 
-_FINISHED = object()
-_BATCH = 64  # items handed between threads at once: one queue round-trip per batch, not per record
-_QUEUE_SIZE = 32  # batches waiting for the consumer (at most ~2,000 messages: memory stays flat)
+MAX_CALLS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
+# Xero's 10,000 a minute per app, kept with the same margin as the per-organisation window (budget.py).
+APP_CALLS_PER_WINDOW = 9_900
+
+
+class Limits:
+    """Every organisation's call budget, made on first use, and the app's window shared by all of them."""
+
+    def __init__(self, in_flight: int = MAX_CALLS_IN_FLIGHT, budget_factory: Any = None) -> None:
+        self._in_flight = in_flight
+        self._make = budget_factory or (lambda: XeroCallBudget(in_flight=self._in_flight))
+        self._budgets: Dict[str, XeroCallBudget] = {}
+        self._lock = threading.Lock()
+        self.app = XeroCallBudget(calls=APP_CALLS_PER_WINDOW)
+
+    def of(self, tenant_id: str) -> XeroCallBudget:
+        with self._lock:
+            if tenant_id not in self._budgets:
+                self._budgets[tenant_id] = self._make()
+            return self._budgets[tenant_id]
 
 
 class CallsInFlight(HTTPAdapter):
-    """A requests transport that lets at most as many calls in flight as `slots` allows, shared by every
-    stream's session: Xero answers a sixth concurrent call of an organisation with 429. Only the sending
-    holds a slot; a retry's backoff sleep does not."""
+    """The requests transport of every session: a call leaves only within its organisation's limits."""
 
-    def __init__(self, slots: threading.BoundedSemaphore, pool_size: int = 10) -> None:
+    def __init__(self, limits: Limits, pool_size: int = 10) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
-        self._slots = slots
+        self._limits = limits
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        with self._slots:
+        tenant_id: Optional[str] = (request.headers or {}).get("Xero-Tenant-Id")
+        # The app's window first: counted a moment early there, a call is only ever over-counted, and the
+        # organisation's window (the one that matters, 60 against 10,000) counts it exactly as it leaves.
+        self._limits.app.acquire_call(request)
+        self._limits.app.release_call()
+        if not tenant_id:
             return super().send(request, *args, **kwargs)
-
-
-class StreamsFailed(Exception):
-    def __init__(self, errors: List[BaseException]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
-
-
-def interleave(
-    jobs: Sequence[Callable[[], Iterator[T]]],
-    workers: int,
-    may_start: Callable[[], bool],
-    hand_over_after: Callable[[T], bool] = lambda item: True,
-) -> Iterator[T]:
-    """Run each job (a generator factory) on a pool of `workers` threads and yield items as they come.
-    A job not yet started is dropped when `may_start()` turns False. Errors are raised together at the end,
-    after every other job has finished, so one failing stream does not cut the others short.
-
-    A job's items are handed over in batches of up to _BATCH, and at once after any item for which
-    `hand_over_after` is true (the caller passes "not a record": a state message then never waits behind
-    a batch, and a record held back is one whose state was not emitted yet either)."""
-    items: "queue.Queue[object]" = queue.Queue(maxsize=_QUEUE_SIZE)
-    cancelled = threading.Event()
-    errors: List[BaseException] = []
-
-    def put(item: object) -> None:
-        while not cancelled.is_set():
-            try:
-                items.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def run(job: Callable[[], Iterator[T]]) -> None:
-        batch: List[T] = []
+        budget = self._limits.of(tenant_id)
+        budget.acquire_call(request)
         try:
-            if cancelled.is_set() or not may_start():
-                return
-            for item in job():
-                batch.append(item)
-                if len(batch) >= _BATCH or hand_over_after(item):
-                    put(batch)
-                    batch = []
-                if cancelled.is_set():
-                    return
-        except BaseException as error:  # reported at the end, with the others
-            errors.append(error)
+            return super().send(request, *args, **kwargs)
         finally:
-            if batch:
-                put(batch)
-            put(_FINISHED)
+            budget.release_call()
 
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="xero-stream")
-    try:
-        for job in jobs:
-            pool.submit(run, job)
-        running = len(jobs)
-        while running:
-            batch = items.get()
-            if batch is _FINISHED:
-                running -= 1
-                continue
-            yield from batch  # type: ignore[misc]
-    finally:
-        cancelled.set()  # the consumer stopped early: let blocked workers exit
-        pool.shutdown(wait=True, cancel_futures=True)
-    if errors:
-        raise StreamsFailed(errors)
+
+def mount(session: Any, limits: Limits) -> Any:
+    """Put the connection's limits under a session (the CDK builds one per stream)."""
+    adapter = CallsInFlight(limits)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
