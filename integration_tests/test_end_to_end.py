@@ -84,8 +84,10 @@ def test_when_discover_then_exactly_the_26_streams_with_their_keys_and_cursors(x
         for s in streams
     }
     assert len(streams) == 26
+    # Keys unique only inside one organisation are composite with the organisation's tenant_id; GUIDs stay alone.
+    keys = {name: [["tenant_id"], [pk]] if name in ("currencies", "tax_rates") else [[pk]] for name, (pk, _) in EXPECTED_STREAMS.items()}
     assert table == {
-        name: ([[pk]], [cursor], ["full_refresh", "incremental"], True) if cursor else ([[pk]], None, ["full_refresh"], None)
+        name: (keys[name], [cursor], ["full_refresh", "incremental"], True) if cursor else (keys[name], None, ["full_refresh"], None)
         for name, (pk, cursor) in EXPECTED_STREAMS.items()
     }
     assert [s["name"] for s in streams] == list(EXPECTED_STREAMS)
@@ -93,6 +95,7 @@ def test_when_discover_then_exactly_the_26_streams_with_their_keys_and_cursors(x
         properties = stream["json_schema"]["properties"]
         pk, cursor = EXPECTED_STREAMS[stream["name"]]
         assert pk in properties and (cursor is None or cursor in properties), stream["name"]
+        assert properties["tenant_id"]["type"] == "string" and "tenant_name" in properties, stream["name"]
 
 
 # -- full reads ------------------------------------------------------------------------------------

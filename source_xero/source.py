@@ -218,7 +218,7 @@ class SourceXero(AbstractSource):
             with self._lock:
                 self.refused[(organisation.tenant_id, stream)] = status
         logging.getLogger("airbyte").warning(
-            f"Stream {stream} of {organisation.label} was skipped: {reason}. To fix: {fix}. The other streams are synced."
+            f"Stream {stream} was skipped for {organisation.label}: {reason}. To fix: {fix}. The other streams are synced."
         )
 
     # -- read -------------------------------------------------------------------------------------

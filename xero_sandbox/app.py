@@ -146,18 +146,20 @@ class App:
         return granted(definition, set(self.options.scopes.split()))
 
     def ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False,
-                     reachable_only: bool = True) -> Dict[str, dict]:
+                     reachable_only: bool = True, with_organisation: bool = False) -> Dict[str, dict]:
         """{primary key: record} exactly as a correct connector emits them: timestamps as
         YYYY-MM-DDTHH:MM:SS.fffZ, dates as YYYY-MM-DD, everything else as on the wire. Archived contacts
         and tracking categories included. Empty for a stream the app cannot read (retired, forbidden)
-        unless reachable_only=False. drop_top_level_nulls mirrors the CDK's record serialiser."""
+        unless reachable_only=False. drop_top_level_nulls mirrors the CDK's record serialiser;
+        with_organisation adds the connector's tenant_id and tenant_name columns."""
         if reachable_only and not self.reachable(stream):
             return {}
-        return self.store.ground_truth(stream, self._tenant_key(tenant), drop_top_level_nulls)
+        return self.store.ground_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
 
-    def iter_ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False) -> Iterator[dict]:
+    def iter_ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False,
+                          with_organisation: bool = False) -> Iterator[dict]:
         """Ground truth records one by one (for the 100,000-invoice benchmark)."""
-        return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls)
+        return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
 
     def cursor_truth(self, stream: str, tenant: Tenant = None) -> Dict[str, Any]:
         """{primary key: cursor value}: an RFC 3339 string, or the JournalNumber (int) for journals."""
