@@ -194,16 +194,16 @@ def test_given_a_tenant_id_not_connected_when_check_then_it_fails_listing_the_co
     assert f"{organisation['name']} ({organisation['tenant_id']})" in status["message"]
 
 
-def test_given_no_tenant_id_and_two_connected_organisations_when_check_then_it_fails_listing_both(xero, make_sandbox):
+def test_given_no_tenant_ids_and_two_connected_organisations_when_check_then_it_succeeds_naming_both_as_reachable(xero, make_sandbox):
+    # Before 3.0.0 this failed ("set tenant_id"): an empty list now means every organisation the token reaches.
     sandbox = make_sandbox(tenants=2)
     command = xero(sandbox)
 
     check = command.run("check", "--config", command.config(tenant_id=""))
 
-    status = connection_status(check)
-    assert status["status"] == "FAILED"
+    assert connection_status(check)["status"] == "SUCCEEDED"
     for organisation in sandbox.tenants:
-        assert f"{organisation['name']} ({organisation['tenant_id']})" in status["message"]
+        assert any(f"{organisation['name']} ({organisation['tenant_id']}): reachable" in line for line in check.logs()), check.logs()
 
 
 # -- rotating refresh tokens -----------------------------------------------------------------------

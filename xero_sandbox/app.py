@@ -90,8 +90,9 @@ class App:
                 for t in self.store.tenants]
 
     def connector_config(self, auth: str = OAUTH_APP, start_date: str = "2000-01-01T00:00:00Z",
-                         tenant_id: Any = _DEFAULT) -> dict:
-        """A config in the connector's spec shape, holding the newest refresh token."""
+                         tenant_id: Any = _DEFAULT, tenant_ids: Optional[Sequence[str]] = None) -> dict:
+        """A config in the connector's spec shape, holding the newest refresh token. It names the organisations
+        in `tenant_ids` (default: [tenant_id], the first tenant; tenant_id="" gives [], every connected one)."""
         if auth == OAUTH_APP:
             credentials = {"auth_type": OAUTH_APP, "client_id": self.client_id, "client_secret": self.client_secret,
                            "refresh_token": self.tokens.latest_refresh_token, "access_token": "", "token_expiry_date": ""}
@@ -100,8 +101,10 @@ class App:
                            "client_secret": self.custom_connection_client_secret}
         else:
             raise SandboxError(f"auth must be {OAUTH_APP!r} or {CUSTOM_CONNECTION!r}, not {auth!r}")
-        return {"credentials": credentials, "tenant_id": self.tenant_id if tenant_id is _DEFAULT else tenant_id,
-                "start_date": start_date}
+        if tenant_ids is None:
+            one = self.tenant_id if tenant_id is _DEFAULT else tenant_id
+            tenant_ids = [one] if one else []
+        return {"credentials": credentials, "tenant_ids": list(tenant_ids), "start_date": start_date}
 
     # ------------------------------------------------------------------ HTTP
     def handle(self, request: Request) -> Response:
