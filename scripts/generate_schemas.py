@@ -441,7 +441,7 @@ def choose_shared(components):
 # Added by the connector to every record of every stream: which Xero organisation it came from
 # (one connection may read several). Not in Xero's spec; the same two columns in every schema.
 ORGANISATION_COLUMNS = {
-    "tenant_id": {"type": "string", "description": "The Xero organisation (tenant) id this record was read from."},
+    "tenant_id": {"type": ["null", "string"], "description": "The Xero organisation (tenant) id this record was read from."},
     "tenant_name": {"type": ["null", "string"], "description": "That organisation's name, as Xero's /connections lists it."},
 }
 
