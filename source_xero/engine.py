@@ -59,6 +59,7 @@ class TenantStates(Cursor):
         self._message_repository = message_repository
         self._lock = threading.Lock()
         self._manager = ConnectorStateManager()
+        self._emitted = False
         self._tenants: Dict[str, Mapping[str, Any]] = _tenants_of(stream_name, saved, legacy_owner)
 
     # -- what the partitions use ---------------------------------------------------------------------
@@ -86,14 +87,17 @@ class TenantStates(Cursor):
         pass  # the partition's last checkpoint was already queued behind its last record
 
     def ensure_at_least_one_state_emitted(self) -> None:
-        # Called on the main thread once every partition of the stream is done and its records emitted.
+        # Called on the main thread once every partition of the stream is done and its records emitted. When
+        # no partition checkpointed (no records, or every organisation skipped), the saved state goes out as it was.
         with self._lock:
-            self._message_repository.emit_message(self._message())
+            if not self._emitted:
+                self._message_repository.emit_message(self._message())
 
     def should_be_synced(self, record: Record) -> bool:
         return True
 
     def _message(self) -> AirbyteMessage:
+        self._emitted = True
         self._manager.update_state_for_stream(self._stream_name, None, {TENANTS_KEY: copy.deepcopy(self._tenants)})
         return self._manager.create_state_message(self._stream_name, None)
 
@@ -149,7 +153,7 @@ class XeroPartition(Partition):
                 data["tenant_name"] = name  # type: ignore[index]
                 yield Record(data=data, stream_name=stream.name)
                 emitted += 1
-                if states is not None and emitted % CHECKPOINT_EVERY == 0 and stream.state != checkpointed:
+                if states is not None and emitted % CHECKPOINT_EVERY == 0:
                     checkpointed = stream.state
                     yield states.checkpoint(tenant_id, checkpointed)
         except Exception:

@@ -259,7 +259,8 @@ class SourceXero(AbstractSource):
             for configured in sorted(catalog.streams, key=lambda configured: longest_first(configured.stream.name))
         ]
         engine = ConcurrentSource.create(
-            num_workers=MAX_STREAMS_IN_FLIGHT * len(organisations) + 1,
+            # Partition generators take a worker only for a moment (a list of organisations); the rest read.
+            num_workers=MAX_STREAMS_IN_FLIGHT * len(organisations),
             initial_number_of_partitions_to_generate=1,
             logger=logger,
             slice_logger=DebugSliceLogger(),

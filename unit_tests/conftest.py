@@ -35,7 +35,7 @@ BASE_CONFIG: Dict[str, Any] = {
         "client_secret": CLIENT_SECRET,
         "refresh_token": REFRESH_TOKEN,
     },
-    "tenant_id": TENANT_ID,
+    "tenant_ids": [TENANT_ID],
     "start_date": START_DATE,
 }
 

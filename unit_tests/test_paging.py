@@ -206,7 +206,7 @@ def test_given_accounts_when_read_then_one_unpaged_call_with_if_modified_since_f
     assert len(calls) == 1
     assert params(calls[0]) == {}
     assert calls[0].headers["If-Modified-Since"] == START_IMS
-    assert calls[0].headers["Xero-Tenant-Id"] == config["tenant_id"]
+    assert calls[0].headers["Xero-Tenant-Id"] == config["tenant_ids"][0]
     assert calls[0].headers["Accept"] == "application/json"
     assert _ids(record_data(output), "AccountID") == ["acc-1", "acc-2"]
     assert states_of(output, "accounts")[-1] == {"UpdatedDateUTC": "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["acc-2"]}
