@@ -217,9 +217,7 @@ class SourceXero(AbstractSource):
         if refused_outright:
             with self._lock:
                 self.refused[(organisation.tenant_id, stream)] = status
-        logging.getLogger("airbyte").warning(
-            f"Stream {stream} was skipped for {organisation.label}: {reason}. To fix: {fix}. The other streams are synced."
-        )
+        logging.getLogger("airbyte").warning(f"Stream {stream} was skipped for {organisation.label}: {reason}. To fix: {fix}. The other streams are synced.")
 
     # -- read -------------------------------------------------------------------------------------
     def read(

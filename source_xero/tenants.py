@@ -113,9 +113,8 @@ def choose(wanted: Sequence[str], connected: Sequence[Organisation], custom_conn
     unknown = [tenant_id for tenant_id in wanted if tenant_id not in by_id]
     if unknown:
         raise _config_error(
-            f"tenant_ids names {', '.join(unknown)}, which {'is not an organisation' if len(unknown) == 1 else 'are not organisations'} "
-            f"connected to this Xero app. Connected organisations: {describe(connected)}. Remove {'it' if len(unknown) == 1 else 'them'} "
-            "from tenant_ids (or leave tenant_ids empty to read every connected one), or connect the organisation to the app "
-            "and re-authorise."
+            f"tenant_ids names {', '.join(unknown)}: not connected to this Xero app. Connected organisations: "
+            f"{describe(connected)}. Remove the id from tenant_ids (or leave tenant_ids empty to read every connected one), "
+            "or connect the organisation to the app and re-authorise."
         )
     return [by_id[tenant_id] for tenant_id in wanted]
