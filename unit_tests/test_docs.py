@@ -162,7 +162,7 @@ def test_the_extractor_finds_the_known_messages():
         "Xero's daily API limit for {}",  # _resolution(..., f"...")
         "No Xero organisation is connected to this app.",  # _config_error("...")
         "it is not a JSON object",  # _bad_state(..., why)
-        "Stream {} was skipped for {}: {}. To fix:",  # logger.warning(f"...")
+        "Stream {} was skipped for {}: {}. To",  # logger.warning(f"...")
         "The Xero configuration is not valid:",  # message=f"..."
         "start_date {} is in the future;",  # raise ValueError(f"...")
         "auth_type must be 'oauth2_refresh_token'",  # message = "..."
