@@ -187,7 +187,7 @@ class Xero:
         tenants = list(tenants) if tenants is not None else [self.sandbox.tenant_id]
         problems = []
         for stream in streams if streams is not None else self.primary_keys:
-            got = self.latest_by_key(runs, stream)
+            got = {key: record for key, record in self.latest_by_key(runs, stream).items() if key[0] in tenants}
             truth = {(t, pk): record for t in tenants for pk, record in self.truth(stream, t).items()}
             if got == truth:
                 continue
