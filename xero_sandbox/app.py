@@ -120,7 +120,7 @@ class App:
                 time.sleep(self.options.slow_seconds)
             response, served = self._route(request)
         self.log.record(request.method, request.path, request.query, request.headers, response.status,
-                        self.clock.time(), time.monotonic() - started, fault)
+                        self.clock.time(), time.monotonic() - started, fault, response.headers.get("X-Rate-Limit-Problem"))
         if served and response.status == 200:
             self._after_page(*served)
         return response
