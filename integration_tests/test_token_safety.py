@@ -147,7 +147,7 @@ def _kill_chain() -> dict:
             credentials = config["credentials"]
             for key in ("auth_type", "client_id", "client_secret"):
                 assert credentials[key] == original["credentials"][key], f"{where}: {key} changed"
-            assert (config["tenant_id"], config["start_date"]) == (original["tenant_id"], original["start_date"]), where
+            assert (config["tenant_ids"], config["start_date"]) == (original["tenant_ids"], original["start_date"]), where
 
             # Its refresh token still works: the newest, or the one presented for the newest (within grace).
             token = credentials["refresh_token"]
