@@ -257,8 +257,9 @@ class SourceXero(AbstractSource):
             for configured in sorted(catalog.streams, key=lambda configured: longest_first(configured.stream.name))
         ]
         engine = ConcurrentSource.create(
-            # Partition generators take a worker only for a moment (a list of organisations); the rest read.
-            num_workers=MAX_STREAMS_IN_FLIGHT * len(organisations),
+            # Partition generators take a worker only for a moment (a list of organisations); the rest read. Capped:
+            # beyond it an organisation reads fewer streams at once, not fewer calls a minute (pages go ahead).
+            num_workers=min(MAX_WORKERS, MAX_STREAMS_IN_FLIGHT * len(organisations)),
             initial_number_of_partitions_to_generate=1,
             logger=logger,
             slice_logger=DebugSliceLogger(),
@@ -298,6 +299,7 @@ class SourceXero(AbstractSource):
 _ENGINE_SUMMARY = "Concurrent read failure"  # the internal_message of the engine's closing error
 
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, CallsInFlight caps them
+MAX_WORKERS = 100  # partitions read at once over every organisation (each also has its page pipeline's threads)
 
 # A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records
 # start first: Journals (100 a call, the longest list of any organisation), then the transaction lists
