@@ -12,6 +12,10 @@
 - `shared_xero`, `full_read` (session): the command on the shared sandbox, and one read of every stream
   with it (several tests look at that same read). Nothing edits the shared sandbox, so its ground truth
   is computed once.
+
+"Every stream" in these helpers means every Xero resource stream (the 26 with a record-per-key ground
+truth in the sandbox). The monthly report streams cost a call per month and are checked against the
+sandbox's ledger by integration_tests/test_reports.py; name them in `streams=` to read them.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import pytest
 
 from cli import Run, catalog_for, source_xero, write_json
 from xero_sandbox import Sandbox
+from xero_sandbox.streams import BY_NAME as SANDBOX_RESOURCES
 
 SEED = 42
 SANDBOX_OPTIONS = {"seed": SEED, "scale": 1, "rate_limits": False}
@@ -109,11 +114,13 @@ class Xero:
         self.truth_cache = truth_cache  # only for a sandbox nobody edits
         self.folder = folder
         self.discovered = discovered
+        resources = [s for s in discovered["streams"] if s["name"] in SANDBOX_RESOURCES]
+        self.reports = [s["name"] for s in discovered["streams"] if s["name"] not in SANDBOX_RESOURCES]
         # The key inside one organisation (currencies and tax rates are keyed by (tenant_id, key) in the catalog).
-        self.primary_keys = {s["name"]: s["source_defined_primary_key"][-1][0] for s in discovered["streams"]}
-        self.cursor_fields = {s["name"]: s["default_cursor_field"][0] for s in discovered["streams"] if s.get("default_cursor_field")}
-        self.incremental = [s["name"] for s in discovered["streams"] if "incremental" in s["supported_sync_modes"]]
-        self.full_refresh = [s["name"] for s in discovered["streams"] if s["name"] not in self.incremental]
+        self.primary_keys = {s["name"]: s["source_defined_primary_key"][-1][0] for s in resources}
+        self.cursor_fields = {s["name"]: s["default_cursor_field"][0] for s in resources if s.get("default_cursor_field")}
+        self.incremental = [s["name"] for s in resources if "incremental" in s["supported_sync_modes"]]
+        self.full_refresh = [s["name"] for s in resources if s["name"] not in self.incremental]
         self._numbers = itertools.count(1)
 
     # -- files ------------------------------------------------------------------------------------

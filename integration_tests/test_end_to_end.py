@@ -72,7 +72,7 @@ def test_when_spec_then_one_valid_spec_that_accepts_both_auth_kinds(xero):
     assert message["spec"]["advanced_auth"]["predicate_value"] == "oauth2_refresh_token"
 
 
-def test_when_discover_then_exactly_the_26_streams_with_their_keys_and_cursors(xero):
+def test_when_discover_then_exactly_the_26_resource_streams_and_3_reports_with_their_keys_and_cursors(xero):
     command = xero()
     run = command.run("discover", "--config", command.config())
 
@@ -83,15 +83,17 @@ def test_when_discover_then_exactly_the_26_streams_with_their_keys_and_cursors(x
         s["name"]: (s["source_defined_primary_key"], s.get("default_cursor_field"), s["supported_sync_modes"], s.get("source_defined_cursor"))
         for s in streams
     }
-    assert len(streams) == 26
+    assert len(streams) == 29
+    reports = {name: table.pop(name) for name in ("profit_and_loss_monthly", "balance_sheet_monthly", "trial_balance_monthly")}
     # Keys unique only inside one organisation are composite with the organisation's tenant_id; GUIDs stay alone.
     keys = {name: [["tenant_id"], [pk]] if name in ("currencies", "tax_rates") else [[pk]] for name, (pk, _) in EXPECTED_STREAMS.items()}
     assert table == {
         name: (keys[name], [cursor], ["full_refresh", "incremental"], True) if cursor else (keys[name], None, ["full_refresh"], None)
         for name, (pk, cursor) in EXPECTED_STREAMS.items()
     }
-    assert [s["name"] for s in streams] == list(EXPECTED_STREAMS)
-    for stream in streams:
+    assert [s["name"] for s in streams] == [*EXPECTED_STREAMS, *reports]
+    assert all(key[:1] == [["tenant_id"]] and cursor and modes == ["full_refresh", "incremental"] for key, cursor, modes, _ in reports.values())
+    for stream in streams[: len(EXPECTED_STREAMS)]:
         properties = stream["json_schema"]["properties"]
         pk, cursor = EXPECTED_STREAMS[stream["name"]]
         assert pk in properties and (cursor is None or cursor in properties), stream["name"]

@@ -1,6 +1,6 @@
 """The source-xero demo, against the local Xero sandbox: what a user sees, end to end.
 
-spec -> check -> discover with the real `source-xero` command, then a full read of all 26 streams
+spec -> check -> discover with the real `source-xero` command, then a full read of every stream (26 resources, 3 monthly reports)
 into a local DuckDB database through PyAirbyte (the way Python users run Airbyte sources), a few
 edits in the sandbox, an incremental read, and a short summary.
 """
@@ -102,7 +102,7 @@ def run(info: dict) -> None:
             "refresh_token": info["refresh_token"],
         },
         "tenant_ids": [],  # empty: every organisation connected to the app
-        "start_date": "2000-01-01T00:00:00Z",
+        "start_date": "",  # empty: all history, and the last 24 months of the monthly reports
     }
     config_path.write_text(json.dumps(config, indent=2))
     print(f"Xero sandbox running at {url}\n")

@@ -54,6 +54,9 @@ Rules
 6. Output is deterministic: keys sorted, 2-space indent, trailing newline; stale shared files are
    removed.
 
+The three monthly report streams (profit_and_loss_monthly, balance_sheet_monthly, trial_balance_monthly)
+are not resources of the spec: their schemas are written by hand and this script leaves them alone.
+
 Only the standard library and PyYAML are used.
 """
 

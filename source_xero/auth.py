@@ -29,6 +29,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .config import XeroConfig
 from .endpoints import token_url
+from .legacy import PastedAccessTokenAuthenticator
 from .persist import ConfigFileSink
 
 logger = logging.getLogger("airbyte")
@@ -197,4 +198,6 @@ def build_authenticator(
 ) -> Oauth2Authenticator:
     if config.uses_refresh_token:
         return XeroRefreshTokenAuthenticator(raw_config, sink)
+    if config.uses_pasted_access_token:
+        return PastedAccessTokenAuthenticator(config.credentials.access_token)  # type: ignore[union-attr,return-value]
     return XeroClientCredentialsAuthenticator(config.credentials.client_id, config.credentials.client_secret)

@@ -44,8 +44,15 @@ class CustomConnectionCredentials(_Strict):
     client_secret: str = Field(min_length=1)
 
 
+class AccessTokenCredentials(_Strict):
+    """A pasted access token (kept from Airbyte's source-xero 2.x): valid 30 minutes, never renewed."""
+
+    auth_type: Literal["oauth2_access_token"]
+    access_token: str = Field(min_length=1)
+
+
 Credentials = Annotated[
-    Union[OAuthCredentials, CustomConnectionCredentials], Field(discriminator="auth_type")
+    Union[OAuthCredentials, CustomConnectionCredentials, AccessTokenCredentials], Field(discriminator="auth_type")
 ]
 
 
@@ -54,17 +61,26 @@ class XeroConfig(_Strict):
     tenant_ids: List[str] = Field(default_factory=list)
     tenant_id: str = ""  # before 3.0.0: one organisation; moved into tenant_ids (see migrate_tenant_id)
     start_date: str = DEFAULT_START_DATE
+    report_months_to_reread: int = Field(default=3, ge=0, le=120)
+    report_tracking_category_id: str = ""
 
     @field_validator("tenant_id", mode="before")
     @classmethod
     def _tenant_id_is_a_uuid(cls, value: Any) -> str:
-        value = (value or "").strip()
-        if not re.match(TENANT_ID_PATTERN, value):
-            raise ValueError(
-                "tenant_id must be the organisation's Xero tenant id, a UUID such as "
-                "'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708', or empty to use the only connected organisation"
-            )
-        return value
+        return _uuid_or_empty(
+            value,
+            "tenant_id must be the organisation's Xero tenant id, a UUID such as "
+            "'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708', or empty to use the only connected organisation",
+        )
+
+    @field_validator("report_tracking_category_id", mode="before")
+    @classmethod
+    def _tracking_category_is_a_uuid(cls, value: Any) -> str:
+        return _uuid_or_empty(
+            value,
+            "report_tracking_category_id must be a tracking category's TrackingCategoryID (a UUID, see the "
+            "tracking_categories stream), or empty for a profit and loss without a tracking breakdown",
+        )
 
     @field_validator("tenant_ids", mode="before")
     @classmethod
@@ -113,6 +129,17 @@ class XeroConfig(_Strict):
     def uses_refresh_token(self) -> bool:
         return isinstance(self.credentials, OAuthCredentials)
 
+    @property
+    def uses_pasted_access_token(self) -> bool:
+        return isinstance(self.credentials, AccessTokenCredentials)
+
+
+def _uuid_or_empty(value: Any, problem: str) -> str:
+    value = (value or "").strip()
+    if not re.match(TENANT_ID_PATTERN, value):
+        raise ValueError(problem)
+    return value
+
 
 def is_flat(config: Mapping[str, Any]) -> bool:
     """A config in the flat shape other Xero tools use: client_id and friends at the top level."""
@@ -144,12 +171,15 @@ def migrate_tenant_id(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
 
 
 def _describe(error: Mapping[str, Any]) -> str:
-    location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection"))
+    location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection", "oauth2_access_token"))
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         message = "is required"
     elif error["type"] == "union_tag_invalid" or error["type"] == "literal_error":
-        message = "auth_type must be 'oauth2_refresh_token' (Xero OAuth app) or 'custom_connection' (Xero Custom Connection)"
+        message = (
+            "auth_type must be 'oauth2_refresh_token' (Xero OAuth app), 'custom_connection' (Xero Custom Connection) "
+            "or 'oauth2_access_token' (a pasted access token, valid 30 minutes)"
+        )
     elif error["type"] == "string_too_short":
         message = "must not be empty"
     return f"{location}: {message}" if location else message

@@ -19,6 +19,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .dates import format_timestamp, parse_timestamp
+from .legacy import cursor_value
 
 IDS_KEY = "ids_at_cursor"
 
@@ -64,10 +65,7 @@ class TimestampCursor:
             return default, set()
         if not isinstance(state, Mapping):
             raise _bad_state(self.stream, state, "it is not a JSON object")
-        raw = state.get(self.field)
-        if raw is None:
-            # State written under another name by an older or a different connector.
-            raw = next((state[key] for key in ("cursor", "date", "updated_at", "UpdatedDateUTC") if key in state), None)
+        raw = cursor_value(state, self.field)  # also a state written by 2.x or another connector
         if raw is None:
             raise _bad_state(self.stream, state, f"it has no {self.field} value")
         if not isinstance(raw, str):

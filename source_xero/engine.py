@@ -217,7 +217,7 @@ def concurrent_stream(
         name=template.name,
         json_schema=template.get_json_schema,
         primary_key=list(keys) if isinstance(keys, (list, tuple)) else [keys],
-        cursor_field=CursorField(template.spec.cursor_field) if template.spec.cursor_field else None,
+        cursor_field=CursorField(template.cursor_field) if template.supports_incremental and isinstance(template.cursor_field, str) else None,
         logger=logger,
         cursor=cursor,
     )

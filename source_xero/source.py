@@ -32,9 +32,12 @@ from .auth import build_authenticator
 from .config import is_flat, migrate_flat, migrate_tenant_id, needs_tenant_migration, parse_config
 from .engine import concurrent_stream
 from .errors import RunSignals
+from .legacy import is_2x_custom_connection, migrate_2x_custom_connection
 from .parallel import Limits
 from .persist import ConfigFileSink
-from .streams import STREAMS, STREAMS_BY_NAME, StreamSpec, XeroStream
+from .reports import REPORTS, REPORTS_BY_NAME, OrganisationFacts, ReportStream
+from .scopes import describe_unreadable, unreadable
+from .streams import STREAMS, STREAMS_BY_NAME, XeroStream
 from .tenants import Organisation, XeroLookup, choose, describe
 
 
@@ -54,6 +57,7 @@ class SourceXero(AbstractSource):
         self.signals = RunSignals()
         self.limits = Limits()
         self._organisations: dict[tuple, List[Organisation]] = {}
+        self._report_facts: dict[str, OrganisationFacts] = {}  # per organisation, shared by its report streams
         self._lock = threading.RLock()
         self._message_repository = InMemoryMessageRepository()
 
@@ -63,13 +67,16 @@ class SourceXero(AbstractSource):
 
     # -- configuration ----------------------------------------------------------------------------
     def read_config(self, config_path: str) -> MutableMapping[str, Any]:  # type: ignore[override]
-        """Load the config. A flat config from another Xero tool is moved into this spec's shape, and a
-        config from before 3.0.0 has its one `tenant_id` moved into `tenant_ids`; either way the result is
-        emitted (and written back, when opted in) so it is stored in the new shape."""
+        """Load the config. A flat config from another Xero tool, or a 2.x Custom Connection config
+        (`oauth2_confidential_application`), is moved into this spec's shape, and a config naming one
+        `tenant_id` has it moved into `tenant_ids`; either way the result is emitted (and written back, when
+        opted in) so it is stored in the new shape."""
         config = AbstractSource.read_config(config_path)
         self._config_path = config_path
         migrated = False
-        if is_flat(config):
+        if is_2x_custom_connection(config):
+            config, migrated = migrate_2x_custom_connection(config), True
+        elif is_flat(config):
             config, migrated = migrate_flat(config), True
         if needs_tenant_migration(config):
             config, migrated = migrate_tenant_id(config), True
@@ -98,7 +105,7 @@ class SourceXero(AbstractSource):
                 raw = json.load(file)
         except (OSError, ValueError) as error:
             raise refuse(f"it is not valid JSON ({type(error).__name__})") from None
-        if isinstance(raw, dict) and raw and all(name in STREAMS_BY_NAME for name in raw):
+        if isinstance(raw, dict) and raw and all(name in ALL_STREAMS_BY_NAME for name in raw):
             raw = [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in raw.items()]
         if raw in (None, {}, []):
             return []
@@ -152,15 +159,14 @@ class SourceXero(AbstractSource):
                 return False, error.message
             raise
         granted = getattr(authenticator, "granted_scopes", None)
-        unreadable = [spec.name for spec in STREAMS if granted is not None and not spec.scope.granted_by(granted)]
+        every_stream = list(ALL_STREAMS_BY_NAME.values())
+        cannot = [spec.name for spec in every_stream if granted is not None and not spec.scope.granted_by(granted)]
         for organisation in organisations:
             if answers[organisation.tenant_id] is None:
                 logger.error(f"Organisation {organisation.label}: NOT reachable.")
                 continue
-            readable = "every stream can be read" if not unreadable else f"the granted scopes cannot read: {', '.join(unreadable)}"
+            readable = "every stream can be read" if not cannot else f"the granted scopes cannot read: {', '.join(cannot)}"
             logger.info(f"Organisation {organisation.label}: reachable; {readable}.")
-        for name in unreadable:
-            logger.warning(f"Stream {name} cannot be read with the granted scopes: it needs {STREAMS_BY_NAME[name].scope.describe()}.")
         unreachable = [o for o in organisations if answers[o.tenant_id] is None]
         if unreachable:
             return False, (
@@ -168,30 +174,61 @@ class SourceXero(AbstractSource):
                 "The app was disconnected from it, or the id is wrong: reconnect the organisation to the Xero app (and "
                 "re-authorise the connection), or remove it from tenant_ids. The app also needs the accounting.settings.read scope."
             )
-        return True, None
+        return True, self._unreadable_streams(logger, authenticator)
+
+    @staticmethod
+    def _unreadable_streams(logger: logging.Logger, authenticator: Any) -> Optional[str]:
+        """What the check says about streams the token's scopes cannot read (a missing scope is not a failure:
+        a plain new app has no Journals, the other streams still sync). None when every stream is readable or
+        the scopes are unknown (a pasted access token that is not a JWT)."""
+        granted = getattr(authenticator, "granted_scopes", None)
+        if granted is None:
+            return None
+        every_stream = list(ALL_STREAMS_BY_NAME.values())
+        for spec in every_stream:
+            if not spec.scope.granted_by(granted):
+                logger.warning(f"Stream {spec.name} cannot be read with the granted scopes: it needs {spec.scope.describe()}.")
+        summary = describe_unreadable(unreadable([(spec.name, spec.scope) for spec in every_stream], granted))
+        if summary:
+            logger.warning(summary)
+        return summary
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
-        """As the CDK's, but a refusal's message is shown as written (the CDK shows its repr, in quotes)."""
+        """As the CDK's, but a refusal's message is shown as written (the CDK shows its repr, in quotes), and a
+        success says which streams the granted scopes cannot read and the scope to add."""
         succeeded, reason = self.check_connection(logger, config)
         if succeeded:
-            return AirbyteConnectionStatus(status=Status.SUCCEEDED)
+            return AirbyteConnectionStatus(status=Status.SUCCEEDED, message=reason)
         return AirbyteConnectionStatus(status=Status.FAILED, message=str(reason))
 
     # -- streams ----------------------------------------------------------------------------------
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
-        """The 26 streams as discover describes them (built for no organisation: discover calls nothing)."""
+        """Every stream as discover describes it (built for no organisation: discover calls nothing)."""
         settings = parse_config(config)
         nobody = Organisation("", "")
-        return [XeroStream(spec, nobody, settings.start, authenticator=None) for spec in STREAMS]
+        return [self._build(spec, nobody, settings, config, authenticator=None) for spec in ALL_STREAMS_BY_NAME.values()]
 
-    def _stream_for(self, config: Mapping[str, Any], spec: StreamSpec) -> Callable[[Organisation], XeroStream]:
+    def _build(self, spec: Any, organisation: Organisation, settings: Any, config: Mapping[str, Any], **plumbing: Any) -> XeroStream:
+        """One stream of the table (or one report) for one organisation."""
+        if spec.name in REPORTS_BY_NAME:
+            with self._lock:
+                facts = self._report_facts.setdefault(organisation.tenant_id, OrganisationFacts(settings.report_tracking_category_id or None))
+            return ReportStream(
+                spec, organisation, start_date=settings.start if config.get("start_date") else None, facts=facts,
+                months_to_reread=settings.report_months_to_reread, tracking_category=settings.report_tracking_category_id or None,
+                **plumbing,
+            )
+        return XeroStream(spec, organisation, start_date=settings.start, **plumbing)
+
+    def _stream_for(self, config: Mapping[str, Any], spec: Any) -> Callable[[Organisation], XeroStream]:
         settings, authenticator = parse_config(config), self._authenticator(config)
 
         def build(organisation: Organisation) -> XeroStream:
-            return XeroStream(
+            return self._build(
                 spec,
                 organisation,
-                start_date=settings.start,
+                settings,
+                config,
                 authenticator=authenticator,
                 on_skip=partial(self._skip, organisation),
                 budget=self.limits.of(organisation.tenant_id),
@@ -202,7 +239,7 @@ class SourceXero(AbstractSource):
         return build
 
     def _skip(self, organisation: Organisation, stream: str, status: int, detail: str, refused_outright: bool = True) -> None:
-        spec = STREAMS_BY_NAME[stream]
+        spec = ALL_STREAMS_BY_NAME[stream]
         if status == 403:
             reason = f"Xero refused it (HTTP 403: {detail or 'Forbidden'})"
             fix = (
@@ -227,7 +264,7 @@ class SourceXero(AbstractSource):
         catalog: ConfiguredAirbyteCatalog,
         state: Any = None,
     ) -> Iterator[AirbyteMessage]:
-        unknown = [s.stream.name for s in catalog.streams if s.stream.name not in STREAMS_BY_NAME]
+        unknown = [s.stream.name for s in catalog.streams if s.stream.name not in ALL_STREAMS_BY_NAME]
         if unknown:
             raise AirbyteTracedException(
                 message=f"The catalog names streams this connector does not have: {', '.join(unknown)}. "
@@ -246,7 +283,7 @@ class SourceXero(AbstractSource):
             concurrent_stream(
                 templates[configured.stream.name],
                 organisations,
-                self._stream_for(config, STREAMS_BY_NAME[configured.stream.name]),
+                self._stream_for(config, ALL_STREAMS_BY_NAME[configured.stream.name]),
                 configured.sync_mode,
                 saved.get_stream_state(configured.stream.name, configured.stream.namespace),
                 legacy_owner,
@@ -298,6 +335,8 @@ class SourceXero(AbstractSource):
 
 _ENGINE_SUMMARY = "Concurrent read failure"  # the internal_message of the engine's closing error
 
+ALL_STREAMS_BY_NAME: Mapping[str, Any] = {**STREAMS_BY_NAME, **REPORTS_BY_NAME}  # what a stream's name may be, and its scope
+
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, CallsInFlight caps them
 MAX_WORKERS = 100  # partitions read at once over every organisation (each also has its page pipeline's threads)
 
@@ -311,6 +350,8 @@ _USUALLY_LONGEST = ("journals", "invoices", "bank_transactions", "payments", "co
 def longest_first(name: str) -> tuple:
     if name in _USUALLY_LONGEST:
         return (0, _USUALLY_LONGEST.index(name))
+    if name in REPORTS_BY_NAME:
+        return (1, len(STREAMS) + REPORTS.index(REPORTS_BY_NAME[name]))
     return (1, STREAMS.index(STREAMS_BY_NAME[name]))
 
 

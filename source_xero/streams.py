@@ -76,9 +76,9 @@ STREAMS: Tuple[StreamSpec, ...] = (
     StreamSpec("accounts",           "Accounts",           "Accounts",           "AccountID",           "UpdatedDateUTC", Paging.SINGLE,    Scope.SETTINGS),
     StreamSpec("bank_transfers",     "BankTransfers",      "BankTransfers",      "BankTransferID",      "CreatedDateUTC", Paging.SINGLE,    Scope.BANK_TRANSACTIONS),
     StreamSpec("employees",          "Employees",          "Employees",          "EmployeeID",          "UpdatedDateUTC", Paging.SINGLE,    Scope.SETTINGS),
-    StreamSpec("expense_claims",     "ExpenseClaims",      "ExpenseClaims",      "ExpenseClaimID",      "UpdatedDateUTC", Paging.SINGLE,    Scope.INVOICES),
+    StreamSpec("expense_claims",     "ExpenseClaims",      "ExpenseClaims",      "ExpenseClaimID",      "UpdatedDateUTC", Paging.SINGLE,    Scope.CLASSIC_EXPENSES),
     StreamSpec("items",              "Items",              "Items",              "ItemID",              "UpdatedDateUTC", Paging.SINGLE,    Scope.SETTINGS, UNITDP),
-    StreamSpec("receipts",           "Receipts",           "Receipts",           "ReceiptID",           "UpdatedDateUTC", Paging.SINGLE,    Scope.INVOICES, UNITDP),
+    StreamSpec("receipts",           "Receipts",           "Receipts",           "ReceiptID",           "UpdatedDateUTC", Paging.SINGLE,    Scope.CLASSIC_EXPENSES, UNITDP),
     StreamSpec("users",              "Users",              "Users",              "UserID",              "UpdatedDateUTC", Paging.SINGLE,    Scope.SETTINGS),
     # Incremental with their own rules: journals by number, linked transactions filtered locally.
     StreamSpec("journals",           "Journals",           "Journals",           "JournalID",           "JournalNumber",  Paging.JOURNAL_OFFSET,  Scope.JOURNALS),

@@ -34,7 +34,7 @@ START_DATE = "2020-01-01T00:00:00Z"
 
 ALL_SCOPES = (
     "offline_access accounting.transactions.read accounting.contacts.read "
-    "accounting.settings.read accounting.journals.read"
+    "accounting.settings.read accounting.journals.read accounting.reports.read"
 )
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 

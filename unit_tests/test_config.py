@@ -14,7 +14,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from builders import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, START_DATE, TENANT_ID, control_configs
 from source_xero import SourceXero
-from source_xero.config import CustomConnectionCredentials, OAuthCredentials, XeroConfig, parse_config
+from source_xero.config import AccessTokenCredentials, CustomConnectionCredentials, OAuthCredentials, XeroConfig, parse_config
 
 FLAT = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN, "tenant_id": TENANT_ID, "start_date": START_DATE}
 
@@ -31,7 +31,7 @@ def _write(tmp_path, config):
 def test_given_flat_config_when_discover_then_it_is_migrated_and_emitted_as_control_message(tmp_path, capsys, xero):
     output = _run_command(SourceXero(), ["discover", "--config", _write(tmp_path, FLAT)])
 
-    assert len(output.catalog.catalog.streams) == 26
+    assert len(output.catalog.catalog.streams) == 29  # 26 resources, 3 reports
     [migrated] = control_configs(capsys.readouterr().out)
     assert migrated == {
         "credentials": {
@@ -157,7 +157,10 @@ def test_spec_top_level_properties_are_the_model_fields(connection_spec):
     assert sorted(connection_spec["required"]) == _required_fields(XeroConfig)
 
 
-@pytest.mark.parametrize("model", [OAuthCredentials, CustomConnectionCredentials], ids=["oauth2_refresh_token", "custom_connection"])
+CREDENTIAL_MODELS = [OAuthCredentials, CustomConnectionCredentials, AccessTokenCredentials]
+
+
+@pytest.mark.parametrize("model", CREDENTIAL_MODELS, ids=["oauth2_refresh_token", "custom_connection", "oauth2_access_token"])
 def test_spec_credentials_branch_is_the_model(connection_spec, model):
     auth_type = model.model_fields["auth_type"].annotation.__args__[0]
     branches = [b for b in connection_spec["properties"]["credentials"]["oneOf"] if b["properties"]["auth_type"]["const"] == auth_type]
@@ -169,7 +172,7 @@ def test_spec_credentials_branch_is_the_model(connection_spec, model):
 
 def test_spec_has_one_credentials_branch_per_model(connection_spec):
     consts = sorted(b["properties"]["auth_type"]["const"] for b in connection_spec["properties"]["credentials"]["oneOf"])
-    assert consts == ["custom_connection", "oauth2_refresh_token"]
+    assert consts == sorted(m.model_fields["auth_type"].annotation.__args__[0] for m in CREDENTIAL_MODELS)
 
 
 def test_spec_patterns_are_the_model_patterns(connection_spec):

@@ -1,4 +1,4 @@
-"""discover: the 26 streams, their keys and cursors, without a single call to Xero."""
+"""discover: the 26 resource streams and the 3 report streams, their keys and cursors, without a single call to Xero."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from conftest import BASE_CONFIG
 from source_xero import SourceXero
+from source_xero.reports import REPORTS
 from source_xero.streams import STREAMS
 
 # name: (primary key, cursor field or None for full refresh)
@@ -42,6 +43,11 @@ EXPECTED = {
     "tracking_categories": ("TrackingCategoryID", None),
     "users": ("UserID", "UpdatedDateUTC"),
 }
+REPORT_KEYS = {  # name: (primary key, cursor field)
+    "profit_and_loss_monthly": (["tenant_id", "from_date", "account_id"], "from_date"),
+    "balance_sheet_monthly": (["tenant_id", "date", "account_id"], "date"),
+    "trial_balance_monthly": (["tenant_id", "date", "account_id"], "date"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +59,29 @@ def discovered():
     return {stream.name: stream for stream in output.catalog.catalog.streams}
 
 
-def test_discover_lists_exactly_the_26_streams(discovered):
-    assert len(discovered) == 26
-    assert sorted(discovered) == sorted(EXPECTED)
+def test_discover_lists_exactly_the_26_resource_streams_and_the_3_report_streams(discovered):
+    assert len(discovered) == 29
+    assert sorted(discovered) == sorted([*EXPECTED, *REPORT_KEYS])
+
+
+@pytest.mark.parametrize("name", sorted(REPORT_KEYS))
+def test_report_stream_has_its_composite_key_and_month_cursor(discovered, name):
+    primary_key, cursor = REPORT_KEYS[name]
+    stream = discovered[name]
+    assert stream.source_defined_primary_key == [[field] for field in primary_key]
+    assert set(stream.supported_sync_modes) == {SyncMode.full_refresh, SyncMode.incremental}
+    assert stream.default_cursor_field == [cursor] and stream.source_defined_cursor is True
+    assert set(primary_key) <= set(stream.json_schema["properties"])
+    assert {spec.name for spec in REPORTS} == set(REPORT_KEYS)
+
+
+def test_with_a_tracking_category_the_profit_and_loss_key_holds_the_tracking_option():
+    config = {**copy.deepcopy(BASE_CONFIG), "report_tracking_category_id": "351953c4-8672-4d1a-b3f9-50e38d8c4f4e"}
+    with requests_mock.Mocker():
+        output = discover(SourceXero(), config)
+    streams = {stream.name: stream for stream in output.catalog.catalog.streams}
+    assert streams["profit_and_loss_monthly"].source_defined_primary_key[-1] == ["tracking_option"]
+    assert streams["balance_sheet_monthly"].source_defined_primary_key == [["tenant_id"], ["date"], ["account_id"]]
 
 
 def test_discover_agrees_with_the_stream_table():
@@ -91,4 +117,4 @@ def test_given_empty_tenant_and_one_connection_when_discover_then_it_succeeds(co
 
     output = discover(SourceXero(), config)
 
-    assert len(output.catalog.catalog.streams) == 26
+    assert len(output.catalog.catalog.streams) == 29

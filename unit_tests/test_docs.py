@@ -7,7 +7,8 @@
   without a line in the docs fails this test. What counts as a user-facing message:
     * a string passed as `message=` to any call (AirbyteTracedException, ErrorResolution, ...);
     * the 3rd positional argument of `_resolution(...)` (errors.py), the 1st of `_config_error(...)`
-      (tenants.py), the 3rd of `_bad_state(...)` (cursor.py: the reason inside its message);
+      (tenants.py), the 3rd of `_bad_state(...)` (cursor.py: the reason inside its message), the 2nd
+      of `_uuid_or_empty(...)` (config.py: a validator's message);
     * the first argument of a logger's `.warning/.error/.exception/.critical(...)`;
     * the first argument of any `raise SomeError("...")` (config validators' ValueErrors end up in
       the config_error; UnknownDateFormat ends up in the unknown-date warning);
@@ -40,7 +41,7 @@ PLACEHOLDER = "\x00"  # stands for one f-string expression inside a template
 LOG_METHODS = {"warning", "warn", "error", "exception", "critical"}
 MESSAGE_VARIABLES = {"message", "reason", "fix"}
 # function name -> index of the positional argument that holds (part of) a user-facing message
-MESSAGE_ARGUMENT = {"_resolution": 2, "_config_error": 0, "_bad_state": 2}
+MESSAGE_ARGUMENT = {"_resolution": 2, "_config_error": 0, "_bad_state": 2, "_uuid_or_empty": 1}
 MESSAGE_TABLES = {"REJECTED_REFRESH_MESSAGES"}
 
 
@@ -255,4 +256,11 @@ def test_page_is_safe_for_mdx(docs: str):
     prose = re.sub(r"```.*?```", "", docs, flags=re.DOTALL)
     prose = re.sub(r"`[^`\n]*`", "", prose)
     for line_number, line in enumerate(prose.splitlines(), 1):
+        assert not re.search(r"[{}<]", line), f"MDX-unsafe character outside code: {line.strip()!r}"
+
+
+def test_migration_guide_is_safe_for_mdx():
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "xero-migrations.md").read_text(encoding="utf-8")
+    prose = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", guide, flags=re.DOTALL))
+    for line in prose.splitlines():
         assert not re.search(r"[{}<]", line), f"MDX-unsafe character outside code: {line.strip()!r}"

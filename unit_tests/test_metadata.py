@@ -86,13 +86,53 @@ def test_metadata_is_valid_for_airbytes_registry(metadata: ConnectorMetadataDefi
     assert data.release_stage.value in {"alpha", "beta", "generally_available"}
     assert data.support_level is not None
     assert {"language:python", "cdk:python"} <= set(data.tags or [])
-    assert data.remote_registries.pypi.enabled and data.remote_registries.pypi.package_name == "source-xero"
+    assert data.remote_registries.pypi.enabled and data.remote_registries.pypi.package_name == "airbyte-source-xero"
     assert data.registry_overrides.oss.enabled and data.registry_overrides.cloud.enabled
 
 
-def test_definition_id_is_fixed(raw_metadata: dict):
-    # Generated once; changing it makes Airbyte see a different connector.
-    assert raw_metadata["data"]["definitionId"] == "1d174670-2841-420b-b1e0-a15644a51e67"
+def test_definition_id_is_airbytes_source_xero(raw_metadata: dict):
+    # The definitionId of Airbyte's source-xero (manifest-only, 2.x): this connector is its next major version,
+    # so existing connections upgrade in place. Changing it makes Airbyte see a second Xero connector.
+    assert raw_metadata["data"]["definitionId"] == "6fd1e833-dd6e-45ec-a727-ab917c5be892"
+
+
+def test_major_version_has_a_breaking_change_entry_with_its_migration_guide(metadata: ConnectorMetadataDefinitionV0):
+    major = Version(metadata.data.docker_image_tag).major
+    changes = metadata.data.releases.breaking_changes
+    assert f"{major}.0.0" in changes, "a new major version needs releases.breakingChanges"
+    entry = changes[f"{major}.0.0"]
+    assert entry.message and str(entry.migration_documentation_url).endswith(f"xero-migrations#{major}.0.0")
+    guide = (REPO_ROOT / "docs" / "xero-migrations.md").read_text(encoding="utf-8")
+    assert f"## Upgrading to {major}.0.0" in guide
+    assert {"1.0.0", "2.0.0"} <= set(changes), "earlier majors stay listed for connections still on them"
+
+
+def test_suggested_streams_are_streams_of_the_connector(metadata: ConnectorMetadataDefinitionV0):
+    from source_xero.streams import STREAMS_BY_NAME
+
+    suggested = metadata.data.suggested_streams.streams
+    assert suggested and set(suggested) <= set(STREAMS_BY_NAME)
+    assert "journals" not in suggested and "employees" not in suggested
+
+
+def test_metadata_carries_what_maintained_python_connectors_carry(metadata: ConnectorMetadataDefinitionV0):
+    assert metadata.data.max_seconds_between_messages and metadata.data.max_seconds_between_messages >= 600
+    kinds = {link.type.value for link in metadata.data.external_documentation_urls}
+    assert {"api_reference", "permissions_scopes", "rate_limits"} <= kinds
+
+
+# python-connector-base version -> the Python it ships (airbytehq/airbyte#62909: 4.0.2 is Python 3.11.13).
+BASE_IMAGE_PYTHON = {"4.0.2": (3, 11)}
+
+
+def test_base_image_python_is_the_python_the_tests_run_on(metadata: ConnectorMetadataDefinitionV0):
+    import sys
+
+    version = re.search(r"python-connector-base:(\d+\.\d+\.\d+)@", metadata.data.connector_build_options.base_image).group(1)
+    assert version in BASE_IMAGE_PYTHON, f"say which Python python-connector-base {version} ships, and test on it"
+    assert sys.version_info[:2] == BASE_IMAGE_PYTHON[version], (
+        f"the image runs Python {BASE_IMAGE_PYTHON[version]}, the tests run on {sys.version_info[:2]}"
+    )
 
 
 def test_metadata_rejects_what_the_registry_rejects(raw_metadata: dict):

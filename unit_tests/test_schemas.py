@@ -17,6 +17,8 @@ import pytest
 import yaml
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
+from source_xero.reports import REPORTS_BY_NAME
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_schemas.py"
 SCHEMAS_DIR = REPO_ROOT / "source_xero" / "schemas"
@@ -32,6 +34,7 @@ def _load_generator():
 
 generator = _load_generator()
 STREAMS = sorted(generator.STREAMS)
+REPORT_STREAMS = sorted(REPORTS_BY_NAME)
 
 PRIMARY_KEYS = {
     "accounts": "AccountID",
@@ -123,8 +126,25 @@ def test_generated_files_are_up_to_date():
 
 
 def test_every_stream_has_a_schema_file():
-    assert sorted(path.stem for path in SCHEMAS_DIR.glob("*.json")) == STREAMS
+    """The 26 resource schemas are generated; the report streams' schemas are written by hand."""
+    assert sorted(path.stem for path in SCHEMAS_DIR.glob("*.json")) == sorted(STREAMS + REPORT_STREAMS)
     assert len(STREAMS) == 26
+
+
+@pytest.mark.parametrize("stream", REPORT_STREAMS)
+def test_hand_written_report_schema_has_its_key_cursor_exact_numbers_and_dates(stream):
+    schema = ResourceSchemaLoader("source_xero").get_schema(stream)
+    jsonschema.Draft7Validator.check_schema(schema)
+    properties = schema["properties"]
+    spec = REPORTS_BY_NAME[stream]
+    for field in (*spec.primary_key, spec.cursor_field):
+        assert "null" not in properties[field]["type"], f"{field} is part of the key: never null"
+    for name, node in properties.items():
+        if name in ("from_date", "to_date", "date"):
+            assert node["format"] == "date" and "string" in node["type"], name
+        if name in ("amount", "balance", "debit", "credit", "ytd_debit", "ytd_credit"):
+            assert node["type"] == ["null", "number"], name
+    assert not set(generator.STREAMS) & set(REPORT_STREAMS)  # the generator never writes over them
 
 
 @pytest.mark.parametrize("stream", STREAMS)

@@ -12,6 +12,7 @@ import sys
 import threading
 
 from .control import info
+from .options import GRANULAR_READ_SCOPES
 from .sandbox import Sandbox
 
 
@@ -43,7 +44,7 @@ def parse_args(argv):
     p.add_argument("--ims-inclusive", action="store_true")
     p.add_argument("--journals-forbidden", action="store_true")
     p.add_argument("--retired", default="Employees", help="comma-separated resources answering 404 ('' for none)")
-    p.add_argument("--scopes", help="space-separated scopes granted to the OAuth app")
+    p.add_argument("--scopes", help="space-separated scopes granted to the OAuth app; 'granular' for a new app's granular-only token")
     p.add_argument("--client-id")
     p.add_argument("--client-secret")
     p.add_argument("--refresh-token", help="the initial refresh token (default: derived from the seed)")
@@ -66,7 +67,7 @@ def build(args) -> Sandbox:
         slow_seconds=args.slow_seconds,
     )
     if args.scopes:
-        options["scopes"] = args.scopes
+        options["scopes"] = GRANULAR_READ_SCOPES if args.scopes == "granular" else args.scopes
     sandbox = Sandbox(host=args.host, port=args.port, **options)
     if args.fault_rate:
         kinds = [k for k in args.fault_kinds.split(",") if k] or None

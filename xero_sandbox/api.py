@@ -12,6 +12,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from . import reports
 from .msdate import epoch_ms, parse_if_modified_since, wire_default
 from .response import Response, xero_problem
 from .streams import BY_RESOURCE, OFFSET, PAGE_ONLY, PAGED, StreamDef, granted
@@ -70,6 +71,9 @@ def _latency(app: "App") -> None:
 
 def _answer(app: "App", request: "Request", token, tenant_id: str):
     resource, _, record_id = request.path[len(PREFIX):].strip("/").partition("/")
+    if resource.lower() == "reports":
+        params = {k.lower(): v for k, v in request.query.items()}
+        return reports.serve(app, record_id, params, token.scopes, app.store.tenant_index(tenant_id)), None
     definition = BY_RESOURCE.get(resource.lower())
     if definition is None or definition.resource in app.options.retired:
         return xero_problem(404, "NotFound", "The resource you're looking for cannot be found"), None

@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from collections import Counter
+from datetime import date
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
@@ -176,6 +177,24 @@ class App:
 
     def create(self, stream: str, n: int = 1, tenant: Tenant = None) -> List[str]:
         return self.store.create(stream, n, self._tenant_key(tenant))
+
+    def set_lock_dates(self, period_lock_date: Optional[date] = None, end_of_year_lock_date: Optional[date] = None,
+                       tenant: Tenant = None) -> None:
+        """The organisation's PeriodLockDate and EndOfYearLockDate (None: not set). Reports and the
+        Organisation record both follow them."""
+        key = self._tenant_key(tenant) or self.tenant_id
+        self.store.edit("organisations", tenant=key, pks=[key],
+                        changes={"PeriodLockDate": period_lock_date, "EndOfYearLockDate": end_of_year_lock_date})
+
+    def post_journal(self, journal_date: date, tenant: Tenant = None) -> str:
+        """A new journal (the next JournalNumber, created now) dated `journal_date`, e.g. back-dated into
+        an earlier month. Returns its JournalID."""
+        key = self._tenant_key(tenant)
+        (journal_id,) = self.store.create("journals", 1, key)
+        with self.store.lock:
+            state = self.store.state("journals", key)
+            state.patches.setdefault(state.index_of(journal_id), {})["JournalDate"] = journal_date
+        return journal_id
 
     def on_call(self, stream: str, call_number: int, callback: Callable[["App", List[str]], None],
                 tenant: Tenant = None) -> None:

@@ -16,6 +16,15 @@ ALL_READ_SCOPES = (
     "accounting.settings.read accounting.journals.read accounting.reports.read accounting.attachments.read"
 )
 
+# A token of a plain Xero app created on or after 2026-03-02: granular scopes only (no accounting.transactions,
+# no accounting.reports.read), without accounting.journals.read (Xero's Advanced tier) and without
+# accounting.classicexpenses.read (closed to new apps). `Sandbox(scopes=GRANULAR_READ_SCOPES)` issues such tokens.
+GRANULAR_READ_SCOPES = (
+    "offline_access accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+    "accounting.manualjournals.read accounting.contacts.read accounting.settings.read "
+    "accounting.reports.profitandloss.read accounting.reports.balancesheet.read accounting.reports.trialbalance.read"
+)
+
 # Default UTC offsets (minutes) of the tenants, in order: NZ (+13:00 in summer), US Eastern (-05:00), then
 # a few more so any number of tenants gets one.
 DEFAULT_TENANT_OFFSETS = (13 * 60, -5 * 60, 0, 9 * 60 + 30, -3 * 60 - 30)

@@ -32,15 +32,16 @@ class StreamDef:
     ims: bool                 # honours If-Modified-Since (compared with ts_field)
     cursor: Optional[str]     # the connector's cursor field; None = full table
     scope: str                # classic scope family; ".read" or the write scope both grant reading
-    granular: Tuple[str, ...] = ()   # granular scopes reported to grant it too (not verified)
+    granular: Tuple[str, ...] = ()   # granular read scopes that grant it too (their write scope as well)
     archive_field: Optional[str] = None  # status field whose ARCHIVED records need includeArchived=true
     has_line_items: bool = False
 
 
 U, C = "UpdatedDateUTC", "CreatedDateUTC"
-_INV, _PAY, _BANK, _MJ = (
+_INV, _PAY, _BANK, _MJ, _EXP = (
     ("accounting.invoices.read",), ("accounting.payments.read",),
     ("accounting.banktransactions.read",), ("accounting.manualjournals.read",),
+    ("accounting.classicexpenses.read",),
 )
 
 STREAMS: Tuple[StreamDef, ...] = (
@@ -53,19 +54,19 @@ STREAMS: Tuple[StreamDef, ...] = (
     StreamDef("overpayments", "Overpayments", "Overpayments", "Overpayment", "OverpaymentID", PAGED, U, True, U, TRANSACTIONS, _PAY, has_line_items=True),
     StreamDef("payments", "Payments", "Payments", "Payment", "PaymentID", PAGED, U, True, U, TRANSACTIONS, _PAY),
     StreamDef("prepayments", "Prepayments", "Prepayments", "Prepayment", "PrepaymentID", PAGED, U, True, U, TRANSACTIONS, _PAY, has_line_items=True),
-    StreamDef("purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrder", "PurchaseOrderID", PAGED, U, True, U, TRANSACTIONS, has_line_items=True),
+    StreamDef("purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrder", "PurchaseOrderID", PAGED, U, True, U, TRANSACTIONS, _INV, has_line_items=True),
     # page-only (100 per page)
     StreamDef("quotes", "Quotes", "Quotes", "Quote", "QuoteID", PAGE_ONLY, U, True, U, TRANSACTIONS, _INV, has_line_items=True),
-    StreamDef("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransaction", "LinkedTransactionID", PAGE_ONLY, U, False, U, TRANSACTIONS),
+    StreamDef("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransaction", "LinkedTransactionID", PAGE_ONLY, U, False, U, TRANSACTIONS, _INV),
     # Journals: offset by JournalNumber; If-Modified-Since compares CreatedDateUTC
     StreamDef("journals", "Journals", "Journals", "Journal", "JournalID", OFFSET, C, True, "JournalNumber", JOURNALS),
     # incremental, unpaged
     StreamDef("accounts", "Accounts", "Accounts", "Account", "AccountID", NONE, U, True, U, SETTINGS),
     StreamDef("bank_transfers", "BankTransfers", "BankTransfers", "BankTransfer", "BankTransferID", NONE, C, True, C, TRANSACTIONS, _BANK),
     StreamDef("employees", "Employees", "Employees", "Employee", "EmployeeID", NONE, U, True, U, SETTINGS),
-    StreamDef("expense_claims", "ExpenseClaims", "ExpenseClaims", "ExpenseClaim", "ExpenseClaimID", NONE, U, True, U, TRANSACTIONS),
+    StreamDef("expense_claims", "ExpenseClaims", "ExpenseClaims", "ExpenseClaim", "ExpenseClaimID", NONE, U, True, U, TRANSACTIONS, _EXP),
     StreamDef("items", "Items", "Items", "Item", "ItemID", NONE, U, True, U, SETTINGS),
-    StreamDef("receipts", "Receipts", "Receipts", "Receipt", "ReceiptID", NONE, U, True, U, TRANSACTIONS, has_line_items=True),
+    StreamDef("receipts", "Receipts", "Receipts", "Receipt", "ReceiptID", NONE, U, True, U, TRANSACTIONS, _EXP, has_line_items=True),
     StreamDef("users", "Users", "Users", "User", "UserID", NONE, U, True, U, SETTINGS),
     # full table: no If-Modified-Since
     StreamDef("branding_themes", "BrandingThemes", "BrandingThemes", "BrandingTheme", "BrandingThemeID", NONE, C, False, None, SETTINGS),
@@ -89,6 +90,8 @@ def stream(name: str) -> StreamDef:
 
 
 def granted(definition: StreamDef, scopes: set) -> bool:
-    """Whether a token holding `scopes` may read this resource."""
+    """Whether a token holding `scopes` may read this resource: its classic family (read or write), or one
+    of its granular read scopes (or that scope's write form, e.g. `accounting.invoices`)."""
     family = definition.scope
-    return bool({family, family + ".read", *definition.granular} & scopes)
+    granular = {*definition.granular, *(name.removesuffix(".read") for name in definition.granular)}
+    return bool({family, family + ".read", *granular} & scopes)

@@ -97,6 +97,8 @@ def build_ctx(seed: int, tenant: TenantInfo, counts: Dict[str, int], anchor, his
         revenue_accounts=[a for a in active if a["Class"] == "REVENUE"],
         expense_accounts=[a for a in active if a["Class"] == "EXPENSE"],
         receivable=next(a for a in accounts if a.get("SystemAccount") == "DEBTORS"),
+        payable=next((a for a in accounts if a.get("SystemAccount") == "CREDITORS"), None),
+        tax_account=next((a for a in accounts if a.get("SystemAccount") == "GST"), None),
         tracking=[t for t in _base(ctx, "tracking_categories") if t["Status"] == "ACTIVE"],
         items=[],
         users=_base(ctx, "users"),

@@ -100,6 +100,8 @@ class Refs:
     revenue_accounts: List[dict]
     expense_accounts: List[dict]
     receivable: dict           # the DEBTORS system account
+    payable: Optional[dict]    # the CREDITORS system account
+    tax_account: Optional[dict]  # the GST system account, which journals post tax to
     tracking: List[dict]       # ACTIVE tracking categories with their options
     items: List[dict]
     users: List[dict]

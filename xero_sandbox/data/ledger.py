@@ -23,6 +23,23 @@ def _tracking(ctx, rng):
     return out
 
 
+def _line(ctx, i, number, account, net, gross, tax, tax_type, rng):
+    return {
+        "JournalLineID": ctx.pk(f"journal-line-{i}", number),
+        "AccountID": account["AccountID"],
+        "AccountCode": account["Code"],
+        "AccountType": account["Type"],
+        "AccountName": account["Name"],
+        "Description": maybe(rng, 0.5, sentence(rng, 2, 5)) if rng is not None else None,
+        "NetAmount": net,
+        "GrossAmount": gross,
+        "TaxAmount": tax,
+        "TaxType": tax_type,
+        "TaxName": _TAX_NAMES[tax_type],
+        "TrackingCategories": _tracking(ctx, rng) if rng is not None else [],
+    }
+
+
 def journal(ctx, i, rng, stamp):
     if i in EPOCH_DATE_JOURNALS:
         day = OffsetDate(1970, 1, 1, 0)
@@ -32,33 +49,29 @@ def journal(ctx, i, rng, stamp):
         day = day_before(stamp, rng, 20)
     refs = ctx.refs
     lines = []
+    # Every third journal is a purchase (a debit to an expense, a credit to payables), the others sales (a
+    # credit to revenue, a debit to receivables). As in Xero, the tax of each line is posted on its own
+    # line to the GST account, so every journal's NetAmounts sum to zero and the ledger balances.
+    purchase = i % 3 == 2 and refs.payable is not None
+    tax_total = 0.0
     for _ in range(rng.choice((1, 1, 2))):
         net = money(rng, 1, 5000)
         taxed = rng.random() < 0.7
         tax = round(net * 0.15, 2) if taxed else 0.0
-        tax_type = "OUTPUT2" if taxed else "NONE"
+        tax_type = ("INPUT2" if purchase else "OUTPUT2") if taxed else "NONE"
         gross = round(net + tax, 2)
-        revenue = rng.choice(refs.revenue_accounts)
-        receivable = refs.receivable
-        # (account, net, gross, tax, tax type): a credit to revenue, a debit to receivables; they balance
-        for account, line_net, line_gross, line_tax, line_type in (
-            (revenue, 0.0 - net, 0.0 - gross, 0.0 - tax, tax_type),
-            (receivable, gross, gross, 0.0, "NONE"),
+        sign = 1 if purchase else -1  # the sign of the income or expense line: a debit (+) or a credit (-)
+        account = rng.choice(refs.expense_accounts if purchase else refs.revenue_accounts)
+        other = refs.payable if purchase else refs.receivable
+        tax_total = round(tax_total + sign * tax, 2)
+        # (account, net, gross, tax, tax type)
+        for line_account, line_net, line_gross, line_tax, line_type in (
+            (account, sign * net, sign * gross, sign * tax, tax_type),
+            (other, -sign * gross, -sign * gross, 0.0, "NONE"),
         ):
-            lines.append({
-                "JournalLineID": ctx.pk(f"journal-line-{i}", len(lines)),
-                "AccountID": account["AccountID"],
-                "AccountCode": account["Code"],
-                "AccountType": account["Type"],
-                "AccountName": account["Name"],
-                "Description": maybe(rng, 0.5, sentence(rng, 2, 5)),
-                "NetAmount": line_net,
-                "GrossAmount": line_gross,
-                "TaxAmount": line_tax,
-                "TaxType": line_type,
-                "TaxName": _TAX_NAMES[line_type],
-                "TrackingCategories": _tracking(ctx, rng),
-            })
+            lines.append(_line(ctx, i, len(lines), line_account, line_net, line_gross, line_tax, line_type, rng))
+    if tax_total and refs.tax_account is not None:
+        lines.append(_line(ctx, i, len(lines), refs.tax_account, tax_total, tax_total, 0.0, "NONE", None))
     return {
         "JournalID": ctx.pk("journals", i),
         "JournalDate": day,

@@ -1,0 +1,297 @@
+"""Xero's financial reports as tidy, incremental monthly streams: one table, one stream class.
+
+A report stream reads months, not records. Its state says from which month the next sync reads:
+    {"reread_from": "2026-09-01"}
+Every month before it was read after it could no longer change (it lies on or before the organisation's
+lock date, or more than `report_months_to_reread` months before the current one). A month is only left
+behind once all its rows were emitted, so the state never runs ahead of the output.
+
+The HTTP path is XeroStream's own (authenticator, error handler, backoff, call budget, calls in flight,
+the checkpoint on failure, the 403/404 skip): a report stream is a XeroStream that reads months.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence, Tuple, Union
+
+import requests
+from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .dates import msdate_to_date
+from .paging import PageRequest
+from .report_rows import (
+    add_months,
+    balance_sheet_rows,
+    first_of_month,
+    month_end,
+    months_between,
+    plan_calls,
+    profit_and_loss_rows,
+    report_of,
+    trial_balance_rows,
+)
+from .scopes import Scope
+from .streams import XeroStream
+from .tenants import Organisation
+
+DEFAULT_MONTHS = 24  # months read when start_date is empty: the current month and the 23 before it
+DEFAULT_MONTHS_TO_REREAD = 3
+STATE_KEY = "reread_from"
+# The current month is the organisation's: up to 14 hours ahead of UTC (Kiribati). Asking for a month
+# that has not begun yet somewhere costs nothing extra: it is the same call as the month before it.
+AHEAD_OF_UTC = timedelta(hours=14)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    path: str
+    scope: Scope
+    cursor_field: str
+    primary_key: Tuple[str, ...]
+    comparison_columns: bool  # one call answers up to 13 months (`periods` + `timeframe=MONTH`)
+    rows: Callable[..., Iterator[dict]]
+    dated_by: str  # "range": fromDate and toDate of the month; "date": its last day
+    tracked: bool = False  # can be broken down by a tracking category
+
+    def request(self, months: Sequence[date], tracking_category: Optional[str]) -> dict:
+        """The query parameters of one call for these months (ascending; more than one only with comparison columns)."""
+        last = months[-1]
+        if self.dated_by == "range":
+            params: dict = {"fromDate": last.isoformat(), "toDate": month_end(last).isoformat()}
+        else:
+            params = {"date": month_end(last).isoformat()}
+        if tracking_category:
+            params["trackingCategoryID"] = tracking_category
+        if len(months) > 1:
+            params.update(periods=len(months) - 1, timeframe="MONTH")
+        return params
+
+
+# fmt: off
+REPORTS: Tuple[ReportSpec, ...] = (
+    ReportSpec("profit_and_loss_monthly", "Reports/ProfitAndLoss", Scope.REPORTS_PROFIT_AND_LOSS, "from_date", ("tenant_id", "from_date", "account_id"), True,  profit_and_loss_rows, "range", tracked=True),
+    ReportSpec("balance_sheet_monthly",   "Reports/BalanceSheet",  Scope.REPORTS_BALANCE_SHEET,   "date",      ("tenant_id", "date", "account_id"),      True,  balance_sheet_rows,   "date"),
+    ReportSpec("trial_balance_monthly",   "Reports/TrialBalance",  Scope.REPORTS_TRIAL_BALANCE,   "date",      ("tenant_id", "date", "account_id"),      False, trial_balance_rows,   "date"),
+)
+# fmt: on
+REPORTS_BY_NAME = {spec.name: spec for spec in REPORTS}
+
+
+# -- which months ----------------------------------------------------------------------------------------
+def current_month(now: Optional[datetime] = None) -> date:
+    return first_of_month(((now or datetime.now(timezone.utc)) + AHEAD_OF_UTC).date())
+
+
+def first_open_month(current: date, lock_date: Optional[date], months_to_reread: int) -> date:
+    """The earliest month Xero may still change. With a lock date, the month after the last one wholly
+    on or before it; without, the current month less `months_to_reread`."""
+    if lock_date is None:
+        return add_months(current, -months_to_reread)
+    month = first_of_month(lock_date)
+    opened = add_months(month, 1) if month_end(month) <= lock_date else month
+    return min(opened, current)
+
+
+def months_to_read(first: date, current: date, saved_from: Optional[date], open_from: date) -> List[date]:
+    """The months of this read: from the saved state (or from `first`), and never later than the first
+    open month, so that a month that has been open is read once more after it closed."""
+    start = first if saved_from is None else max(first, min(saved_from, open_from))
+    return months_between(start, current)
+
+
+def lock_date_of(organisation: Mapping[str, Any]) -> Optional[date]:
+    dates = [_as_date(organisation.get(key)) for key in ("PeriodLockDate", "EndOfYearLockDate")]
+    dates = [d for d in dates if d is not None]
+    return max(dates) if dates else None
+
+
+def _as_date(value: Any) -> Optional[date]:
+    if not value or not isinstance(value, str):
+        return None
+    text = msdate_to_date(value) if value.startswith("/Date(") else value[:10]
+    return date.fromisoformat(text)
+
+
+# -- what the three reports share in one read -----------------------------------------------------------------
+class OrganisationFacts:
+    """Read once per read and organisation, for every report stream: the lock dates (Organisation),
+    each account's code and type (Accounts), which the profit and loss and the balance sheet do not show,
+    and, with a tracking breakdown, the tracking categories (their option ids; the report only names them)."""
+
+    def __init__(self, tracking_category: Optional[str] = None) -> None:
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._tracking_category = tracking_category
+        self.lock_date: Optional[date] = None
+        self.accounts: dict[str, Tuple[Optional[str], Optional[str]]] = {}
+        self.tracking: Optional[dict[str, Tuple[str, dict[str, str]]]] = None  # id -> (name, {option name: option id})
+
+    def load(self, fetch: Callable[[str], Optional[Any]]) -> None:
+        """`fetch(path)` answers the decoded body, or None when Xero refused the call."""
+        with self._lock:
+            if self._loaded:
+                return
+            organisation = fetch("Organisation")
+            if organisation is not None:
+                self.lock_date = lock_date_of((organisation.get("Organisations") or [{}])[0])
+            accounts = fetch("Accounts")
+            for account in (accounts or {}).get("Accounts") or []:
+                self.accounts[str(account.get("AccountID"))] = (account.get("Code"), account.get("Type"))
+            categories = fetch("TrackingCategories") if self._tracking_category else None
+            if categories is not None:
+                self.tracking = {
+                    str(c.get("TrackingCategoryID")): (str(c.get("Name")), {str(o.get("Name")): str(o.get("TrackingOptionID")) for o in c.get("Options") or []})
+                    for c in categories.get("TrackingCategories") or []
+                }
+            self._loaded = True
+
+    def check_tracking_category(self, category_id: str) -> None:
+        """A tracking category the organisation does not have is the user's mistake: say which it has."""
+        if self.tracking is None or category_id in self.tracking:
+            return
+        known = ", ".join(f"{name} ({key})" for key, (name, _) in self.tracking.items()) or "none"
+        raise AirbyteTracedException(
+            message=f"report_tracking_category_id {category_id} is not a tracking category of this organisation. Its "
+            f"tracking categories: {known}. Put one of these ids in report_tracking_category_id, or leave it empty.",
+            internal_message="unknown tracking category",
+            failure_type=FailureType.config_error,
+        )
+
+    def option_id(self, category_id: str, option_name: Optional[str]) -> Optional[str]:
+        if self.tracking is None or category_id not in self.tracking or option_name is None:
+            return None
+        return self.tracking[category_id][1].get(option_name)
+
+
+class ReportStream(XeroStream):
+    """One row of REPORTS for one organisation."""
+
+    def __init__(
+        self,
+        spec: ReportSpec,
+        organisation: Organisation,
+        start_date: Optional[datetime],
+        authenticator: Any,
+        facts: OrganisationFacts,
+        months_to_reread: int = DEFAULT_MONTHS_TO_REREAD,
+        tracking_category: Optional[str] = None,
+        **plumbing: Any,
+    ) -> None:
+        self.report = spec
+        self.facts = facts
+        self.months_to_reread = months_to_reread
+        self.tracking_category = tracking_category if spec.tracked else None
+        super().__init__(spec, organisation, start_date=start_date, authenticator=authenticator, **plumbing)  # type: ignore[arg-type]
+
+    # -- identity ---------------------------------------------------------------------------------
+    @property
+    def primary_key(self) -> List[str]:  # type: ignore[override]
+        return [*self.report.primary_key, *(["tracking_option"] if self.tracking_category else [])]
+
+    @property
+    def cursor_field(self) -> str:
+        return self.report.cursor_field
+
+    @property
+    def supports_incremental(self) -> bool:
+        return True
+
+    # -- requests ---------------------------------------------------------------------------------
+    def path(self, *, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any) -> str:
+        return (next_page_token or {}).get("path") or self.report.path
+
+    def request_params(self, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any) -> MutableMapping[str, Any]:
+        request: PageRequest = (next_page_token or {}).get("request") or PageRequest()
+        return dict(request.params)
+
+    def _call(self, path: str, params: Mapping[str, Any]) -> requests.Response:
+        return self._fetch_next_page(None, None, {"request": PageRequest(dict(params)), "path": path})[1]
+
+    def _facts_fetch(self, path: str) -> Optional[Any]:
+        response = self._call(path, {})
+        if response.status_code in (403, 404):
+            self.logger.warning(
+                f"Stream {self.name}: Xero refused {path} (HTTP {response.status_code}); "
+                + {
+                    "Organisation": "without the lock dates, the last months are re-read by report_months_to_reread alone.",
+                    "Accounts": "account codes and types are left empty.",
+                }.get(path, "tracking option ids are left empty.")
+                + " Grant accounting.settings.read to fix this."
+            )
+            return None
+        return self._decode(response)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def read_records(
+        self,
+        sync_mode: SyncMode,
+        cursor_field: Optional[List[str]] = None,
+        stream_slice: Optional[Mapping[str, Any]] = None,
+        stream_state: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        current = current_month()
+        first = first_of_month(self.start_date.date()) if self.start_date else add_months(current, 1 - DEFAULT_MONTHS)
+        saved = self._saved_from() if sync_mode == SyncMode.incremental else None
+        self.facts.load(self._facts_fetch)
+        if self.tracking_category:
+            self.facts.check_tracking_category(self.tracking_category)
+        open_from = first_open_month(current, self.facts.lock_date, self.months_to_reread)
+        months = months_to_read(first, current, saved, open_from)
+        calls = plan_calls(months, self.report.comparison_columns and not self.tracking_category)
+        expect = getattr(self._budget, "expect", lambda resource, calls_ahead: None)
+        resource = self.report.path.rsplit("/", 1)[-1]
+        try:
+            for number, call_months in enumerate(calls):
+                expect(resource, len(calls) - number)
+                response = self._call(self.report.path, self.report.request(call_months, self.tracking_category))
+                if response.status_code in (403, 404):
+                    self._skip(response, refused_outright=number == 0)
+                    return
+                rows = self._rows(response, call_months)
+                for month in call_months:
+                    yield from rows.pop(month, [])
+                    self._state = {STATE_KEY: min(add_months(month, 1), open_from).isoformat()}
+        finally:
+            expect(resource, 0)
+
+    def _rows(self, response: requests.Response, months: Sequence[date]) -> dict:
+        """The answer's rows by month, each completed with the organisation and the account's code and type."""
+        by_month: dict = {month: [] for month in months}
+        try:
+            report = report_of(self._decode(response))
+            args = (self.tracking_category,) if self.report.tracked else ()
+            for row in self.report.rows(report, months, *args):
+                code, kind = self.facts.accounts.get(row["account_id"], (None, None))
+                row = {"tenant_id": self.tenant_id, **row, "account_code": row["account_code"] or code, "account_type": kind}
+                if "tracking_option" in row:
+                    row["tracking_option_id"] = self.facts.option_id(row["tracking_category_id"], row["tracking_option"])
+                by_month[first_of_month(date.fromisoformat(row.get("from_date") or row["date"]))].append(row)
+        except (ValueError, KeyError, TypeError) as error:
+            raise AirbyteTracedException(
+                message=f"Stream {self.name}: Xero's {self.report.path} answer could not be turned into rows ({error}). "
+                "The state is saved up to the last complete month; please report this.",
+                internal_message=f"unreadable report answer: {error}",
+                failure_type=FailureType.system_error,
+            ) from None
+        return by_month
+
+    def _saved_from(self) -> Optional[date]:
+        if not self._state:
+            return None
+        raw = self._state.get(STATE_KEY) if isinstance(self._state, Mapping) else None
+        try:
+            return first_of_month(date.fromisoformat(str(raw)))
+        except ValueError:
+            raise AirbyteTracedException(
+                message=f"The saved state of stream {self.name} cannot be used (it has no {STATE_KEY} date such as "
+                "'2026-09-01'). Reset this stream in Airbyte (or remove its entry from the --state file) to read it "
+                "again from the start date.",
+                internal_message=f"unusable state for {self.name}: {str(self._state)[:200]}",
+                failure_type=FailureType.config_error,
+            ) from None
