@@ -47,6 +47,19 @@ def test_given_three_organisations_when_read_then_each_ones_records_equal_its_gr
     assert names == {t["tenant_id"]: t["name"] for t in command.sandbox.tenants}
 
 
+def test_given_three_organisations_when_a_report_stream_is_read_then_each_organisation_has_its_rows(three):
+    command, _ = three
+    tenants = command.sandbox.tenant_ids
+
+    run = command.read(["trial_balance_monthly"], config=command.config(tenant_id="", start_date="2026-01-01T00:00:00Z"))
+
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    rows = run.records_of("trial_balance_monthly")
+    assert {r["tenant_id"] for r in rows} == set(tenants)
+    assert {(r["tenant_id"], r["tenant_name"]) for r in rows} == {(t["tenant_id"], t["name"]) for t in command.sandbox.tenants}
+    assert set(_states_by_stream(run)["trial_balance_monthly"]["tenants"]) == set(tenants)
+
+
 def test_given_three_organisations_when_read_then_the_state_holds_each_ones_cursor(three):
     command, run = three
     states = _states_by_stream(run)

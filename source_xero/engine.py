@@ -59,7 +59,6 @@ class TenantStates(Cursor):
         self._message_repository = message_repository
         self._lock = threading.Lock()
         self._manager = ConnectorStateManager()
-        self._emitted = False
         self._tenants: Dict[str, Mapping[str, Any]] = _tenants_of(stream_name, saved, legacy_owner)
 
     # -- what the partitions use ---------------------------------------------------------------------
@@ -87,17 +86,18 @@ class TenantStates(Cursor):
         pass  # the partition's last checkpoint was already queued behind its last record
 
     def ensure_at_least_one_state_emitted(self) -> None:
-        # Called on the main thread once every partition of the stream is done and its records emitted. When
-        # no partition checkpointed (no records, or every organisation skipped), the saved state goes out as it was.
+        # Called on the main thread once every partition of the stream is done and its records emitted: the
+        # stream's complete state goes out last. Needed even after checkpoints: two organisations' checkpoints
+        # can reach the queue in the other order than they were taken, so the last one out may hold an older
+        # entry of the other organisation (behind, never ahead of its records). Also covers a stream where no
+        # partition checkpointed (no records, every organisation skipped): its saved state goes out as it was.
         with self._lock:
-            if not self._emitted:
-                self._message_repository.emit_message(self._message())
+            self._message_repository.emit_message(self._message())
 
     def should_be_synced(self, record: Record) -> bool:
         return True
 
     def _message(self) -> AirbyteMessage:
-        self._emitted = True
         self._manager.update_state_for_stream(self._stream_name, None, {TENANTS_KEY: copy.deepcopy(self._tenants)})
         return self._manager.create_state_message(self._stream_name, None)
 

@@ -186,3 +186,21 @@ def test_spec_and_model_agree_on_tenant_ids(config, value, accepted):
     except Exception:
         model_accepts = False
     assert spec_accepts == model_accepts == accepted
+
+
+def test_given_two_organisations_checkpoints_queued_in_the_other_order_then_the_streams_last_state_holds_both():
+    from airbyte_cdk.sources.message import InMemoryMessageRepository
+
+    from source_xero.engine import TenantStates
+
+    repository = InMemoryMessageRepository()
+    states = TenantStates("invoices", None, None, repository)
+    first = states.checkpoint(TENANT_ID, {"UpdatedDateUTC": emitted("2021-01-01T00:00:00Z"), "ids_at_cursor": ["a"]})
+    states.checkpoint(OTHER_TENANT_ID, {"UpdatedDateUTC": emitted("2022-01-01T00:00:00Z"), "ids_at_cursor": ["b"]})
+    # Taken first, `first` may still reach the queue last: it knows nothing of the other organisation.
+    assert set(first.state.stream.stream_state.__dict__["tenants"]) == {TENANT_ID}
+
+    states.ensure_at_least_one_state_emitted()  # the engine's call once every partition of the stream is done
+
+    [final] = list(repository.consume_queue())
+    assert set(final.state.stream.stream_state.__dict__["tenants"]) == {TENANT_ID, OTHER_TENANT_ID}

@@ -190,7 +190,7 @@ def test_given_linked_transactions_state_when_read_then_pages_are_numbered_filte
     assert ids == expected
     states = states_of(output, "linked_transactions")
     assert len(states) >= 2, "expected an intermediate checkpoint (more than 50 records) and a final one"
-    assert all(s == {"UpdatedDateUTC": saved, "ids_at_cursor": []} for s in states[:-1])
+    assert all(s == {"UpdatedDateUTC": saved, "ids_at_cursor": []} for s in states if s != states[-1])
     assert states[-1] == {"UpdatedDateUTC": "2021-07-01T00:00:00.000Z", "ids_at_cursor": ["lt000"]}
 
 
