@@ -119,7 +119,8 @@ class SourceXero(Connector):
         return self._env({"XERO_API_BASE_URL": sb.url, "XERO_IDENTITY_BASE_URL": sb.url})
 
     def config(self, sb: SandboxProcess) -> dict:
-        return sb.control("connector_config", start_date=START_DATE)
+        # A sandbox of several organisations is read whole: an empty tenant_ids means every connected one.
+        return sb.control("connector_config", start_date=START_DATE, **({"tenant_id": ""} if sb.tenant_scales else {}))
 
     def discover(self, sb: SandboxProcess) -> dict:
         done = subprocess.run(self.command() + ["discover", "--config", self._write("discover.config", self.config(sb))],

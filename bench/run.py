@@ -10,6 +10,9 @@ scenario by scenario, with tap-xero and airbyte-source-xero side by side where t
       wall / (calls / 60 per minute): 1.00 means exactly at Xero's ceiling (target <= 1.15).
   (c) incremental sync after 10 invoices were edited (POST /_sandbox/edit), from the previous state.
   (d) peak RSS of an invoices-only sync at the default size and at the big size (target ratio <= 1.3).
+  (e) 3 organisations in one connection (sizes x 1, 0.6, 0.3), 1.5 s latency, Xero's limits per organisation:
+      calls per organisation, wall, and wall / (calls of the largest organisation / 60 per minute), target <= 1.10,
+      with no 429 from an organisation's minute limit.
 
 Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --steady-invoices and
 --steady-journals (BENCH_STEADY_INVOICES, BENCH_STEADY_JOURNALS: the smaller sizes of (a)'s steady state, default
@@ -60,8 +63,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--small-invoices", type=int, default=_env_int("BENCH_SMALL_INVOICES", 10_000), help="(d): the smaller size")
     p.add_argument("--big-invoices", type=int, default=_env_int("BENCH_BIG_INVOICES", 100_000), help="(d): the bigger size")
     p.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS") or 1500))
-    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d",
-                   help="comma-separated subset of a,b,c,d")
+    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d,e",
+                   help="comma-separated subset of a,b,c,d,e")
     p.add_argument("--others", default=os.environ.get("BENCH_OTHERS", "tap-xero,airbyte-source-xero"),
                    help="other connectors to compare ('' or none for none)")
     p.add_argument("--others-limits", action="store_true", default=os.environ.get("BENCH_OTHERS_LIMITS") == "1",
@@ -373,6 +376,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         all_results += [small, big]
         invoices_only = {**invoices_only, "__big__": big}
 
+    if "e" in scenarios:
+        all_results += _organisations(report, ours, sizes, args)
+
     _budget(report, invoices_only, everyone)
     (results_dir / f"{stamp}.txt").write_text("\n".join(report.lines) + "\n")
     (results_dir / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": [r.to_json() for r in all_results],
@@ -381,6 +387,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nsaved: bench/results/{stamp}.txt and .json")
     return 0
+
+
+ORGANISATION_SCALES = (1.0, 0.6, 0.3)  # (e): three organisations of different sizes
+
+
+def _organisations(report: Report, ours: Connector, sizes: Dict[str, int], args: argparse.Namespace) -> List[Result]:
+    """(e) One connection reading 3 organisations under Xero's limits: about the time of the largest one alone."""
+    with SandboxProcess(sizes, latency_ms=args.latency_ms, rate_limits=True, tenant_scales=ORGANISATION_SCALES) as sb:
+        tenants = [t["tenant_id"] for t in sb.info["tenants"]]
+        names = {t["tenant_id"]: t["name"] for t in sb.info["tenants"]}
+        truths = {t: sb.truth_counts(t) for t in tenants}
+        ours.prepare(sb)
+        result = measure(ours, sb, "e-organisations", None, None, args.keep_output)
+        log = sb.control("calls")
+        counters = sb.counters()
+    per_tenant = {t: sum(1 for c in log if c["path"].startswith("/api.xro/2.0/") and c["headers"].get("Xero-Tenant-Id") == t) for t in tenants}
+    minute_429 = counters.get("429:minute", 0)
+    if result.ok and result.output is not None:
+        expected = {s: sum(truths[t][s] for t in tenants) for s in truths[tenants[0]]}
+        wrong = [f"{s} {result.output.records.get(s, 0):,}/{n:,}" for s, n in expected.items() if result.output.records.get(s, 0) != n]
+        result.note = ("WRONG: " + ", ".join(wrong)) if wrong else "ok (= ground truth of each organisation)"
+    largest = max(per_tenant.values()) if per_tenant else 0
+    ideal = largest  # seconds at 60 calls a minute for the largest organisation
+    ratio = result.run.wall / ideal if (result.run and ideal) else None
+    rows = [[f"{names[t]}: x{scale}", per_tenant[t], None, None, None, None, None, None, sum(truths[t].values()), ""]
+            for t, scale in zip(tenants, ORGANISATION_SCALES)]
+    rows.append(["all 3, one connection", result.calls, result.run.wall if result.run else None, ideal, ratio, minute_429,
+                 result.rate_limited, result.run.cpu if result.run else None, result.records, result.note])
+    report.table(f"(e) 3 organisations, latency {args.latency_ms:.0f} ms a call, Xero's limits per organisation (60/min, 5 in flight)",
+                 ["run", "API calls", "wall s", "largest org's calls/60 min in s", "wall / ideal", "429s (org minute)",
+                  "429s (all)", "CPU s", "records", "check"], rows,
+                 notes=["wall / ideal: the sync against the largest organisation's calls at 60 a minute; target <= 1.10,",
+                        "and no 429 from an organisation's minute limit."])
+    report.data["organisations"] = {"calls_per_organisation": {names[t]: n for t, n in per_tenant.items()}, "wall_s": result.run.wall if result.run else None,
+                                    "ideal_s": ideal, "ratio": ratio, "minute_429": minute_429, "all_429": result.rate_limited}
+    return [result]
 
 
 def _ratios(report: Report, title: str, full: Dict[str, Result], inv: Dict[str, Result]) -> None:

@@ -8,7 +8,7 @@ import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 API_PREFIX = "/api.xro/2.0/"
@@ -21,10 +21,14 @@ CURSOR_STREAMS = {d.name for d in _DEFS if d.cursor}
 
 
 class SandboxProcess:
-    def __init__(self, sizes: Dict[str, int], latency_ms: float = 0.0, rate_limits: bool = False) -> None:
+    def __init__(self, sizes: Dict[str, int], latency_ms: float = 0.0, rate_limits: bool = False,
+                 tenant_scales: Sequence[float] = ()) -> None:
         self.sizes, self.latency_ms, self.rate_limits = dict(sizes), latency_ms, rate_limits
+        self.tenant_scales = tuple(tenant_scales)
         sizes_arg = ",".join(f"{k}={v}" for k, v in sizes.items())
         cmd = [sys.executable, "-m", "bench.serve", "--sizes", sizes_arg, "--latency-ms", str(latency_ms)]
+        if tenant_scales:  # several organisations, each with its sizes times its factor
+            cmd += ["--tenants", str(len(tenant_scales)), "--tenant-scales", ",".join(str(s) for s in tenant_scales)]
         if not rate_limits:
             cmd.append("--no-rate-limits")
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -80,18 +84,25 @@ class SandboxProcess:
     def options(self) -> dict:
         return self.control("options")
 
-    def truth_counts(self) -> Dict[str, int]:
-        """Records per stream a correct connector emits on a full read (0 for an unreachable stream)."""
+    def truth_counts(self, tenant: Optional[str] = None) -> Dict[str, int]:
+        """Records per stream a correct connector emits on a full read of one organisation (default: the first;
+        0 for an unreachable stream)."""
+        if tenant is not None:
+            return self._count_truth(tenant)
         if self._truth_counts is None:
-            counts = {}
-            options = self.options()
-            for name in STREAM_KEYS:
-                d = next(d for d in _DEFS if d.name == name)
-                if d.resource in options["retired"] or (name == "journals" and options["journals_forbidden"]):
-                    counts[name] = 0
-                elif name in CURSOR_STREAMS:
-                    counts[name] = len(self.control("cursor_truth", stream=name))
-                else:
-                    counts[name] = len(self.control("ground_truth", stream=name))
-            self._truth_counts = counts
+            self._truth_counts = self._count_truth(None)
         return self._truth_counts
+
+    def _count_truth(self, tenant: Optional[str]) -> Dict[str, int]:
+        counts = {}
+        options = self.options()
+        where = {"tenant": tenant} if tenant else {}
+        for name in STREAM_KEYS:
+            d = next(d for d in _DEFS if d.name == name)
+            if d.resource in options["retired"] or (name == "journals" and options["journals_forbidden"]):
+                counts[name] = 0
+            elif name in CURSOR_STREAMS:
+                counts[name] = len(self.control("cursor_truth", stream=name, **where))
+            else:
+                counts[name] = len(self.control("ground_truth", stream=name, **where))
+        return counts

@@ -29,12 +29,16 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--latency-ms", type=float, default=0.0)
     parser.add_argument("--no-rate-limits", action="store_true")
+    parser.add_argument("--tenants", type=int, default=1, help="organisations connected to the OAuth grant")
+    parser.add_argument("--tenant-scales", default="", help="per organisation, a factor on every size: 1,0.6,0.3")
     args = parser.parse_args(argv)
+    scales = tuple(float(v) for v in args.tenant_scales.split(",") if v.strip())
     sandbox = Sandbox(seed=args.seed, sizes=parse_sizes(args.sizes), latency_ms=args.latency_ms,
-                      rate_limits=not args.no_rate_limits).start()
+                      rate_limits=not args.no_rate_limits, tenants=args.tenants, tenant_scales=scales).start()
     # Build the big columns now, so the first timed call does not pay for them.
     for name in parse_sizes(args.sizes):
-        sandbox.store.state(name)
+        for tenant in sandbox.tenant_ids:
+            sandbox.store.state(name, tenant)
     return serve_until_stopped(sandbox)
 
 

@@ -116,7 +116,8 @@ class Xero:
         self.discovered = discovered
         resources = [s for s in discovered["streams"] if s["name"] in SANDBOX_RESOURCES]
         self.reports = [s["name"] for s in discovered["streams"] if s["name"] not in SANDBOX_RESOURCES]
-        self.primary_keys = {s["name"]: s["source_defined_primary_key"][0][0] for s in resources}
+        # The key inside one organisation (currencies and tax rates are keyed by (tenant_id, key) in the catalog).
+        self.primary_keys = {s["name"]: s["source_defined_primary_key"][-1][0] for s in resources}
         self.cursor_fields = {s["name"]: s["default_cursor_field"][0] for s in resources if s.get("default_cursor_field")}
         self.incremental = [s["name"] for s in resources if "incremental" in s["supported_sync_modes"]]
         self.full_refresh = [s["name"] for s in resources if s["name"] not in self.incremental]
@@ -167,19 +168,34 @@ class Xero:
                 latest[record[pk]] = record
         return latest
 
-    def truth(self, stream: str) -> Dict[str, dict]:
-        if self.truth_cache is None:
-            return self.sandbox.ground_truth(stream, drop_top_level_nulls=True)
+    def truth(self, stream: str, tenant: Optional[str] = None) -> Dict[str, dict]:
+        """The records the connector emits for the stream of one organisation (default: the first)."""
+        if self.truth_cache is None or tenant not in (None, self.sandbox.tenant_id):
+            return self.sandbox.ground_truth(stream, tenant=tenant, drop_top_level_nulls=True, with_organisation=True)
         if stream not in self.truth_cache:
-            self.truth_cache[stream] = self.sandbox.ground_truth(stream, drop_top_level_nulls=True)
+            self.truth_cache[stream] = self.sandbox.ground_truth(stream, drop_top_level_nulls=True, with_organisation=True)
         return self.truth_cache[stream]
 
-    def differences(self, runs: Union[Run, Sequence[Run]], streams: Optional[Iterable[str]] = None) -> List[str]:
-        """One line per stream whose records (latest per key over `runs`) differ from the ground truth."""
+    def latest_by_key(self, runs: Sequence[Run], stream: str) -> Dict[tuple, dict]:
+        """As latest_by_pk, keyed by (tenant_id, key): what a destination holds when several organisations are read."""
+        pk = self.primary_keys[stream]
+        latest: Dict[tuple, dict] = {}
+        for run in runs:
+            for record in run.records_of(stream):
+                latest[(record.get("tenant_id"), record[pk])] = record
+        return latest
+
+    def differences(
+        self, runs: Union[Run, Sequence[Run]], streams: Optional[Iterable[str]] = None, tenants: Optional[Sequence[str]] = None
+    ) -> List[str]:
+        """One line per stream whose records (latest per key over `runs`) differ from the ground truth of the
+        organisations `tenants` (default: the sandbox's first)."""
         runs = [runs] if isinstance(runs, Run) else list(runs)
+        tenants = list(tenants) if tenants is not None else [self.sandbox.tenant_id]
         problems = []
         for stream in streams if streams is not None else self.primary_keys:
-            got, truth = self.latest_by_pk(runs, stream), self.truth(stream)
+            got = {key: record for key, record in self.latest_by_key(runs, stream).items() if key[0] in tenants}
+            truth = {(t, pk): record for t in tenants for pk, record in self.truth(stream, t).items()}
             if got == truth:
                 continue
             missing, extra = sorted(set(truth) - set(got)), sorted(set(got) - set(truth))
@@ -198,17 +214,32 @@ class Xero:
 
     # -- state ------------------------------------------------------------------------------------
     @staticmethod
-    def cursors(run_or_state: Union[Run, Sequence[Mapping[str, Any]]]) -> Dict[str, dict]:
-        """The final cursor state per stream (streams without a cursor state left out)."""
+    def cursors(run_or_state: Union[Run, Sequence[Mapping[str, Any]]], tenant: Optional[str] = None) -> Dict[str, dict]:
+        """The final cursor state per stream of one organisation (`tenant`, or the only one the state holds);
+        streams without a cursor state left out. States are {"tenants": {"<tenant id>": <state>}}."""
         messages = run_or_state.final_state() if isinstance(run_or_state, Run) else run_or_state
         states = {m["stream"]["stream_descriptor"]["name"]: m["stream"]["stream_state"] for m in messages}
-        return {name: state for name, state in states.items() if state and "__ab_no_cursor_state_message" not in state}
+        cursors = {}
+        for name, state in states.items():
+            if not state or "__ab_no_cursor_state_message" in state:
+                continue
+            tenants = state.get("tenants")
+            if tenants is None:
+                cursors[name] = state
+            elif tenant is not None:
+                if tenants.get(tenant):
+                    cursors[name] = tenants[tenant]
+            elif len(tenants) == 1:
+                cursors[name] = next(iter(tenants.values()))
+            elif tenants:
+                raise AssertionError(f"{name}: the state holds {len(tenants)} organisations; say which")
+        return cursors
 
-    def expected_cursors(self, streams: Iterable[str]) -> Dict[str, dict]:
+    def expected_cursors(self, streams: Iterable[str], tenant: Optional[str] = None) -> Dict[str, dict]:
         """The state once everything was read: the newest cursor value, and the keys that hold it."""
         expected = {}
         for stream in streams:
-            values = self.sandbox.cursor_truth(stream)
+            values = self.sandbox.cursor_truth(stream, tenant=tenant)
             newest = max(values.values())
             field = self.cursor_fields[stream]
             if field == "JournalNumber":

@@ -159,7 +159,7 @@ def truth_problems(sb: "Sandbox", runs: Sequence[Run], streams: Iterable[str] = 
     problems = []
     for stream in streams:
         got = latest_by_pk(runs, stream)
-        truth = sb.ground_truth(stream, drop_top_level_nulls=True)
+        truth = sb.ground_truth(stream, drop_top_level_nulls=True, with_organisation=True)
         if got == truth:
             continue
         missing = sorted(set(truth) - set(got))
@@ -182,11 +182,17 @@ def max_cursor(sb: "Sandbox", stream: str) -> Any:
 
 
 def state_of(run_or_states: Any, stream: str) -> Optional[dict]:
-    """The latest stream_state a run emitted for a stream (or from a final_state list)."""
+    """The latest stream_state a run emitted for a stream (or from a final_state list); of a state kept per
+    organisation ({"tenants": {...}}), the one organisation's entry (these runs read one organisation)."""
     states = run_or_states.final_state() if isinstance(run_or_states, Run) else run_or_states
     for state in states:
         if state["stream"]["stream_descriptor"]["name"] == stream:
-            return state["stream"].get("stream_state")
+            found = state["stream"].get("stream_state")
+            if isinstance(found, dict) and isinstance(found.get("tenants"), dict):
+                entries = list(found["tenants"].values())
+                assert len(entries) <= 1, f"{stream}: a state of {len(entries)} organisations"
+                return entries[0] if entries else {}
+            return found
     return None
 
 

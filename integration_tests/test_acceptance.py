@@ -38,7 +38,7 @@ def test_given_seed_42_then_the_committed_configs_hold_the_sandbox_credentials()
     assert config["credentials"] == {
         k: v for k, v in oauth["credentials"].items() if k not in ("access_token", "token_expiry_date")
     }
-    assert config["tenant_id"] == sandbox.tenant_id
+    assert config["tenant_ids"] == [sandbox.tenant_id]
     custom = sandbox.connector_config(auth="custom_connection", tenant_id="")
     assert _load("config_custom_connection.json") == custom
     invalid = _load("invalid_config.json")

@@ -189,18 +189,20 @@ def test_row_04_empty_tenant_id_with_one_organisation_works(shared):
     assert truth_problems(shared.sb, [read], ["accounts", "organisations"]) == []
 
 
-def test_row_05_empty_tenant_id_with_several_organisations_lists_them(two_orgs):
-    config = _config(two_orgs, tenant_id="")
-    check, read = both(lambda: two_orgs.check(config), lambda: two_orgs.read(config, streams=["accounts"]))
-    listed = [t["tenant_id"] for t in two_orgs.sb.tenants] + [t["name"] for t in two_orgs.sb.tenants]
-    read_refused(read, "tenant_id", *listed)
-    assert read.records == [] and read.states == []
-    check_refused(check, "tenant_id", *listed)
+def test_row_05_empty_tenant_ids_with_several_organisations_reads_every_one(two_orgs):
+    # Before 3.0.0 a config_error ("Set tenant_id"); an empty list now means every connected organisation.
+    config = _config(two_orgs, tenant_ids=[])
+    read = two_orgs.read(config, streams=["accounts"])
+    assert read.returncode == 0 and read.errors == []
+    by_tenant = {}
+    for record in read.records_of("accounts"):
+        by_tenant.setdefault(record["tenant_id"], set()).add(record["AccountID"])
+    assert by_tenant == {t: set(two_orgs.sb.ground_truth("accounts", tenant=t)) for t in two_orgs.sb.tenant_ids}
 
 
 def test_row_06_unknown_tenant_id(shared):
     unknown = str(uuid.UUID(int=0x5EED))
-    config = _config(shared, tenant_id=unknown)
+    config = _config(shared, tenant_ids=[unknown])
     given = [stream_state_message("accounts", {"UpdatedDateUTC": OLD_CURSOR, "ids_at_cursor": []})]
     check, read = both(lambda: shared.check(config), lambda: shared.read(config, streams=["accounts"], state=given))
     read_refused(read, "tenant_id")
@@ -225,7 +227,7 @@ def test_row_08_tenant_the_custom_connection_is_not_connected_to(two_orgs):
     read_refused(read, "tenant_id")
     assert read.records == []
     state_untouched(read, given)
-    check_refused(check, other, "not an organisation connected", two_orgs.sb.tenant_ids[0])
+    check_refused(check, other, "not connected to this Xero app", two_orgs.sb.tenant_ids[0])
 
 
 def test_row_09_wrong_client_id(shared):
@@ -308,7 +310,7 @@ def test_row_16_legacy_state_file_of_stream_name_to_state(shared):
     read = shared.read(streams=["invoices"], state={"invoices": {"UpdatedDateUTC": OLD_CURSOR}})
     _no_traceback(read)
     if read.returncode == 0:
-        truth = shared.sb.ground_truth("invoices", drop_top_level_nulls=True)
+        truth = shared.sb.ground_truth("invoices", drop_top_level_nulls=True, with_organisation=True)
         newer = {pk for pk, cursor in shared.sb.cursor_truth("invoices").items() if cursor >= OLD_CURSOR}
         assert set(latest_by_pk([read], "invoices")) == newer and newer < set(truth)
     else:
@@ -344,7 +346,7 @@ def test_row_18_state_in_the_future(shared):
 def test_row_19_state_in_an_older_format(shared, old_state):
     read = shared.read(streams=["invoices"], state=[stream_state_message("invoices", old_state)])
     assert read.returncode == 0 and not read.errors, error_summary(read)
-    truth = shared.sb.ground_truth("invoices", drop_top_level_nulls=True)
+    truth = shared.sb.ground_truth("invoices", drop_top_level_nulls=True, with_organisation=True)
     newer = {pk: truth[pk] for pk, cursor in shared.sb.cursor_truth("invoices").items() if cursor >= OLD_CURSOR}
     assert latest_by_pk([read], "invoices") == newer and 0 < len(newer) < len(truth)
     assert cursor_problems(shared.sb, read.final_state(), ["invoices"]) == []

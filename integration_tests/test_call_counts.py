@@ -208,13 +208,15 @@ def test_given_a_full_read_then_calls_per_resource_are_the_documented_minimum(sa
     assert expected["Invoices"]["minimum"] == 3 and expected["Invoices"]["pages"] == 2  # the keyset's price, on purpose
 
 
-def test_given_tenant_id_when_reading_then_one_token_call_and_no_check_style_calls(full_read):
+def test_given_tenant_ids_when_reading_then_one_token_call_one_organisation_lookup_and_no_check_style_calls(full_read):
     _, calls = full_read
     paths = Counter(c["path"].rstrip("/") for c in calls)
     assert paths["/connect/token"] == 1, "one refresh per run (a second one rotates the token again)"
-    assert paths["/connections"] == 0, "tenant_id is set: no tenant lookup"
+    # One lookup per run even with tenant_ids set: it checks the ids and names each organisation for its
+    # records' tenant_name. /connections counts against no organisation's limits.
+    assert paths["/connections"] == 1
     assert paths[API_PREFIX + "Organisation"] == 1, "only the organisations stream reads /Organisation"
-    assert not [c for c in calls if not c["path"].startswith(API_PREFIX) and c["path"].rstrip("/") not in ("/connect/token",)]
+    assert not [c for c in calls if not c["path"].startswith(API_PREFIX) and c["path"].rstrip("/") not in ("/connect/token", "/connections")]
     assert all(c["status"] in (200, 404) for c in calls), Counter(c["status"] for c in calls)
 
 
@@ -230,7 +232,7 @@ def test_given_no_changes_when_reading_incrementally_then_one_call_per_stream(sa
     assert dict(actual) == expected
     incremental = {d.name for d in RESOURCES if d.cursor}
     assert [r["stream"] for r in run.records if r["stream"] in incremental] == [], "nothing changed, nothing new"
-    assert Counter(c["path"].rstrip("/") for c in calls)["/connections"] == 0
+    assert Counter(c["path"].rstrip("/") for c in calls)["/connections"] == 1  # the organisation lookup, once
 
 
 def test_given_no_tenant_id_when_reading_then_one_connections_call(sandbox, env, workdir, catalog_path):

@@ -85,8 +85,10 @@ def test_when_discover_then_exactly_the_26_resource_streams_and_3_reports_with_t
     }
     assert len(streams) == 29
     reports = {name: table.pop(name) for name in ("profit_and_loss_monthly", "balance_sheet_monthly", "trial_balance_monthly")}
+    # Keys unique only inside one organisation are composite with the organisation's tenant_id; GUIDs stay alone.
+    keys = {name: [["tenant_id"], [pk]] if name in ("currencies", "tax_rates") else [[pk]] for name, (pk, _) in EXPECTED_STREAMS.items()}
     assert table == {
-        name: ([[pk]], [cursor], ["full_refresh", "incremental"], True) if cursor else ([[pk]], None, ["full_refresh"], None)
+        name: (keys[name], [cursor], ["full_refresh", "incremental"], True) if cursor else (keys[name], None, ["full_refresh"], None)
         for name, (pk, cursor) in EXPECTED_STREAMS.items()
     }
     assert [s["name"] for s in streams] == [*EXPECTED_STREAMS, *reports]
@@ -95,6 +97,7 @@ def test_when_discover_then_exactly_the_26_resource_streams_and_3_reports_with_t
         properties = stream["json_schema"]["properties"]
         pk, cursor = EXPECTED_STREAMS[stream["name"]]
         assert pk in properties and (cursor is None or cursor in properties), stream["name"]
+        assert "tenant_id" in properties and "tenant_name" in properties, stream["name"]
 
 
 # -- full reads ------------------------------------------------------------------------------------
@@ -193,16 +196,16 @@ def test_given_a_tenant_id_not_connected_when_check_then_it_fails_listing_the_co
     assert f"{organisation['name']} ({organisation['tenant_id']})" in status["message"]
 
 
-def test_given_no_tenant_id_and_two_connected_organisations_when_check_then_it_fails_listing_both(xero, make_sandbox):
+def test_given_no_tenant_ids_and_two_connected_organisations_when_check_then_it_succeeds_naming_both_as_reachable(xero, make_sandbox):
+    # Before 3.0.0 this failed ("set tenant_id"): an empty list now means every organisation the token reaches.
     sandbox = make_sandbox(tenants=2)
     command = xero(sandbox)
 
     check = command.run("check", "--config", command.config(tenant_id=""))
 
-    status = connection_status(check)
-    assert status["status"] == "FAILED"
+    assert connection_status(check)["status"] == "SUCCEEDED"
     for organisation in sandbox.tenants:
-        assert f"{organisation['name']} ({organisation['tenant_id']})" in status["message"]
+        assert any(f"{organisation['name']} ({organisation['tenant_id']}): reachable" in line for line in check.logs()), check.logs()
 
 
 # -- rotating refresh tokens -----------------------------------------------------------------------

@@ -160,13 +160,15 @@ def test_given_2x_config_and_2x_state_when_check_and_incremental_read_then_synce
         assert got == expected_after(sandbox, command, stream, cutoff), stream
         assert 0 < len(got) < len(sandbox.cursor_truth(stream)), f"{stream}: read from the state, not from the start"
     assert {s: v for s, v in command.cursors(run).items() if s in cutoffs} == command.expected_cursors(cutoffs)
+    # Stored in the new shape from the first command on: one CONTROL message with the migrated config, whose
+    # tenant_id became tenant_ids (3.0.0) and, for a 2.x Custom Connection, whose credentials became custom_connection.
+    migrated = [c["connectorConfig"]["config"] for c in check.controls]
+    assert len(migrated) == 1 and migrated[0]["tenant_ids"] == [sandbox.tenant_id] and "tenant_id" not in migrated[0]
     if auth_type == "oauth2_confidential_application":
-        # stored in the new shape from the first command on: a CONTROL message with the migrated config
-        migrated = [c["connectorConfig"]["config"] for c in check.controls]
-        assert [m["credentials"]["auth_type"] for m in migrated] == ["custom_connection"]
+        assert migrated[0]["credentials"]["auth_type"] == "custom_connection"
         assert migrated[0]["credentials"]["client_id"] == sandbox.custom_connection_client_id
     else:
-        assert check.controls == [] and run.controls == []
+        assert migrated[0]["credentials"]["auth_type"] == "oauth2_access_token"
 
 
 def test_given_pasted_access_token_expired_when_check_or_read_then_config_error_says_it_expired_and_how_to_last(make_sandbox, xero):

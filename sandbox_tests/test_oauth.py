@@ -154,12 +154,12 @@ def test_connector_config_has_the_spec_shape(sb):
         "credentials": {"auth_type": "oauth2_refresh_token", "client_id": sb.client_id,
                         "client_secret": sb.client_secret, "refresh_token": sb.initial_refresh_token,
                         "access_token": "", "token_expiry_date": ""},
-        "tenant_id": sb.tenant_id, "start_date": "2000-01-01T00:00:00Z",
+        "tenant_ids": [sb.tenant_id], "start_date": "2000-01-01T00:00:00Z",
     }
     custom = sb.connector_config(auth="custom_connection", start_date="2020-01-01T00:00:00Z", tenant_id="")
     assert custom == {"credentials": {"auth_type": "custom_connection", "client_id": sb.custom_connection_client_id,
                                       "client_secret": sb.custom_connection_client_secret},
-                      "tenant_id": "", "start_date": "2020-01-01T00:00:00Z"}
+                      "tenant_ids": [], "start_date": "2020-01-01T00:00:00Z"}
     _refresh(sb, sb.initial_refresh_token)
     assert sb.connector_config()["credentials"]["refresh_token"] == sb.latest_refresh_token
 
@@ -170,3 +170,16 @@ def test_secrets_never_appear_in_the_call_log(sb, client):
     for secret in (client.access_token, sb.client_secret, sb.initial_refresh_token, sb.latest_refresh_token):
         assert secret not in text
     assert any(c["headers"].get("Authorization") == "Bearer <redacted>" for c in sb.calls)
+
+
+def test_given_tenant_scales_and_a_tenant_day_limit_then_sizes_and_the_day_limit_are_per_tenant():
+    with Sandbox(tenants=3, tenant_scales=(1.0, 0.5), rate_limits=True, tenant_day_limits={}) as sb:
+        sizes = [len(sb.ground_truth("contacts", tenant=t)) for t in sb.tenant_ids]
+        assert sizes == [1200, 600, 1200]  # the third has no factor: 1.0
+        assert len({t["currency"] for t in sb.tenants}) == 3 and len({t["utc_offset"] for t in sb.tenants}) == 3
+        sb.set_options(tenant_day_limits={sb.tenant_ids[1]: 1})
+        token = {"Authorization": f"Bearer {XeroClient(sb).access_token}", "Accept": "application/json"}
+        statuses = [requests.get(f"{sb.url}/api.xro/2.0/Currencies", headers={**token, "Xero-Tenant-Id": t}).status_code
+                    for t in (sb.tenant_ids[1], sb.tenant_ids[1], sb.tenant_ids[0])]
+        assert statuses == [200, 429, 200]
+        assert sb.counters["429:day"] == 1

@@ -101,7 +101,7 @@ def run(info: dict) -> None:
             "client_secret": info["client_secret"],
             "refresh_token": info["refresh_token"],
         },
-        "tenant_id": "",  # empty: the connector finds the one connected organisation
+        "tenant_ids": [],  # empty: every organisation connected to the app
         "start_date": "",  # empty: all history, and the last 24 months of the monthly reports
     }
     config_path.write_text(json.dumps(config, indent=2))

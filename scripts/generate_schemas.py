@@ -441,12 +441,21 @@ def choose_shared(components):
     return frozenset(key for key, streams in counter.occurrences.items() if len(streams) >= 2)
 
 
+# Added by the connector to every record of every stream: which Xero organisation it came from
+# (one connection may read several). Not in Xero's spec; the same two columns in every schema.
+ORGANISATION_COLUMNS = {
+    "tenant_id": {"type": ["null", "string"], "description": "The Xero organisation (tenant) id this record was read from."},
+    "tenant_name": {"type": ["null", "string"], "description": "That organisation's name, as Xero's /connections lists it."},
+}
+
+
 def build_all(components):
     """Return {path relative to schemas/: JSON document} for every stream and shared file."""
     builder = SchemaBuilder(components, shared=choose_shared(components))
     files = {}
     for stream, component in sorted(STREAMS.items()):
         schema = builder.expand_component(component, ())
+        schema["properties"].update(copy.deepcopy(ORGANISATION_COLUMNS))
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{stream}.json"] = schema
     for key in builder.shared:

@@ -12,6 +12,12 @@ as the whole sync's budget). Every such wait lengthens the sync. So once a strea
 are still ahead of it (Xero's `pagination.pageCount`; see `expect`), the stream with the most time still
 ahead keeps, within the window, the calls it will make in the next window; the other streams share what
 is left. The long read then never waits, and the short streams fill the gaps around it.
+
+A call is counted when it leaves: it takes one of the organisation's in-flight slots (Xero allows 5 calls
+of an organisation in flight) and its place in the window together, under one lock, just before it is
+sent (see parallel.py `Limits` and transport.py `XeroTransport`). Counted earlier, before waiting for a slot, a call could leave
+seconds after its count, and Xero could see more than 60 in a minute. One budget per organisation: Xero's
+limits are per organisation, and one organisation's pace never slows another's.
 """
 
 from __future__ import annotations
@@ -23,8 +29,6 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, Optional, Tuple
 from urllib.parse import urlparse
 
-from airbyte_cdk.sources.streams.call_rate import AbstractAPIBudget
-
 CALLS_PER_WINDOW = 59
 WINDOW_SECONDS = 61.0
 _FIRST_GUESS_SECONDS_PER_CALL = 2.0  # a read's pace until two of its calls were timed
@@ -35,9 +39,17 @@ def resource_of(request: Any) -> str:
     return urlparse(getattr(request, "url", "") or "").path.rstrip("/").rsplit("/", 1)[-1]
 
 
-class XeroCallBudget(AbstractAPIBudget):
-    def __init__(self, calls: int = CALLS_PER_WINDOW, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+class XeroCallBudget:
+    def __init__(
+        self,
+        calls: int = CALLS_PER_WINDOW,
+        window: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        in_flight: Optional[int] = None,
+    ) -> None:
         self.calls, self.window, self._clock = calls, window, clock
+        self.max_in_flight = in_flight  # None: no limit on calls in flight (the window alone)
+        self.in_flight = 0
         self._sent: Deque[Tuple[float, str]] = deque()  # (time, resource) of the calls in the window
         self._ahead: Dict[str, int] = {}  # resource -> calls its read still expects to make
         self._pace: Dict[str, float] = {}  # resource -> seconds between its calls (moving average)
@@ -54,24 +66,29 @@ class XeroCallBudget(AbstractAPIBudget):
                 self._ahead.pop(resource, None)
             self._changed.notify_all()
 
-    # -- the CDK's budget interface ------------------------------------------------------------------
-    def acquire_call(self, request: Any, block: bool = True, timeout: Optional[float] = None) -> None:
+    # -- a call leaving, and its end ---------------------------------------------------------------------
+    def acquire_call(self, request: Any) -> None:
+        """Wait until the call may leave (a free in-flight slot and room in the window), then count it."""
         resource = resource_of(request)
         with self._changed:
             while True:
                 now = self._clock()
+                if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                    self._changed.wait(timeout=1.0)  # release_call notifies
+                    continue
                 wait = self._wait_before(resource, now)
                 if wait <= 0:
                     self._take(resource, now)
+                    self.in_flight += 1
                     self._changed.notify_all()
                     return
                 self._changed.wait(timeout=min(wait, 1.0))
 
-    def get_matching_policy(self, request: Any) -> None:
-        return None
-
-    def update_from_response(self, request: Any, response: Any) -> None:
-        pass
+    def release_call(self) -> None:
+        """The call's answer arrived (or it failed): its in-flight slot is free again."""
+        with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
 
     # -- the rule --------------------------------------------------------------------------------------
     def _wait_before(self, resource: str, now: float) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal, Mapping, MutableMapping, Optional, Union
+from typing import Annotated, Any, List, Literal, Mapping, MutableMapping, Optional, Tuple, Union
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -82,7 +82,8 @@ Credentials = Annotated[
 
 class XeroConfig(_Strict):
     credentials: Credentials
-    tenant_id: str = ""
+    tenant_ids: List[str] = Field(default_factory=list)
+    tenant_id: str = ""  # before 3.0.0: one organisation; moved into tenant_ids (see migrate_tenant_id)
     start_date: str = DEFAULT_START_DATE
     report_months_to_reread: int = Field(default=3, ge=0, le=120)
     report_tracking_category_id: str = ""
@@ -110,6 +111,27 @@ class XeroConfig(_Strict):
             "report_tracking_category_id must be a tracking category's TrackingCategoryID (a UUID, see the "
             "tracking_categories stream), or empty for a profit and loss without a tracking breakdown",
         )
+
+    @field_validator("tenant_ids", mode="before")
+    @classmethod
+    def _tenant_ids_are_uuids(cls, value: Any) -> List[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise ValueError("tenant_ids must be a list of Xero tenant ids (UUIDs), or empty to read every connected organisation")
+        ids = [str(item or "").strip() for item in value]
+        wrong = [i for i in ids if not i or not re.match(TENANT_ID_PATTERN, i)]
+        if wrong:
+            raise ValueError(
+                f"tenant_ids holds {', '.join(repr(w) for w in wrong)}, which is not a Xero tenant id: each entry must be "
+                "a UUID such as 'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708'"
+            )
+        return list(dict.fromkeys(ids))  # a repeated id is read once
+
+    @property
+    def tenants(self) -> Tuple[str, ...]:
+        """The organisations to read, in the user's order; empty: every organisation the token reaches."""
+        return tuple(dict.fromkeys([*self.tenant_ids, *([self.tenant_id] if self.tenant_id else [])]))
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -169,6 +191,18 @@ def migrate_flat(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
         credentials.setdefault("access_token", "")
         credentials.setdefault("token_expiry_date", "")
     migrated["credentials"] = credentials
+    return migrated
+
+
+def needs_tenant_migration(config: Mapping[str, Any]) -> bool:
+    """A config from before 3.0.0 that names its one organisation in `tenant_id`."""
+    return bool(str(config.get("tenant_id") or "").strip()) and not config.get("tenant_ids")
+
+
+def migrate_tenant_id(config: Mapping[str, Any]) -> MutableMapping[str, Any]:
+    """`tenant_id: X` becomes `tenant_ids: [X]`; everything else is kept as it was."""
+    migrated: dict[str, Any] = {k: v for k, v in config.items() if k != "tenant_id"}
+    migrated["tenant_ids"] = [str(config["tenant_id"]).strip()]
     return migrated
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 import logging
 import math
 import random
+import threading
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Optional, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, ErrorHandler
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .transport import MAX_REDIRECTS, AnswerTooLarge, CallDeadlineExceeded, ForeignHostRefused
 
@@ -85,11 +87,40 @@ def _drop_body_nested_too_deeply(response: requests.Response) -> None:
 
 
 class RunSignals:
-    """What one stream learns that concerns the whole run: after the day limit, every other call would
-    fail the same way, so the sync stops at once instead of spending a call per stream to find out."""
+    """What one read learns that concerns more than itself. After an organisation's day limit every other call
+    for it would fail the same way, so its other streams stop at once instead of spending a call each to
+    find out; the other organisations go on. `stream_failed` is for `stop_sync_on_stream_failure`."""
 
     def __init__(self) -> None:
-        self.day_limit_reached = False
+        self._lock = threading.Lock()
+        self.day_limits: Dict[str, Tuple[str, datetime]] = {}  # tenant id -> (organisation label, reset time)
+        self.stream_failed = False
+
+    def reach_day_limit(self, tenant_id: str, organisation: str, resets: datetime) -> None:
+        with self._lock:
+            self.day_limits.setdefault(tenant_id, (organisation, resets))
+
+    def day_limited(self, tenant_id: str) -> bool:
+        return tenant_id in self.day_limits
+
+    @property
+    def day_limit_reached(self) -> bool:
+        return bool(self.day_limits)
+
+    def day_limit_error(self) -> Optional[AirbyteTracedException]:
+        """The run's closing error once any organisation met its day limit: names each, and when to come back."""
+        if not self.day_limits:
+            return None
+        which = "; ".join(
+            f"{label}: resets around {resets.strftime('%Y-%m-%d %H:%M UTC')}" for label, resets in self.day_limits.values()
+        )
+        return AirbyteTracedException(
+            message=f"Xero's daily API limit (5,000 calls a day per organisation, shared with every app connected to it) is "
+            f"used up for {which}. That organisation's streams stopped with their state saved; the other organisations "
+            "were synced. The next sync after the reset continues from here.",
+            internal_message="day limit reached",
+            failure_type=FailureType.transient_error,
+        )
 
 
 class XeroErrorHandler(ErrorHandler):
@@ -102,6 +133,8 @@ class XeroErrorHandler(ErrorHandler):
         logger: logging.Logger,
         stream_name: str,
         signals: Optional[RunSignals] = None,
+        tenant_id: str = "",
+        organisation: str = "",
         endpoint: str = "",
         page_problem: Optional[Callable[[requests.Response], Optional[str]]] = None,
     ) -> None:
@@ -111,6 +144,8 @@ class XeroErrorHandler(ErrorHandler):
         # "invoices (GET /api.xro/2.0/Invoices)": messages name the endpoint as well as the stream
         self._where = f"{stream_name} (GET {endpoint})" if endpoint else stream_name
         self._page_problem = page_problem  # what is wrong with a 2xx answer's body, or None
+        self._tenant_id = tenant_id
+        self._organisation = organisation or tenant_id or "this organisation"
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -202,12 +237,12 @@ class XeroErrorHandler(ErrorHandler):
         wait = retry_after_seconds(response)
         problem = response.headers.get("X-Rate-Limit-Problem", "").lower()
         if problem == "day" or (wait is not None and wait > LONGEST_WAIT_SECONDS):
-            self._signals.day_limit_reached = True
             resets = datetime.now(timezone.utc) + timedelta(seconds=wait or 0)
+            self._signals.reach_day_limit(self._tenant_id, self._organisation, resets)
             return _resolution(
                 ResponseAction.FAIL,
                 FailureType.transient_error,
-                f"Xero's daily API limit for this organisation is used up (5,000 calls a day, shared with every "
+                f"Xero's daily API limit for {self._organisation} is used up (5,000 calls a day, shared with every "
                 f"app connected to it). It resets around {resets.strftime('%Y-%m-%d %H:%M UTC')}. The sync "
                 f"stopped at {self._stream_name} with its state saved; the next sync after that time continues from here.",
             )

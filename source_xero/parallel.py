@@ -1,92 +1,61 @@
-"""Read several streams at once, up to Xero's limit of 5 calls in flight per organisation.
+"""Xero's limits, kept where every call of the connection passes: the transport under each session.
 
-A Xero call takes 0.5-3 s, so one call at a time stays far below the 60 calls a minute Xero allows;
-five streams in parallel reach that ceiling, and the shared call budget keeps them under it. Each stream
-still reads its own pages in order (its keyset needs the previous page), so nothing about paging or
-state changes: every worker runs the CDK's ordinary read of one stream, and this module only merges
-their messages. Per stream, messages keep their order; a bounded queue keeps memory flat.
-
-Streams also send pages ahead (pipeline.py), so the number of streams does not bound the calls in
-flight; the slots of transport.XeroTransport do, for every call of the connection.
+Xero limits each organisation to 60 calls a minute, 5 calls in flight and 5,000 a day, and the app to
+10,000 calls a minute across every organisation. One `Limits` object per connection holds a call budget per
+organisation (budget.py: its window, its in-flight slots, its reservation for the longest read) and the
+app's window. The one transport adapter (transport.XeroTransport), mounted on every session the connector
+builds (each stream's, the organisation lookup's), finds the organisation of a call in its Xero-Tenant-Id
+header, waits until the call may leave, counts it as it leaves and frees its slot when the answer is in.
+A retry's backoff sleep happens outside `send`, so it holds no slot. Calls without a tenant (the
+/connections lookup) count only against the app's window.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator, List, Sequence, TypeVar
+from typing import Any, Dict, Optional
 
-T = TypeVar("T")
+from .budget import XeroCallBudget
+from .transport import XeroTransport
+from .transport import mount as mount_transport
 
-_FINISHED = object()
-_BATCH = 64  # items handed between threads at once: one queue round-trip per batch, not per record
-_QUEUE_SIZE = 32  # batches waiting for the consumer (at most ~2,000 messages: memory stays flat)
-
-
-class StreamsFailed(Exception):
-    def __init__(self, errors: List[BaseException]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
+MAX_CALLS_IN_FLIGHT = 5  # Xero's concurrent-call limit per organisation
+# Xero's 10,000 a minute per app, kept with the same margin as the per-organisation window (budget.py).
+APP_CALLS_PER_WINDOW = 9_900
 
 
-def interleave(
-    jobs: Sequence[Callable[[], Iterator[T]]],
-    workers: int,
-    may_start: Callable[[], bool],
-    hand_over_after: Callable[[T], bool] = lambda item: True,
-) -> Iterator[T]:
-    """Run each job (a generator factory) on a pool of `workers` threads and yield items as they come.
-    A job not yet started is dropped when `may_start()` turns False. Errors are raised together at the end,
-    after every other job has finished, so one failing stream does not cut the others short.
+class Limits:
+    """Every organisation's call budget, made on first use, and the app's window shared by all of them."""
 
-    A job's items are handed over in batches of up to _BATCH, and at once after any item for which
-    `hand_over_after` is true (the caller passes "not a record": a state message then never waits behind
-    a batch, and a record held back is one whose state was not emitted yet either)."""
-    items: "queue.Queue[object]" = queue.Queue(maxsize=_QUEUE_SIZE)
-    cancelled = threading.Event()
-    errors: List[BaseException] = []
+    def __init__(self, in_flight: int = MAX_CALLS_IN_FLIGHT, budget_factory: Any = None) -> None:
+        self._in_flight = in_flight
+        self._make = budget_factory or (lambda: XeroCallBudget(in_flight=self._in_flight))
+        self._budgets: Dict[str, XeroCallBudget] = {}
+        self._lock = threading.Lock()
+        self.app = XeroCallBudget(calls=APP_CALLS_PER_WINDOW)
 
-    def put(item: object) -> None:
-        while not cancelled.is_set():
-            try:
-                items.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
+    def of(self, tenant_id: str) -> XeroCallBudget:
+        with self._lock:
+            if tenant_id not in self._budgets:
+                self._budgets[tenant_id] = self._make()
+            return self._budgets[tenant_id]
 
-    def run(job: Callable[[], Iterator[T]]) -> None:
-        batch: List[T] = []
-        try:
-            if cancelled.is_set() or not may_start():
-                return
-            for item in job():
-                batch.append(item)
-                if len(batch) >= _BATCH or hand_over_after(item):
-                    put(batch)
-                    batch = []
-                if cancelled.is_set():
-                    return
-        except BaseException as error:  # reported at the end, with the others
-            errors.append(error)
-        finally:
-            if batch:
-                put(batch)
-            put(_FINISHED)
+    def acquire(self, request: Any) -> Optional[XeroCallBudget]:
+        """Wait until `request` may leave, and count it: the app's window, then its organisation's budget
+        (slot and window together). Returns the budget whose slot it holds (None for a call without a tenant)."""
+        # The app's window first: counted a moment early there, a call is only ever over-counted, and the
+        # organisation's window (the one that matters, 60 against 10,000) counts it exactly as it leaves.
+        self.app.acquire_call(request)
+        self.app.release_call()
+        tenant_id = (request.headers or {}).get("Xero-Tenant-Id")
+        if not tenant_id:
+            return None
+        budget = self.of(tenant_id)
+        budget.acquire_call(request)
+        return budget
 
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="xero-stream")
-    try:
-        for job in jobs:
-            pool.submit(run, job)
-        running = len(jobs)
-        while running:
-            batch = items.get()
-            if batch is _FINISHED:
-                running -= 1
-                continue
-            yield from batch  # type: ignore[misc]
-    finally:
-        cancelled.set()  # the consumer stopped early: let blocked workers exit
-        pool.shutdown(wait=True, cancel_futures=True)
-    if errors:
-        raise StreamsFailed(errors)
+
+def mount(session: Any, limits: Optional[Limits]) -> Any:
+    """Put the connection's limits (and the transport's rules) under a session (the CDK builds one per stream)."""
+    mount_transport(session, XeroTransport(limits=limits))
+    return session

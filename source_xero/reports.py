@@ -38,6 +38,7 @@ from .report_rows import (
 )
 from .scopes import Scope
 from .streams import XeroStream
+from .tenants import Organisation
 
 DEFAULT_MONTHS = 24  # months read when start_date is empty: the current month and the 23 before it
 DEFAULT_MONTHS_TO_REREAD = 3
@@ -177,7 +178,7 @@ class ReportStream(XeroStream):
     def __init__(
         self,
         spec: ReportSpec,
-        tenant_id: str,
+        organisation: Organisation,
         start_date: Optional[datetime],
         authenticator: Any,
         facts: OrganisationFacts,
@@ -189,7 +190,7 @@ class ReportStream(XeroStream):
         self.facts = facts
         self.months_to_reread = months_to_reread
         self.tracking_category = tracking_category if spec.tracked else None
-        super().__init__(spec, tenant_id=tenant_id, start_date=start_date, authenticator=authenticator, **plumbing)  # type: ignore[arg-type]
+        super().__init__(spec, organisation, start_date=start_date, authenticator=authenticator, **plumbing)  # type: ignore[arg-type]
 
     # -- identity ---------------------------------------------------------------------------------
     @property

@@ -1,78 +1,120 @@
-"""Which Xero organisation (tenant) to read, and whether this connection can reach it."""
+"""Which Xero organisations (tenants) to read, and whether this connection can reach each of them.
+
+Both calls here go the way every other call goes: the CDK's HttpClient with the connector's one error
+policy (errors.py) and the connection's limits (parallel.py). A 503 on /connections is retried like a 503
+anywhere else, and only a persistent one ends the run, as a transient_error.
+"""
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping
+import logging
+from dataclasses import dataclass
+from typing import Any, List, Mapping, Optional, Sequence
 
 import requests
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .endpoints import accounting_base, connections_url
-from .errors import xero_error_detail
+from .errors import XeroBackoff, XeroErrorHandler, xero_error_detail
+from .parallel import Limits, mount
 
 TIMEOUT = (10, 60)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    tenant_id: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.tenant_id})" if self.name else self.tenant_id
 
 
 def _config_error(message: str) -> AirbyteTracedException:
     return AirbyteTracedException(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
-def _get(url: str, authenticator: Any, headers: Mapping[str, str]) -> requests.Response:
-    try:
-        return requests.get(url, headers={**authenticator.get_auth_header(), "Accept": "application/json", **headers}, timeout=TIMEOUT)
-    except requests.RequestException as error:
+class XeroLookup:
+    """The two calls about organisations themselves: /connections and /Organisation."""
+
+    def __init__(self, authenticator: Any, limits: Limits, logger: Optional[logging.Logger] = None) -> None:
+        self._authenticator = authenticator
+        self._limits = limits
+        self._logger = logger or logging.getLogger("airbyte")
+
+    def _get(self, what: str, url: str, headers: Mapping[str, str]) -> requests.Response:
+        client = HttpClient(
+            name=what,
+            logger=self._logger,
+            error_handler=XeroErrorHandler(self._logger, what),
+            session=mount(requests.Session(), self._limits),
+            authenticator=self._authenticator,
+            backoff_strategy=XeroBackoff(),
+        )
+        try:
+            _, response = client.send_request("GET", url, request_kwargs={"timeout": TIMEOUT}, headers={"Accept": "application/json", **headers})
+        except AirbyteTracedException:
+            raise
+        except requests.RequestException as error:
+            raise AirbyteTracedException(
+                message=f"Could not reach Xero for {what} ({type(error).__name__}). Check the network and retry.",
+                internal_message=f"{what} failed: {type(error).__name__}",
+                failure_type=FailureType.transient_error,
+            ) from None
+        return response
+
+    def connected(self) -> List[Organisation]:
+        response = self._get("the list of connected organisations", connections_url(), {})
+        if response.status_code != 200:
+            raise _config_error(
+                f"Xero refused to list the organisations this app is connected to (HTTP {response.status_code}: "
+                f"{xero_error_detail(response)}). Re-authorise the connection in Airbyte."
+            )
+        return [
+            Organisation(str(c.get("tenantId")), str(c.get("tenantName") or ""))
+            for c in response.json()
+            if c.get("tenantType", "ORGANISATION") == "ORGANISATION"
+        ]
+
+    def organisation(self, tenant: Organisation) -> Optional[Mapping[str, Any]]:
+        """The organisation's own record, or None when Xero refuses it (disconnected, wrong id, no scope)."""
+        response = self._get(f"organisation {tenant.label}", accounting_base() + "Organisation", {"Xero-Tenant-Id": tenant.tenant_id})
+        if response.status_code == 200:
+            return (response.json().get("Organisations") or [{}])[0]
+        if response.status_code in (401, 403, 404):
+            return None
         raise AirbyteTracedException(
-            message=f"Could not reach Xero ({type(error).__name__}). Check the network and retry.",
-            internal_message=f"request to {url} failed: {type(error).__name__}",
+            message=f"Xero could not return organisation {tenant.label} (HTTP {response.status_code}). Retry later.",
+            internal_message=f"Organisation answered {response.status_code}",
             failure_type=FailureType.transient_error,
-        ) from None
-
-
-def connected_tenants(authenticator: Any) -> List[Mapping[str, Any]]:
-    response = _get(connections_url(), authenticator, {})
-    if response.status_code == 401 and hasattr(authenticator, "token_rejected"):
-        raise authenticator.token_rejected(xero_error_detail(response))  # a pasted token that expired
-    if response.status_code != 200:
-        raise _config_error(f"Xero refused to list the connected organisations (HTTP {response.status_code}: {xero_error_detail(response)}).")
-    return [c for c in response.json() if c.get("tenantType", "ORGANISATION") == "ORGANISATION"]
-
-
-def describe(tenants: List[Mapping[str, Any]]) -> str:
-    return ", ".join(f"{t.get('tenantName')} ({t.get('tenantId')})" for t in tenants) or "none"
-
-
-def resolve_tenant(tenant_id: str, authenticator: Any) -> str:
-    """The configured tenant if it is connected; the only connected one if none is configured."""
-    tenants = connected_tenants(authenticator)
-    if tenant_id:
-        if any(t.get("tenantId") == tenant_id for t in tenants):
-            return tenant_id
-        raise _config_error(
-            f"tenant_id {tenant_id} is not an organisation connected to this Xero app. Connected organisations: "
-            f"{describe(tenants)}. Put one of these ids in tenant_id, or connect the organisation to the app."
         )
-    if len(tenants) == 1:
-        return str(tenants[0]["tenantId"])
-    if not tenants:
-        raise _config_error("No Xero organisation is connected to this app. Authorise the app for an organisation, then retry.")
-    raise _config_error(
-        f"Several Xero organisations are connected to this app: {describe(tenants)}. Set tenant_id to the one to sync."
-    )
 
 
-def read_organisation(tenant_id: str, authenticator: Any) -> Mapping[str, Any]:
-    response = _get(accounting_base() + "Organisation", authenticator, {"Xero-Tenant-Id": tenant_id})
-    if response.status_code == 200:
-        organisations = response.json().get("Organisations") or [{}]
-        return organisations[0]
-    if response.status_code in (401, 403):
+def describe(tenants: Sequence[Organisation]) -> str:
+    return ", ".join(t.label for t in tenants) or "none"
+
+
+def choose(wanted: Sequence[str], connected: Sequence[Organisation], custom_connection: bool) -> List[Organisation]:
+    """The organisations to read: those `wanted` (in that order), or every connected one when none is named."""
+    if custom_connection and len(wanted) > 1:
         raise _config_error(
-            f"Xero refused access to organisation {tenant_id} (HTTP {response.status_code}: {xero_error_detail(response)}). "
-            "Check tenant_id, and that the app is still connected to this organisation with the accounting.settings.read scope."
+            f"tenant_ids names {len(wanted)} organisations, but a Custom Connection reaches exactly one "
+            f"({describe(connected)}). Keep only that one in tenant_ids (or leave it empty), or use an OAuth 2.0 app "
+            "connected to every organisation to read several."
         )
-    raise AirbyteTracedException(
-        message=f"Xero could not return organisation {tenant_id} (HTTP {response.status_code}). Retry later.",
-        internal_message=f"Organisation answered {response.status_code}",
-        failure_type=FailureType.transient_error,
-    )
+    if not wanted:
+        if not connected:
+            raise _config_error("No Xero organisation is connected to this app. Authorise the app for an organisation, then retry.")
+        return list(connected)
+    by_id = {t.tenant_id: t for t in connected}
+    unknown = [tenant_id for tenant_id in wanted if tenant_id not in by_id]
+    if unknown:
+        raise _config_error(
+            f"tenant_ids names {', '.join(unknown)}: not connected to this Xero app. Connected organisations: "
+            f"{describe(connected)}. Remove the id from tenant_ids (or leave tenant_ids empty to read every connected one), "
+            "or connect the organisation to the app and re-authorise."
+        )
+    return [by_id[tenant_id] for tenant_id in wanted]

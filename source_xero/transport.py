@@ -63,19 +63,20 @@ def host_of(url: str) -> str:
 
 
 class XeroTransport(HTTPAdapter):
-    """See the module docstring. `slots`, when given, also caps the calls in flight (Xero answers a sixth
-    concurrent call of an organisation with 429): only the sending holds a slot, a retry's sleep does not."""
+    """See the module docstring. `limits` (parallel.Limits), when given, holds each call until its
+    organisation's budget lets it leave (Xero's 60 a minute and 5 in flight per organisation, 10,000 a
+    minute per app): only the sending holds a slot, a retry's sleep does not."""
 
     def __init__(
         self,
-        slots: Optional[threading.BoundedSemaphore] = None,
+        limits: Any = None,
         hosts: Optional[Iterable[str]] = None,
         deadline: Optional[float] = None,
         max_bytes: Optional[int] = None,
         pool_size: int = 10,
     ) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
-        self._slots = slots
+        self._limits = limits
         self._hosts: Callable[[], FrozenSet[str]] = (lambda: frozenset(h.lower() for h in hosts)) if hosts is not None else allowed_hosts
         self.deadline = CALL_DEADLINE_SECONDS if deadline is None else deadline
         self.max_bytes = MAX_ANSWER_BYTES if max_bytes is None else max_bytes
@@ -84,10 +85,12 @@ class XeroTransport(HTTPAdapter):
         host = host_of(request.url)
         if host not in self._hosts():
             raise ForeignHostRefused(request.url, host)
-        if self._slots is None:
+        budget = self._limits.acquire(request) if self._limits is not None else None
+        try:
             return self._send_bounded(request, timeout, kwargs)
-        with self._slots:
-            return self._send_bounded(request, timeout, kwargs)
+        finally:
+            if budget is not None:
+                budget.release_call()
 
     def _send_bounded(self, request: Any, timeout: Any, kwargs: Any) -> requests.Response:
         started = time.monotonic()

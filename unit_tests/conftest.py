@@ -17,11 +17,14 @@ from builders import (
     ACCESS_TOKEN,
     CLIENT_ID,
     CLIENT_SECRET,
+    CONNECTIONS_URL,
     JSON_HEADERS,
     REFRESH_TOKEN,
     START_DATE,
     TENANT_ID,
     TOKEN_URL,
+    connection,
+    ok,
     token_answer,
 )
 
@@ -32,7 +35,7 @@ BASE_CONFIG: Dict[str, Any] = {
         "client_secret": CLIENT_SECRET,
         "refresh_token": REFRESH_TOKEN,
     },
-    "tenant_id": TENANT_ID,
+    "tenant_ids": [TENANT_ID],
     "start_date": START_DATE,
 }
 
@@ -78,10 +81,12 @@ def custom_connection_config(config: Dict[str, Any]) -> Dict[str, Any]:
 
 @pytest.fixture
 def xero():
-    """requests-mock for every host; the token endpoint answers a fresh token unless a test says otherwise.
-    An unmocked URL raises NoMockAddress, so nothing reaches the network."""
+    """requests-mock for every host; the token endpoint answers a fresh token and /connections lists the one
+    organisation of the config (TENANT_ID), unless a test says otherwise. An unmocked URL raises
+    NoMockAddress, so nothing reaches the network."""
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, **token_answer())
+        mocker.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
         yield mocker
 
 

@@ -70,7 +70,7 @@ def test_rotated_refresh_token_is_emitted_before_next_api_call(config, xero, tim
     assert emitted_config["credentials"]["refresh_token"] == NEW_REFRESH_TOKEN
     assert emitted_config["credentials"]["access_token"] == ACCESS_TOKEN
     assert emitted_config["credentials"]["client_secret"] == CLIENT_SECRET
-    assert emitted_config["tenant_id"] == config["tenant_id"]
+    assert emitted_config["tenant_ids"] == config["tenant_ids"]
 
 
 def test_given_401_mid_sync_when_read_then_exactly_one_refresh_then_retry_succeeds_with_new_token(config_with_live_token, xero, timeline):
@@ -211,7 +211,7 @@ def test_given_write_back_enabled_when_token_rotates_then_config_file_holds_new_
     assert saved["credentials"]["refresh_token"] == NEW_REFRESH_TOKEN
     assert saved["credentials"]["access_token"] == ACCESS_TOKEN
     assert saved["credentials"]["client_secret"] == CLIENT_SECRET
-    assert saved["tenant_id"] == config["tenant_id"]
+    assert saved["tenant_ids"] == config["tenant_ids"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog.json", "config.json"]  # no temp file left
     assert os.stat(config_path).st_mode & 0o777 == 0o600
 

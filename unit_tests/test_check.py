@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from airbyte_cdk.models import Status
+from airbyte_cdk.models import FailureType, Status
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from builders import (
     API,
@@ -15,6 +16,7 @@ from builders import (
     TOKEN_URL,
     connection,
     forbidden,
+    ok,
     organisation,
     token_answer,
     token_error,
@@ -35,7 +37,7 @@ def _organisation_calls(xero):
 
 
 def test_given_connected_tenant_when_check_then_succeeds_and_reads_its_organisation(config, xero):
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
     xero.get(API + "Organisation", **organisation())
 
     status = _check(config)
@@ -45,8 +47,8 @@ def test_given_connected_tenant_when_check_then_succeeds_and_reads_its_organisat
 
 
 def test_given_wrong_tenant_when_check_then_fails_listing_connected_organisations_with_ids(config, xero):
-    config["tenant_id"] = THIRD_TENANT_ID
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")])
+    config["tenant_ids"] = [THIRD_TENANT_ID]
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")]))
     xero.get(API + "Organisation", **forbidden())
 
     status = _check(config)
@@ -58,8 +60,8 @@ def test_given_wrong_tenant_when_check_then_fails_listing_connected_organisation
 
 
 def test_given_empty_tenant_and_one_connection_when_check_then_succeeds_using_it(config, xero):
-    config["tenant_id"] = ""
-    xero.get(CONNECTIONS_URL, json=[connection(OTHER_TENANT_ID, "Acme Ltd")])
+    config["tenant_ids"] = []
+    xero.get(CONNECTIONS_URL, **ok([connection(OTHER_TENANT_ID, "Acme Ltd")]))
     xero.get(API + "Organisation", **organisation("Acme Ltd"))
 
     status = _check(config)
@@ -68,20 +70,66 @@ def test_given_empty_tenant_and_one_connection_when_check_then_succeeds_using_it
     assert _organisation_calls(xero)[0].headers["Xero-Tenant-Id"] == OTHER_TENANT_ID
 
 
-def test_given_empty_tenant_and_two_connections_when_check_then_fails_listing_both(config, xero):
-    config["tenant_id"] = ""
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")])
+def test_given_empty_tenant_ids_and_two_connections_when_check_then_both_are_checked_and_named_reachable(config, xero, caplog):
+    config["tenant_ids"] = []
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")]))
+    xero.get(API + "Organisation", **organisation())
+
+    with caplog.at_level(logging.INFO):
+        status = _check(config)
+
+    assert status.status == Status.SUCCEEDED, status.message
+    assert sorted(c.headers["Xero-Tenant-Id"] for c in _organisation_calls(xero)) == sorted([TENANT_ID, OTHER_TENANT_ID])
+    lines = [r.getMessage() for r in caplog.records]
+    assert f"Organisation Demo Company (NZ) ({TENANT_ID}): reachable; every stream can be read." in lines
+    assert f"Organisation Acme Ltd ({OTHER_TENANT_ID}): reachable; every stream can be read." in lines
+
+
+def test_given_two_organisations_and_one_disconnected_when_check_then_it_fails_naming_that_one_and_the_fix(config, xero):
+    config["tenant_ids"] = [TENANT_ID, OTHER_TENANT_ID]
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Acme Ltd")]))
+    xero.get(API + "Organisation", [organisation(), forbidden()])  # whichever asks second is refused
 
     status = _check(config)
 
     assert status.status == Status.FAILED
-    for expected in ("Demo Company (NZ)", TENANT_ID, "Acme Ltd", OTHER_TENANT_ID, "tenant_id"):
-        assert expected in status.message
+    assert "1 of 2 organisations" in status.message and "reconnect the organisation" in status.message
+    assert ("Acme Ltd" in status.message) != ("Demo Company (NZ)" in status.message)
+
+
+def test_given_a_custom_connection_and_two_tenant_ids_when_check_then_it_fails_saying_it_reaches_one(custom_connection_config, xero):
+    custom_connection_config["tenant_ids"] = [TENANT_ID, OTHER_TENANT_ID]
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
+
+    status = _check(custom_connection_config)
+
+    assert status.status == Status.FAILED
+    assert "Custom Connection reaches exactly one" in status.message and "Demo Company (NZ)" in status.message
+
+
+def test_given_a_503_on_connections_when_check_then_it_is_retried_and_succeeds(config, xero):
+    xero.get(CONNECTIONS_URL, [{"status_code": 503, "text": "Service Unavailable"}, ok([connection(TENANT_ID, "Demo Company (NZ)")])])
+    xero.get(API + "Organisation", **organisation())
+
+    status = _check(config)
+
+    assert status.status == Status.SUCCEEDED, status.message
+    assert len([r for r in xero.request_history if r.url == CONNECTIONS_URL]) == 2
+
+
+def test_given_connections_answering_503_persistently_when_check_then_transient_error_not_config_error(config, xero):
+    xero.get(CONNECTIONS_URL, status_code=503, text="Service Unavailable")
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        _check(config)
+
+    assert raised.value.failure_type == FailureType.transient_error
+    assert len([r for r in xero.request_history if r.url == CONNECTIONS_URL]) == 7  # the first call and 6 retries
 
 
 def test_given_empty_tenant_and_no_connection_when_check_then_fails_saying_to_authorise_an_organisation(config, xero):
-    config["tenant_id"] = ""
-    xero.get(CONNECTIONS_URL, json=[])
+    config["tenant_ids"] = []
+    xero.get(CONNECTIONS_URL, **ok([]))
 
     status = _check(config)
 
@@ -109,7 +157,7 @@ def test_given_wrong_client_secret_when_check_then_fails_naming_client_credentia
 
 
 def test_given_organisation_forbidden_when_check_then_fails_naming_tenant_and_settings_scope(config, xero):
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
     xero.get(API + "Organisation", **forbidden())
 
     status = _check(config)
@@ -120,7 +168,7 @@ def test_given_organisation_forbidden_when_check_then_fails_naming_tenant_and_se
 
 def test_given_token_without_transaction_and_journal_scopes_when_check_then_warns_naming_unreadable_streams(config, xero, caplog):
     xero.post(TOKEN_URL, **token_answer(scope="offline_access accounting.settings.read accounting.contacts.read"))
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
     xero.get(API + "Organisation", **organisation())
 
     with caplog.at_level(logging.WARNING):
@@ -146,7 +194,7 @@ def test_given_token_without_transaction_and_journal_scopes_when_check_then_warn
 )
 def test_given_granular_or_classic_scopes_when_check_then_only_streams_outside_them_are_warned(config, xero, caplog, scope, unreadable):
     xero.post(TOKEN_URL, **token_answer(scope=scope))
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
     xero.get(API + "Organisation", **organisation())
 
     with caplog.at_level(logging.WARNING):
@@ -159,7 +207,7 @@ def test_given_granular_or_classic_scopes_when_check_then_only_streams_outside_t
 
 
 def test_given_all_scopes_when_check_then_no_scope_warning(config, xero, caplog):
-    xero.get(CONNECTIONS_URL, json=[connection(TENANT_ID, "Demo Company (NZ)")])
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
     xero.get(API + "Organisation", **organisation())
 
     with caplog.at_level(logging.WARNING):

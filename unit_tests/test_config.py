@@ -42,7 +42,7 @@ def test_given_flat_config_when_discover_then_it_is_migrated_and_emitted_as_cont
             "access_token": "",
             "token_expiry_date": "",
         },
-        "tenant_id": TENANT_ID,
+        "tenant_ids": [TENANT_ID],  # its tenant_id moved into the list in the same migration
         "start_date": START_DATE,
     }
 

@@ -10,6 +10,7 @@ from airbyte_cdk.models import Type
 from airbyte_cdk.test.entrypoint_wrapper import read
 
 from builders import (
+    TENANT_ID,
     API,
     FakePagedEndpoint,
     api_calls,
@@ -159,7 +160,7 @@ def test_given_three_page_stream_when_read_then_each_page_is_checkpointed_before
         states = [m for m in messages[: first_of_next] if m.type == Type.STATE]
         assert states, "no state checkpoint before the next page's records"
         # the newest checkpoint before the next page's records covers records of this page, not just older ones
-        last_state = states[-1].state.stream.stream_state.__dict__
+        last_state = states[-1].state.stream.stream_state.__dict__["tenants"][TENANT_ID]
         assert min(r["UpdatedDateUTC"] for r in page_records) <= last_state["UpdatedDateUTC"] <= max(r["UpdatedDateUTC"] for r in page_records)
     assert len([m for m in messages if m.type == Type.STATE]) >= 3
     assert len([m for m in messages if m.type == Type.RECORD]) == 250

@@ -93,7 +93,10 @@ def test_discovered_stream_has_its_primary_key_cursor_and_sync_modes(discovered,
     primary_key, cursor = EXPECTED[name]
     stream = discovered[name]
 
-    assert stream.source_defined_primary_key == [[primary_key]]
+    # A key unique only inside one organisation is composite with tenant_id; a Xero GUID stays alone.
+    expected_key = [["tenant_id"], [primary_key]] if name in ("currencies", "tax_rates") else [[primary_key]]
+    assert stream.source_defined_primary_key == expected_key
+    assert "tenant_id" in stream.json_schema["properties"] and "tenant_name" in stream.json_schema["properties"]
     assert stream.json_schema.get("properties"), "a stream without a schema"
     assert primary_key in stream.json_schema["properties"]
     if cursor is None:

@@ -160,10 +160,10 @@ def test_the_extractor_finds_the_known_messages():
     prefixes = " | ".join(m.prefix for m in MESSAGES)
     for known in (
         "Xero rejected the refresh token (invalid_grant)",  # REJECTED_REFRESH_MESSAGES
-        "Xero's daily API limit for this organisation",  # _resolution(..., f"...")
+        "Xero's daily API limit for {}",  # _resolution(..., f"...")
         "No Xero organisation is connected to this app.",  # _config_error("...")
         "it is not a JSON object",  # _bad_state(..., why)
-        "Stream {} was skipped: {}. To fix:",  # logger.warning(f"...")
+        "Stream {} was skipped for {}: {}. To",  # logger.warning(f"...")
         "The Xero configuration is not valid:",  # message=f"..."
         "start_date {} is in the future;",  # raise ValueError(f"...")
         "auth_type must be 'oauth2_refresh_token'",  # message = "..."

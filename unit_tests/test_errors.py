@@ -196,7 +196,7 @@ def test_given_successful_run_with_token_rotations_then_no_secret_is_printed_out
     output = read(SourceXero(), config, catalog("accounts"), debug=True)
 
     assert record_data(output)
-    assert len(xero.request_history) == 4
+    assert len(xero.request_history) == 5  # token, /connections, 401, token, Accounts
     assert _leaks(_everything_printed(output, capfd)) == []
 
 

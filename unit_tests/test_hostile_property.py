@@ -162,7 +162,7 @@ def test_random_malformed_configs_end_in_a_config_error_never_a_crash(tmp_path_f
     args = [command, "--config", paths["config"]] + (["--catalog", paths["catalog"]] if command == "read" else [])
     with requests_mock.Mocker() as xero:
         xero.post(TOKEN_URL, json={"access_token": "AT-issued-0001", "refresh_token": "RT-issued-0001", "expires_in": 1800}, headers={"Content-Type": "application/json"})
-        xero.get(CONNECTIONS_URL, json=[{"tenantId": TENANT_ID, "tenantName": "Demo", "tenantType": "ORGANISATION"}])
+        xero.get(CONNECTIONS_URL, json=[{"tenantId": TENANT_ID, "tenantName": "Demo", "tenantType": "ORGANISATION"}], headers={"Content-Type": "application/json"})
         xero.get(API + "Organisation", json=envelope("Organisations", [{"OrganisationID": "o", "Name": "Demo"}]), headers={"Content-Type": "application/json"})
         xero.get(API + "Accounts", json=ACCOUNTS_BODY, headers={"Content-Type": "application/json"})
         outcome = run_command(args)

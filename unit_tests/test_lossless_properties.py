@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from source_xero.cursor import DEFAULT_LOOKBACK
+from source_xero.tenants import Organisation
 from source_xero.streams import STREAMS_BY_NAME, XeroStream
 from xero_model import KINDS, Event, ModelXero
 
@@ -73,7 +74,7 @@ def scenarios(draw: Any, kind: str) -> Dict[str, Any]:
 def one_sync(model: ModelXero, state: Mapping[str, Any], emitted: Set[Tuple[str, int]]) -> Tuple[Mapping[str, Any], int]:
     """A sync as a new connector process runs it: a fresh stream, the saved state, every record read."""
     spec = STREAMS_BY_NAME[model.stream]
-    stream = XeroStream(spec, tenant_id="tenant", start_date=START, authenticator=None)
+    stream = XeroStream(spec, Organisation("tenant", "Model Xero"), start_date=START, authenticator=None)
     stream.state = dict(state)
 
     def fetch(stream_slice: Any, stream_state: Any, next_page_token: Any) -> Tuple[None, Any]:

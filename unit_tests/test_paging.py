@@ -191,7 +191,7 @@ def test_given_linked_transactions_state_when_read_then_pages_are_numbered_filte
     assert ids == expected
     states = states_of(output, "linked_transactions")
     assert len(states) >= 2, "expected an intermediate checkpoint (more than 50 records) and a final one"
-    assert all(s == {"UpdatedDateUTC": saved, "ids_at_cursor": []} for s in states[:-1])
+    assert all(s == {"UpdatedDateUTC": saved, "ids_at_cursor": []} for s in states if s != states[-1])
     assert states[-1] == {"UpdatedDateUTC": "2021-07-01T00:00:00.000Z", "ids_at_cursor": ["lt000"]}
 
 
@@ -207,7 +207,7 @@ def test_given_accounts_when_read_then_one_unpaged_call_with_if_modified_since_f
     assert len(calls) == 1
     assert params(calls[0]) == {}
     assert calls[0].headers["If-Modified-Since"] == START_IMS
-    assert calls[0].headers["Xero-Tenant-Id"] == config["tenant_id"]
+    assert calls[0].headers["Xero-Tenant-Id"] == config["tenant_ids"][0]
     assert calls[0].headers["Accept"] == "application/json"
     assert _ids(record_data(output), "AccountID") == ["acc-1", "acc-2"]
     assert states_of(output, "accounts")[-1] == {"UpdatedDateUTC": "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["acc-2"]}

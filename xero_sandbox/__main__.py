@@ -32,6 +32,7 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--invoices", type=int, help="number of invoices (benchmark: 100000)")
     p.add_argument("--tenants", type=int, default=1, help="organisations connected to the OAuth grant")
+    p.add_argument("--tenant-scales", default="", help="per tenant, a factor on every record count: 1,0.5,0.25")
     p.add_argument("--latency-ms", type=_latency, default=0, help="fixed ms, or LOW-HIGH")
     p.add_argument("--no-rate-limits", action="store_true")
     p.add_argument("--minute-limit", type=int, default=60)
@@ -56,7 +57,8 @@ def parse_args(argv):
 
 def build(args) -> Sandbox:
     options = dict(
-        seed=args.seed, scale=args.scale, invoices=args.invoices, tenants=args.tenants, latency_ms=args.latency_ms,
+        seed=args.seed, scale=args.scale, invoices=args.invoices, tenants=args.tenants,
+        tenant_scales=tuple(float(v) for v in args.tenant_scales.split(",") if v.strip()), latency_ms=args.latency_ms,
         rate_limits=not args.no_rate_limits, minute_limit=args.minute_limit, day_limit=args.day_limit,
         concurrent_limit=args.concurrent_limit, token_ttl=args.token_ttl, refresh_grace=args.refresh_grace,
         high_volume_threshold=args.high_volume_threshold, ims_inclusive=args.ims_inclusive,

@@ -94,8 +94,9 @@ class App:
                 for t in self.store.tenants]
 
     def connector_config(self, auth: str = OAUTH_APP, start_date: str = "2000-01-01T00:00:00Z",
-                         tenant_id: Any = _DEFAULT) -> dict:
-        """A config in the connector's spec shape, holding the newest refresh token."""
+                         tenant_id: Any = _DEFAULT, tenant_ids: Optional[Sequence[str]] = None) -> dict:
+        """A config in the connector's spec shape, holding the newest refresh token. It names the organisations
+        in `tenant_ids` (default: [tenant_id], the first tenant; tenant_id="" gives [], every connected one)."""
         if auth == OAUTH_APP:
             credentials = {"auth_type": OAUTH_APP, "client_id": self.client_id, "client_secret": self.client_secret,
                            "refresh_token": self.tokens.latest_refresh_token, "access_token": "", "token_expiry_date": ""}
@@ -104,8 +105,10 @@ class App:
                            "client_secret": self.custom_connection_client_secret}
         else:
             raise SandboxError(f"auth must be {OAUTH_APP!r} or {CUSTOM_CONNECTION!r}, not {auth!r}")
-        return {"credentials": credentials, "tenant_id": self.tenant_id if tenant_id is _DEFAULT else tenant_id,
-                "start_date": start_date}
+        if tenant_ids is None:
+            one = self.tenant_id if tenant_id is _DEFAULT else tenant_id
+            tenant_ids = [one] if one else []
+        return {"credentials": credentials, "tenant_ids": list(tenant_ids), "start_date": start_date}
 
     # ------------------------------------------------------------------ HTTP
     def handle(self, request: Request) -> Response:
@@ -128,7 +131,7 @@ class App:
         if fault and fault not in TOKEN_KINDS and not fault.startswith(("429", "retry_after")) and self.options.fault_retry_after is not None:
             response.headers["Retry-After"] = f"{self.options.fault_retry_after:g}"
         self.log.record(request.method, request.path, request.query, request.headers, response.status,
-                        self.clock.time(), time.monotonic() - started, fault)
+                        self.clock.time(), time.monotonic() - started, fault, response.headers.get("X-Rate-Limit-Problem"))
         if served and response.status == 200:
             self._after_page(*served)
         return response
@@ -157,18 +160,20 @@ class App:
         return granted(definition, set(self.options.scopes.split()))
 
     def ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False,
-                     reachable_only: bool = True) -> Dict[str, dict]:
+                     reachable_only: bool = True, with_organisation: bool = False) -> Dict[str, dict]:
         """{primary key: record} exactly as a correct connector emits them: timestamps as
         YYYY-MM-DDTHH:MM:SS.fffZ, dates as YYYY-MM-DD, everything else as on the wire. Archived contacts
         and tracking categories included. Empty for a stream the app cannot read (retired, forbidden)
-        unless reachable_only=False. drop_top_level_nulls mirrors the CDK's record serialiser."""
+        unless reachable_only=False. drop_top_level_nulls mirrors the CDK's record serialiser;
+        with_organisation adds the connector's tenant_id and tenant_name columns."""
         if reachable_only and not self.reachable(stream):
             return {}
-        return self.store.ground_truth(stream, self._tenant_key(tenant), drop_top_level_nulls)
+        return self.store.ground_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
 
-    def iter_ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False) -> Iterator[dict]:
+    def iter_ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False,
+                          with_organisation: bool = False) -> Iterator[dict]:
         """Ground truth records one by one (for the 100,000-invoice benchmark)."""
-        return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls)
+        return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
 
     def cursor_truth(self, stream: str, tenant: Tenant = None) -> Dict[str, Any]:
         """{primary key: cursor value}: an RFC 3339 string, or the JournalNumber (int) for journals."""

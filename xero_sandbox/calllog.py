@@ -18,13 +18,13 @@ class CallLog:
         self._by_status: Counter = Counter()
 
     def record(self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], status: int,
-               t: float, duration: float, fault: str = None) -> None:
+               t: float, duration: float, fault: str = None, limit_problem: str = None) -> None:
         logged = {name: headers[name] for name in LOGGED_HEADERS if headers.get(name) is not None}
         if headers.get("Authorization"):
             scheme = headers["Authorization"].split(" ", 1)[0]
             logged["Authorization"] = f"{scheme} <redacted>"
         entry = {"method": method, "path": path, "query": dict(query), "headers": logged, "status": status,
-                 "t": t, "duration": round(duration, 4), "fault": fault}
+                 "t": t, "duration": round(duration, 4), "fault": fault, "limit": limit_problem}
         with self._lock:
             self._calls.append(entry)
             self._counters["calls"] += 1
@@ -32,6 +32,8 @@ class CallLog:
             self._by_status[str(status)] += 1
             if status == 429:
                 self._counters["429"] += 1
+                if limit_problem:  # which limit refused it: minute, day, concurrent, appminute
+                    self._counters[f"429:{limit_problem}"] += 1
             if fault:
                 self._counters["faults"] += 1
                 self._counters[f"fault:{fault}"] += 1

@@ -41,6 +41,7 @@ class SandboxOptions:
     sizes: dict = field(default_factory=dict)  # per-stream count overrides, e.g. {"contacts": 5000}
     tenants: int = 1                          # organisations connected to the OAuth grant
     tenant_offsets: Tuple[int, ...] = DEFAULT_TENANT_OFFSETS  # minutes east of UTC, per tenant
+    tenant_scales: Tuple[float, ...] = ()    # per tenant, a factor on every record count (missing: 1.0)
     anchor: datetime = datetime(2026, 6, 1, tzinfo=timezone.utc)  # newest generated timestamp
     history_days: int = 3 * 365               # generated timestamps spread over this many days before anchor
 
@@ -62,6 +63,7 @@ class SandboxOptions:
     rate_limits: bool = True
     minute_limit: int = 60
     day_limit: int = 5000
+    tenant_day_limits: dict = field(default_factory=dict)  # tenant id -> its own day limit (others: day_limit)
     concurrent_limit: int = 5
     app_minute_limit: int = 10000
     minute_window: float = 60.0               # seconds; shrink in tests instead of waiting a minute
@@ -92,7 +94,7 @@ class SandboxOptions:
 
     LIVE = (
         "scopes", "custom_connection_scopes", "token_ttl", "refresh_grace", "refresh_token_lifetime",
-        "rate_limits", "minute_limit", "day_limit", "concurrent_limit", "app_minute_limit", "minute_window",
+        "rate_limits", "minute_limit", "day_limit", "tenant_day_limits", "concurrent_limit", "app_minute_limit", "minute_window",
         "day_window", "latency_ms", "default_page_size", "max_page_size", "page_only_size",
         "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
         "slow_seconds", "trickle_seconds", "fault_retry_after", "edit_in_page_rate", "edit_in_page_count",
@@ -123,6 +125,8 @@ class SandboxOptions:
 def _coerce(name: str, value: Any) -> Any:
     if name in ("retired", "tenant_offsets") and isinstance(value, (list, str)):
         return tuple(value.split(",") if isinstance(value, str) else value)
+    if name == "tenant_scales" and isinstance(value, (list, str)):
+        return tuple(float(v) for v in (value.split(",") if isinstance(value, str) else value))
     if name in ("latency_ms", "visibility_delay_ms") and isinstance(value, list):
         return tuple(value)
     return value

@@ -54,7 +54,7 @@ class RateLimiter:
             _prune(self._app_minute, now - opts.minute_window)
             problem, retry_after = None, 0
             if opts.rate_limits:
-                if len(tenant.day) >= opts.day_limit:
+                if len(tenant.day) >= opts.tenant_day_limits.get(tenant_id, opts.day_limit):
                     problem, retry_after = "day", _wait(tenant.day[0] + opts.day_window - now)
                 elif len(tenant.minute) >= opts.minute_limit:
                     problem, retry_after = "minute", _wait(tenant.minute[0] + opts.minute_window - now)
@@ -72,7 +72,7 @@ class RateLimiter:
                 self.refused += 1
             headers = {
                 "X-MinLimit-Remaining": str(max(0, opts.minute_limit - len(tenant.minute))),
-                "X-DayLimit-Remaining": str(max(0, opts.day_limit - len(tenant.day))),
+                "X-DayLimit-Remaining": str(max(0, opts.tenant_day_limits.get(tenant_id, opts.day_limit) - len(tenant.day))),
                 "X-AppMinLimit-Remaining": str(max(0, opts.app_minute_limit - len(self._app_minute))),
             }
             return Admission(headers, problem, retry_after)

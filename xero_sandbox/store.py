@@ -130,12 +130,21 @@ class Store:
                 return info.index
         raise SandboxError(f"unknown tenant {tenant!r}")
 
+    def _counts_of(self, index: int) -> Dict[str, int]:
+        """Record counts of one tenant: the sandbox's scale and sizes, times the tenant's `tenant_scales` factor."""
+        scales = self.options.tenant_scales
+        factor = scales[index] if index < len(scales) else 1.0
+        if factor == 1.0:
+            return self._counts
+        overrides = {**({"invoices": self.options.invoices} if self.options.invoices else {}), **self.options.sizes}
+        return data.counts_for(self.options.scale * factor, {k: max(1, round(v * factor)) for k, v in overrides.items()})
+
     def tenant(self, index: int) -> TenantData:
         with self.lock:
             tenant = self._data.get(index)
             if tenant is None:
                 info = self.tenants[index]
-                ctx = data.build_ctx(self.options.seed, info, self._counts, self.options.anchor, self.options.history_days)
+                ctx = data.build_ctx(self.options.seed, info, self._counts_of(index), self.options.anchor, self.options.history_days)
                 tenant = self._data[index] = TenantData(ctx)
             return tenant
 
@@ -191,8 +200,10 @@ class Store:
             return [tenant.record(state, i, listed=True) for i in indices]
 
     # --- ground truth ---
-    def iter_truth(self, stream: str, tenant: Optional[str] = None, drop_top_level_nulls: bool = False) -> Iterator[dict]:
+    def iter_truth(self, stream: str, tenant: Optional[str] = None, drop_top_level_nulls: bool = False,
+                   with_organisation: bool = False) -> Iterator[dict]:
         index = self.tenant_index(tenant)
+        info = self.tenants[index]
         count = self.state(stream, tenant).count
         deleted = self.state(stream, tenant).deleted
         for start in range(0, count, 500):
@@ -203,11 +214,14 @@ class Store:
             for record in json.loads(json.dumps(chunk, default=truth_default)):
                 if drop_top_level_nulls:
                     record = {k: v for k, v in record.items() if v is not None}
+                if with_organisation:
+                    record.update(tenant_id=info.tenant_id, tenant_name=info.name)
                 yield record
 
-    def ground_truth(self, stream: str, tenant: Optional[str] = None, drop_top_level_nulls: bool = False) -> Dict[str, dict]:
+    def ground_truth(self, stream: str, tenant: Optional[str] = None, drop_top_level_nulls: bool = False,
+                     with_organisation: bool = False) -> Dict[str, dict]:
         pk = stream_def(stream).pk
-        return {record[pk]: record for record in self.iter_truth(stream, tenant, drop_top_level_nulls)}
+        return {record[pk]: record for record in self.iter_truth(stream, tenant, drop_top_level_nulls, with_organisation)}
 
     def cursor_truth(self, stream: str, tenant: Optional[str] = None) -> dict:
         definition = stream_def(stream)
