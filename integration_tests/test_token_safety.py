@@ -47,7 +47,7 @@ from reliability_helpers import (
 )
 
 KILLS = 50
-MAX_RUNS = 70  # runs that finish before their kill do not count as kills
+MAX_RUNS = 150  # runs that finish before their kill do not count as kills (and shorten the delays after them)
 RNG_SEED = 20261123
 # Seconds after the first output line. The read on the concurrent engine (3.0.0) takes about 1-2 s here, so kills
 # drawn up to 2.5 s mostly came after the run had ended; up to 1.2 s they land while it reads and rotates.
@@ -98,6 +98,9 @@ def _kill_chain() -> dict:
         leftovers: dict = {}  # temp file name -> the kill after which it was first seen
         survivors: list = []  # temp files still there after a later run wrote the config
         started = time.monotonic()
+        # Kills must land while a run reads and rotates, on a fast machine as on a slow one: a run that finishes
+        # before its kill brings the longest delay down to below that run's length.
+        longest_delay = DELAY_RANGE[1]
 
         for attempt in range(MAX_RUNS):
             if stats["kills"] >= KILLS:
@@ -110,13 +113,15 @@ def _kill_chain() -> dict:
                     [SOURCE_XERO, "read", "--config", str(config_path), "--catalog", catalog_path],
                     stdout=out, stderr=err, env=env,
                 )
-                delay = rng.uniform(*DELAY_RANGE)
+                delay = rng.uniform(DELAY_RANGE[0], longest_delay)
                 # The delay counts from the connector's first output line (its imports done), so that on a busy
                 # machine too the kills land while it reads and rotates tokens, not while Python starts.
                 _wait_for_output(out_path, process)
+                output_at = time.monotonic()
                 try:
                     process.wait(timeout=delay)
                     stats["finished_before_kill"] += 1
+                    longest_delay = max(2 * DELAY_RANGE[0], min(longest_delay, 0.8 * (time.monotonic() - output_at)))
                     finished = [json.loads(line) for line in _complete_lines(out_path.read_bytes()) if line.startswith("{")]
                     errors = [m["trace"]["error"]["message"] for m in finished if m.get("type") == "TRACE" and m["trace"].get("error")]
                     assert process.returncode == 0, f"run {attempt} finished before its kill, and failed: {errors}"
