@@ -3,11 +3,12 @@ serving organisations of different sizes, currencies and time zones, each with i
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import TYPE_CHECKING, Dict, List
 
 import pytest
 
-from conftest import Xero
+if TYPE_CHECKING:  # imported by name only: in one pytest session "conftest" may be unit_tests' module
+    from conftest import Xero
 
 # Three organisations of different sizes (the sandbox gives each its own currency and time zone).
 SCALES = (0.5, 0.3, 0.2)
