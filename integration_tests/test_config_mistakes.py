@@ -100,7 +100,7 @@ def test_a_config_file_that_cannot_be_read_is_a_config_error_naming_the_file(wor
 
 def test_values_pasted_with_spaces_or_newlines_around_them_are_trimmed(world):
     config = world.config()
-    config["tenant_id"] = f"  {config['tenant_id']}\n"
+    config["tenant_ids"] = [f"  {tenant}\n" for tenant in config["tenant_ids"]]
     config["start_date"] = " 2000-01-01T00:00:00Z "
     for key in ("client_id", "client_secret", "refresh_token"):
         config["credentials"][key] = f"\t{config['credentials'][key]} \n"
@@ -110,7 +110,7 @@ def test_values_pasted_with_spaces_or_newlines_around_them_are_trimmed(world):
     assert truth_problems(world.sb, [run], ["accounts"]) == []
     # The config handed back holds the trimmed values.
     emitted = run.controls[-1]["connectorConfig"]["config"]
-    assert emitted["tenant_id"] == world.sb.tenant_id
+    assert emitted["tenant_ids"] == [world.sb.tenant_id]
     assert emitted["credentials"]["client_id"] == world.sb.client_id
     assert Path(config_path).exists()
 

@@ -23,7 +23,7 @@ import requests
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType
 from airbyte_cdk.test.entrypoint_wrapper import read as read_in_process
 
-from reliability_helpers import SandboxRun, api_calls, error_summary, has_traceback, truth_problems
+from reliability_helpers import SandboxRun, api_calls, error_summary, has_traceback, state_of, truth_problems
 from test_token_answers import Elsewhere, elsewhere  # noqa: F401 (fixture)
 
 from source_xero import SourceXero, transport
@@ -190,4 +190,4 @@ def test_a_record_whose_cursor_has_the_wrong_type_is_passed_on_and_never_moves_t
     got = {r["AccountID"]: r for r in run.records_of("accounts")}
     assert set(got) == set(world.sb.ground_truth("accounts")) and got[edited].get("UpdatedDateUTC") == bad
     others = [r["UpdatedDateUTC"] for pk, r in got.items() if pk != edited]
-    assert run.final_state()[-1]["stream"]["stream_state"]["UpdatedDateUTC"] == max(others)
+    assert state_of(run, "accounts")["UpdatedDateUTC"] == max(others)

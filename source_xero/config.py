@@ -252,6 +252,8 @@ def trim_pasted_values(config: MutableMapping[str, Any]) -> MutableMapping[str, 
     for key in TRIMMED_TOP_LEVEL:
         if isinstance(config.get(key), str):
             config[key] = config[key].strip()
+    if isinstance(config.get("tenant_ids"), list):
+        config["tenant_ids"] = [item.strip() if isinstance(item, str) else item for item in config["tenant_ids"]]
     credentials = config.get("credentials")
     holders = [config, credentials] if isinstance(credentials, MutableMapping) else [config]
     for holder in holders:
