@@ -11,7 +11,7 @@ import math
 import random
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -86,6 +86,39 @@ def _drop_body_nested_too_deeply(response: requests.Response) -> None:
         pass
 
 
+def json_type(value: Any) -> str:
+    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+
+
+def page_problem(body: Any, records_key: str) -> Optional[str]:
+    """What is wrong with a decoded answer, against the shape Xero documents: an object whose `records_key`
+    holds a list of objects. None when it has that shape. Never "no records" for a page that says nothing."""
+    if not isinstance(body, dict):
+        return f"a JSON {json_type(body)} where Xero sends an object holding {records_key}"
+    if records_key not in body:
+        keys = ", ".join(sorted(str(k) for k in body)[:6]) or "none"
+        return f"no {records_key} in the answer (its keys: {keys})"
+    records = body[records_key]
+    if not isinstance(records, list):
+        return f"{records_key} holding a JSON {json_type(records)} instead of a list of records"
+    odd = [r for r in records if not isinstance(r, dict)]
+    if odd:
+        return f"{len(odd)} of the {len(records)} {records_key} not a JSON object (a {json_type(odd[0])})"
+    return None
+
+
+def answer_problem(decode: Callable[[], Any], shape: Callable[[Any], Optional[str]]) -> Optional[str]:
+    """What is wrong with a 2xx answer, or None: its body as `decode` reads it, then `shape` of that body
+    (each endpoint's own documented shape). Never "nothing there" for an answer that says nothing."""
+    try:
+        body = decode()
+    except RecursionError:
+        return "JSON nested too deeply to be a Xero answer"
+    except (ValueError, UnicodeDecodeError):
+        return "a body that is not valid JSON (cut short or garbled)"
+    return shape(body)
+
+
 class RunSignals:
     """What one read learns that concerns more than itself. After an organisation's day limit every other call
     for it would fail the same way, so its other streams stop at once instead of spending a call each to
@@ -103,9 +136,6 @@ class RunSignals:
     def day_limited(self, tenant_id: str) -> bool:
         return tenant_id in self.day_limits
 
-    @property
-    def day_limit_reached(self) -> bool:
-        return bool(self.day_limits)
 
     def day_limit_error(self) -> Optional[AirbyteTracedException]:
         """The run's closing error once any organisation met its day limit: names each, and when to come back."""

@@ -23,7 +23,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, Err
 from .cursor import DEFAULT_LOOKBACK, Fence, JournalNumberCursor, TimestampCursor, if_modified_since
 from .dates import RecordDates, format_timestamp
 from .endpoints import accounting_base
-from .errors import RunSignals, XeroBackoff, XeroErrorHandler, xero_error_detail
+from .errors import RunSignals, XeroBackoff, XeroErrorHandler, answer_problem, page_problem, xero_error_detail
 from .paging import JournalOffsets, KeysetPages, NumberedPages, PageRequest, SingleCall
 from .parallel import Limits, mount
 from .pipeline import PagePipeline
@@ -249,13 +249,7 @@ class XeroStream(HttpStream, CheckpointMixin):
 
     def _page_problem(self, response: requests.Response) -> Optional[str]:
         """What makes a 2xx answer unusable as a page of this stream, or None."""
-        try:
-            body = self._decode(response)
-        except (ValueError, UnicodeDecodeError):
-            return "a body that is not valid JSON (cut short or garbled)"
-        except RecursionError:
-            return "JSON nested too deeply to be a Xero answer"
-        return page_problem(body, self._records_key_of(response))
+        return answer_problem(lambda: self._decode(response), lambda body: page_problem(body, self._records_key_of(response)))
 
     def _records_key_of(self, response: requests.Response) -> str:
         """The envelope key of the answer's records: one per stream (a report stream also calls other endpoints)."""
@@ -351,26 +345,6 @@ class XeroStream(HttpStream, CheckpointMixin):
 
 _NOT_DECODED = object()
 
-
-def _json_type(value: Any) -> str:
-    return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
-
-
-def page_problem(body: Any, records_key: str) -> Optional[str]:
-    """What is wrong with a decoded answer, against the shape Xero documents: an object whose `records_key`
-    holds a list of objects. None when it has that shape. Never "no records" for a page that says nothing."""
-    if not isinstance(body, dict):
-        return f"a JSON {_json_type(body)} where Xero sends an object holding {records_key}"
-    if records_key not in body:
-        keys = ", ".join(sorted(str(k) for k in body)[:6]) or "none"
-        return f"no {records_key} in the answer (its keys: {keys})"
-    records = body[records_key]
-    if not isinstance(records, list):
-        return f"{records_key} holding a JSON {_json_type(records)} instead of a list of records"
-    odd = [r for r in records if not isinstance(r, dict)]
-    if odd:
-        return f"{len(odd)} of the {len(records)} {records_key} not a JSON object (a {_json_type(odd[0])})"
-    return None
 
 
 def _pages_after(request: PageRequest, pagination: Optional[Mapping[str, Any]]) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 
 import requests
 from airbyte_cdk.models import FailureType
@@ -17,7 +17,7 @@ from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .endpoints import accounting_base, connections_url
-from .errors import XeroBackoff, XeroErrorHandler, xero_error_detail
+from .errors import XeroBackoff, XeroErrorHandler, json_type, answer_problem, page_problem, xero_error_detail
 from .parallel import Limits, mount
 
 TIMEOUT = (10, 60)
@@ -45,11 +45,12 @@ class XeroLookup:
         self._limits = limits
         self._logger = logger or logging.getLogger("airbyte")
 
-    def _get(self, what: str, url: str, headers: Mapping[str, str]) -> requests.Response:
+    def _get(self, what: str, url: str, headers: Mapping[str, str], shape: Callable[[Any], Optional[str]]) -> requests.Response:
+        """A GET on the one HTTP path; a 2xx answer not of `shape` is retried like an outage, as any page is."""
         client = HttpClient(
             name=what,
             logger=self._logger,
-            error_handler=XeroErrorHandler(self._logger, what),
+            error_handler=XeroErrorHandler(self._logger, what, page_problem=lambda response: answer_problem(response.json, shape)),
             session=mount(requests.Session(), self._limits),
             authenticator=self._authenticator,
             backoff_strategy=XeroBackoff(),
@@ -67,7 +68,7 @@ class XeroLookup:
         return response
 
     def connected(self) -> List[Organisation]:
-        response = self._get("the list of connected organisations", connections_url(), {})
+        response = self._get("the list of connected organisations", connections_url(), {}, _connections_problem)
         if response.status_code != 200:
             raise _config_error(
                 f"Xero refused to list the organisations this app is connected to (HTTP {response.status_code}: "
@@ -81,7 +82,12 @@ class XeroLookup:
 
     def organisation(self, tenant: Organisation) -> Optional[Mapping[str, Any]]:
         """The organisation's own record, or None when Xero refuses it (disconnected, wrong id, no scope)."""
-        response = self._get(f"organisation {tenant.label}", accounting_base() + "Organisation", {"Xero-Tenant-Id": tenant.tenant_id})
+        response = self._get(
+            f"organisation {tenant.label}",
+            accounting_base() + "Organisation",
+            {"Xero-Tenant-Id": tenant.tenant_id},
+            lambda body: page_problem(body, "Organisations"),
+        )
         if response.status_code == 200:
             return (response.json().get("Organisations") or [{}])[0]
         if response.status_code in (401, 403, 404):
@@ -91,6 +97,16 @@ class XeroLookup:
             internal_message=f"Organisation answered {response.status_code}",
             failure_type=FailureType.transient_error,
         )
+
+
+def _connections_problem(body: Any) -> Optional[str]:
+    """/connections answers a list of objects (Xero's identity API has no envelope)."""
+    if not isinstance(body, list):
+        return f"a JSON {json_type(body)} where Xero sends a list of connections"
+    odd = [c for c in body if not isinstance(c, dict)]
+    if odd:
+        return f"{len(odd)} of the {len(body)} connections not a JSON object (a {json_type(odd[0])})"
+    return None
 
 
 def describe(tenants: Sequence[Organisation]) -> str:

@@ -215,3 +215,29 @@ def test_given_all_scopes_when_check_then_no_scope_warning(config, xero, caplog)
 
     assert status.status == Status.SUCCEEDED
     assert not any("cannot be read" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['[{"tenantId": "a3f1c2d4-5b6e-7f80-91a2', '{"Connections": []}', '["a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708"]'],
+    ids=["cut-short", "an-object", "strings"],
+)
+def test_given_connections_answering_garbage_persistently_when_check_then_transient_error_naming_it(config, xero, body):
+    xero.get(CONNECTIONS_URL, text=body, headers={"Content-Type": "application/json"})
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        _check(config)
+
+    assert raised.value.failure_type == FailureType.transient_error
+    assert "connected organisations" in str(raised.value.message)
+    assert len([r for r in xero.request_history if r.url == CONNECTIONS_URL]) == 7  # retried like an outage
+
+
+def test_given_organisation_answering_garbage_persistently_when_check_then_transient_error_naming_it(config, xero):
+    xero.get(API + "Organisation", text='{"Organisations": nul', headers={"Content-Type": "application/json"})
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        _check(config)
+
+    assert raised.value.failure_type == FailureType.transient_error
+    assert "organisation" in str(raised.value.message)

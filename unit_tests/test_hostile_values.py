@@ -11,7 +11,7 @@ from source_xero.auth import DEFAULT_EXPIRES_IN, LONGEST_EXPIRES_IN, _expires_in
 from source_xero.config import trim_pasted_values
 from source_xero.cursor import TimestampCursor, cursor_value
 from source_xero.errors import LONGEST_RETRY_AFTER_SECONDS, retry_after_seconds
-from source_xero.streams import page_problem
+from source_xero.errors import page_problem
 
 
 @pytest.mark.parametrize(
