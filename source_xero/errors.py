@@ -101,9 +101,14 @@ def page_problem(body: Any, records_key: str) -> Optional[str]:
     records = body[records_key]
     if not isinstance(records, list):
         return f"{records_key} holding a JSON {json_type(records)} instead of a list of records"
-    odd = [r for r in records if not isinstance(r, dict)]
+    return objects_problem(records, records_key)
+
+
+def objects_problem(items: list, name: str) -> Optional[str]:
+    """Which of a list's items are not JSON objects (records that are null, strings, numbers), or None."""
+    odd = [item for item in items if not isinstance(item, dict)]
     if odd:
-        return f"{len(odd)} of the {len(records)} {records_key} not a JSON object (a {json_type(odd[0])})"
+        return f"{len(odd)} of the {len(items)} {name} not a JSON object (a {json_type(odd[0])})"
     return None
 
 

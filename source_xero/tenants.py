@@ -17,7 +17,7 @@ from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .endpoints import accounting_base, connections_url
-from .errors import XeroBackoff, XeroErrorHandler, json_type, answer_problem, page_problem, xero_error_detail
+from .errors import XeroBackoff, XeroErrorHandler, answer_problem, json_type, objects_problem, page_problem, xero_error_detail
 from .parallel import Limits, mount
 
 TIMEOUT = (10, 60)
@@ -103,10 +103,7 @@ def _connections_problem(body: Any) -> Optional[str]:
     """/connections answers a list of objects (Xero's identity API has no envelope)."""
     if not isinstance(body, list):
         return f"a JSON {json_type(body)} where Xero sends a list of connections"
-    odd = [c for c in body if not isinstance(c, dict)]
-    if odd:
-        return f"{len(odd)} of the {len(body)} connections not a JSON object (a {json_type(odd[0])})"
-    return None
+    return objects_problem(body, "connections")
 
 
 def describe(tenants: Sequence[Organisation]) -> str:
