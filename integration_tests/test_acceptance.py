@@ -15,7 +15,7 @@ import yaml
 from airbyte_cdk.test.standard_tests import SourceTestSuiteBase
 
 from source_xero import SourceXero
-from source_xero.streams import STREAMS
+from source_xero.table import STREAMS
 from xero_sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

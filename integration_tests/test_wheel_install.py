@@ -22,8 +22,8 @@ from typing import Dict, Iterator, List, Mapping, Optional
 
 import pytest
 
-from source_xero.reports import REPORTS
-from source_xero.streams import STREAMS
+from source_xero.table import REPORTS
+from source_xero.table import STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Protocol, Union
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -150,6 +150,7 @@ class TimestampCursor:
         self._ids: Dict[str, None] = dict.fromkeys(sorted(ids))
         self._ids_sorted = True
         self.saved_value, self.saved_ids = self.value, list(self._ids)
+        self._saved_ids_set = frozenset(self._ids)
         if self.value > format_timestamp(datetime.now(timezone.utc) + timedelta(days=1)):
             logging.getLogger("airbyte").warning(
                 f"Stream {stream}: the saved state ({self.value}) is in the future, so only records updated after "
@@ -189,6 +190,15 @@ class TimestampCursor:
             return True  # invariant 3: cannot be placed, so it cannot be proven old: it is sent
         return value > self.value or (value == self.value and str(record.get(self.primary_key)) not in self._ids)
 
+    def is_new_since_saved(self, record: Mapping[str, Any]) -> bool:
+        """Whether the saved state (where this read began) leaves the record unclaimed: `is_new` against the
+        state as it was before any record of this read was observed (for lists that come in no order)."""
+        value = placed(record.get(self.field))
+        if value is None:
+            return True
+        saved = self.saved_value
+        return value > saved or (value == saved and str(record.get(self.primary_key)) not in self._saved_ids_set)
+
     def observe(self, record: Mapping[str, Any]) -> None:
         """Called after a record is emitted, in ascending cursor order within a page."""
         value = placed(record.get(self.field))
@@ -224,6 +234,13 @@ class TimestampCursor:
     def request_since(self) -> str:
         return if_modified_since(self.value)
 
+    @property
+    def since(self) -> Optional[str]:
+        """The If-Modified-Since of the read's first request."""
+        return self.request_since()
+
+    position = 0  # a read by time starts at no offset
+
 
 class JournalNumberCursor:
     """Journals are immutable and numbered in order; the highest number read is the whole state.
@@ -235,8 +252,9 @@ class JournalNumberCursor:
     field = "JournalNumber"
     created_field = "CreatedDateUTC"
 
-    def __init__(self, stream: str, state: Optional[Mapping[str, Any]]) -> None:
+    def __init__(self, stream: str, state: Optional[Mapping[str, Any]], start: Optional[datetime] = None) -> None:
         self.stream = stream
+        self.start = start
         self.value = 0
         self.fence: Optional[Fence] = None
         self.hold: Optional[str] = None
@@ -248,7 +266,22 @@ class JournalNumberCursor:
                 raise _bad_state(stream, state, "JournalNumber is not a whole number")
             self.value = raw
         self.settled_value = self.value
+        self.saved_value = self.value
         self._settling = True
+
+    @property
+    def since(self) -> Optional[str]:
+        """Journals are filtered by creation time from the start date; their number does the rest."""
+        return if_modified_since(format_timestamp(self.start)) if self.start is not None else None
+
+    @property
+    def position(self) -> int:
+        """The offset the journal list resumes from: the highest number already claimed."""
+        return self.value
+
+    def is_new_since_saved(self, record: Mapping[str, Any]) -> bool:
+        number = record.get(self.field)
+        return not isinstance(number, int) or number > self.saved_value
 
     def begin(self, fence: Fence) -> None:
         self.fence = fence
@@ -275,3 +308,97 @@ class JournalNumberCursor:
     @property
     def state(self) -> dict[str, Any]:
         return {self.field: self.settled_value}
+
+
+class FullTableCursor:
+    """A list read whole every time: every record is new, nothing is claimed, the state stays empty."""
+
+    field: Optional[str] = None
+    since: Optional[str] = None
+    position = 0
+    fence: Optional[Fence] = None
+    hold: Optional[str] = None
+
+    def begin(self, fence: Fence) -> None:
+        self.fence = fence
+
+    def is_new(self, record: Mapping[str, Any]) -> bool:
+        return True
+
+    def is_new_since_saved(self, record: Mapping[str, Any]) -> bool:
+        return True
+
+    def observe(self, record: Mapping[str, Any]) -> None:
+        pass
+
+    def sort_key(self, record: Mapping[str, Any]) -> int:
+        return 0  # sorted() is stable: the records keep Xero's order
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return {}
+
+
+class ReadCursor(Protocol):
+    """What a list read asks of its cursor (TimestampCursor, JournalNumberCursor, FullTableCursor)."""
+
+    field: Optional[str]
+    fence: Optional[Fence]
+    hold: Optional[str]
+
+    @property
+    def since(self) -> Optional[str]: ...
+
+    @property
+    def position(self) -> int: ...
+
+    def begin(self, fence: Fence) -> None: ...
+
+    def is_new(self, record: Mapping[str, Any]) -> bool: ...
+
+    def is_new_since_saved(self, record: Mapping[str, Any]) -> bool: ...
+
+    def observe(self, record: Mapping[str, Any]) -> None: ...
+
+    def sort_key(self, record: Mapping[str, Any]) -> Any: ...
+
+    @property
+    def state(self) -> dict[str, Any]: ...
+
+
+# -- the cursor kinds a row of the table names ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stamped:
+    """Incremental on a timestamp field (UpdatedDateUTC; CreatedDateUTC where a record has no update time)."""
+
+    field: str = "UpdatedDateUTC"
+
+    def start(self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta) -> ReadCursor:
+        return TimestampCursor(stream, self.field, primary_key, start, saved, lookback)
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """Incremental on Journals' JournalNumber: numbered in order, never changed once written."""
+
+    field: str = JournalNumberCursor.field
+
+    def start(self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta) -> ReadCursor:
+        return JournalNumberCursor(stream, saved, start)
+
+
+@dataclass(frozen=True)
+class Whole:
+    """Full refresh: a small list without a usable update time."""
+
+    field: Optional[str] = None
+
+    def start(self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta) -> ReadCursor:
+        return FullTableCursor()
+
+
+CursorKind = Union[Stamped, Numbered, Whole]
+UPDATED = Stamped("UpdatedDateUTC")
+CREATED = Stamped("CreatedDateUTC")
+JOURNAL_NUMBER = Numbered()
+FULL_TABLE = Whole()

@@ -1,24 +1,21 @@
 """The read on the CDK's concurrent engine: a partition per organisation and stream, state per organisation.
 
 `ConcurrentSource` runs the partitions on its worker pool; each partition is one organisation's read of one
-stream, the stream's own page loop (`XeroStream.read_records`) untouched. Two small pieces of our own plug
-into the engine, each for a reason the engine's own pieces do not cover:
+row of the table (a reader, streams.py or reports.py), and it yields records only. State leaves the way the
+CDK's contracts intend: through the stream's `Cursor` (`TenantStates`), whose messages go on a
+`ConcurrentMessageRepository`, the queue the records travel on (sync.py builds the engine with that queue).
 
-- `TenantStates`, the stream's `Cursor`: the state of a stream is `{"tenants": {"<tenant id>": <that
-  organisation's state>}}`. Keyed by id rather than the CDK's per-partition list, a state stays readable,
-  one organisation's entry can be looked up, replaced or carried over untouched, and a state from before
-  3.0.0 (one organisation's, without the "tenants" level) is taken over as one entry. The engine's own
-  ConcurrentCursor keeps datetime intervals; Xero's keyset state (a timestamp and the ids at it, or a
-  journal number) is not one.
+Why that keeps the state behind its records: the engine's PartitionReader, on the worker thread, puts a
+record on the queue and then calls `Cursor.observe(record)`. The partition's generator is suspended right
+after yielding that record, so the reader's state covers exactly the records already queued; a checkpoint
+taken in `observe` (every CHECKPOINT_EVERY records of an organisation) or in `close_partition` goes on the
+same queue behind them. A read that fails checkpoints the same way before the error leaves the partition.
 
-- Checkpoints travel WITH the records. The engine calls `Cursor.observe` and `close_partition` on the
-  worker thread, and a state message a worker put on the message repository can be drained by the main
-  thread (after any other stream's record) before that worker's earlier records left the queue: a state
-  ahead of its records. So a partition yields its state messages itself, between its records; the
-  engine's PartitionReader puts them on the same queue, in order, and the main thread passes an
-  AirbyteMessage queue item through as it is. A checkpoint is taken while the page loop is suspended
-  right after yielding a record, when the loop's state covers exactly the records already queued.
-  Every CHECKPOINT_EVERY records, at the partition's end, and before a failure propagates.
+`TenantStates` keeps a stream's state as `{"tenants": {"<tenant id>": <that organisation's state>}}`. Keyed
+by id rather than the CDK's per-partition list, a state stays readable, one organisation's entry can be
+looked up, replaced or carried over untouched, and a state from before 3.0.0 (one organisation's, without
+the "tenants" level) is taken over as one entry. The engine's own ConcurrentCursor keeps datetime
+intervals; Xero's keyset state (a timestamp and the ids at it, or a journal number) is not one.
 """
 
 from __future__ import annotations
@@ -26,7 +23,8 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Mapping, MutableMapping, Optional, Sequence
+from functools import lru_cache
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Protocol, Sequence
 
 from airbyte_cdk.models import AirbyteMessage, SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
@@ -36,42 +34,74 @@ from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
 from airbyte_cdk.sources.types import Record
+from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
-from .errors import RunSignals
-from .streams import CHECKPOINT_EVERY, XeroStream
+from .context import ReadContext
 from .tenants import Organisation
 
 TENANTS_KEY = "tenants"
+ORGANISATION_KEY = "tenant_id"
+CHECKPOINT_EVERY = 50  # records of one organisation between checkpoints: at least one per page of any kind
 logger = logging.getLogger("airbyte")
+
+
+class Reader(Protocol):
+    """One organisation's read of one row: records out, and the state the read may claim at any moment."""
+
+    @property
+    def state(self) -> Mapping[str, Any]: ...
+
+    def records(self) -> Iterator[Mapping[str, Any]]: ...
+
+
+class Row(Protocol):
+    """A row of the table (table.py), as the engine needs it."""
+
+    name: str
+
+    @property
+    def cursor_field(self) -> Optional[str]: ...
+
+    def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]: ...
+
+    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> Reader: ...
 
 
 class TenantStates(Cursor):
     """The state of one stream, per organisation. Thread-safe: every organisation's partition checkpoints here."""
 
-    def __init__(
-        self,
-        stream_name: str,
-        saved: Optional[Mapping[str, Any]],
-        legacy_owner: Optional[str],
-        message_repository: MessageRepository,
-    ) -> None:
+    def __init__(self, stream_name: str, saved: Optional[Mapping[str, Any]], legacy_owner: Optional[str], message_repository: MessageRepository) -> None:
         self._stream_name = stream_name
         self._message_repository = message_repository
         self._lock = threading.Lock()
         self._manager = ConnectorStateManager()
         self._tenants: Dict[str, Mapping[str, Any]] = _tenants_of(stream_name, saved, legacy_owner)
+        self._readers: Dict[str, Reader] = {}
+        self._observed: Dict[str, int] = {}
 
     # -- what the partitions use ---------------------------------------------------------------------
     def of(self, tenant_id: str) -> MutableMapping[str, Any]:
         with self._lock:
             return copy.deepcopy(dict(self._tenants.get(tenant_id) or {}))
 
-    def checkpoint(self, tenant_id: str, state: Mapping[str, Any]) -> AirbyteMessage:
-        """Record the organisation's state and return the stream's state message (every organisation's entry),
-        for the caller to emit right after the records this state covers."""
+    def follow(self, tenant_id: str, reader: Reader) -> None:
+        """The organisation's read under way: its state is taken at each checkpoint."""
         with self._lock:
+            self._readers[tenant_id] = reader
+            self._observed[tenant_id] = 0
+
+    def checkpoint(self, tenant_id: str) -> None:
+        """Take the organisation's state from its reader and emit the stream's state, if it moved."""
+        with self._lock:
+            reader = self._readers.get(tenant_id)
+            if reader is None:
+                return
+            state = reader.state
+            if not state or state == self._tenants.get(tenant_id):
+                return
             self._tenants[tenant_id] = copy.deepcopy(dict(state))
-            return self._message()
+            message = self._message()
+        self._message_repository.emit_message(message)
 
     # -- the CDK's Cursor ----------------------------------------------------------------------------
     @property
@@ -80,10 +110,15 @@ class TenantStates(Cursor):
             return {TENANTS_KEY: copy.deepcopy(self._tenants)}
 
     def observe(self, record: Record) -> None:
-        pass  # the page loop moves the state as it emits (cursor.py); checkpoints come from the partition
+        tenant_id = str(record.data.get(ORGANISATION_KEY))
+        with self._lock:
+            self._observed[tenant_id] = self._observed.get(tenant_id, 0) + 1
+            due = self._observed[tenant_id] % CHECKPOINT_EVERY == 0
+        if due:
+            self.checkpoint(tenant_id)
 
     def close_partition(self, partition: Partition) -> None:
-        pass  # the partition's last checkpoint was already queued behind its last record
+        self.checkpoint(str((partition.to_slice() or {}).get(ORGANISATION_KEY)))
 
     def ensure_at_least_one_state_emitted(self) -> None:
         # Called on the main thread once every partition of the stream is done and its records emitted: the
@@ -92,7 +127,8 @@ class TenantStates(Cursor):
         # entry of the other organisation (behind, never ahead of its records). Also covers a stream where no
         # partition checkpointed (no records, every organisation skipped): its saved state goes out as it was.
         with self._lock:
-            self._message_repository.emit_message(self._message())
+            message = self._message()
+        self._message_repository.emit_message(message)
 
     def should_be_synced(self, record: Record) -> bool:
         return True
@@ -120,104 +156,107 @@ def _tenants_of(stream: str, saved: Optional[Mapping[str, Any]], legacy_owner: O
 
 
 class XeroPartition(Partition):
-    """One organisation's read of one stream."""
+    """One organisation's read of one stream. Yields records only; its state leaves through `TenantStates`."""
 
     def __init__(
         self,
-        stream: XeroStream,
+        row: Row,
         organisation: Organisation,
-        sync_mode: SyncMode,
+        context: ReadContext,
+        incremental: bool,
         states: Optional[TenantStates],
-        signals: RunSignals,
         stop_on_failure: Callable[[], bool],
     ) -> None:
-        self._stream = stream
+        self._row = row
         self._organisation = organisation
-        self._sync_mode = sync_mode
+        self._context = context
+        self._incremental = incremental
         self._states = states
-        self._signals = signals
         self._stop_on_failure = stop_on_failure
 
-    def read(self) -> Iterable[Any]:
-        tenant_id, name = self._organisation.tenant_id, self._organisation.name
-        if self._signals.day_limited(tenant_id) or (self._signals.stream_failed and self._stop_on_failure()):
+    def read(self) -> Iterable[Record]:
+        tenant_id, name, signals = self._organisation.tenant_id, self._organisation.name, self._context.signals
+        if signals.day_limited(tenant_id) or (signals.stream_failed and self._stop_on_failure()):
             return  # its state stays as saved: the stream's final state message carries it over
-        stream, states = self._stream, self._states
+        states = self._states
+        saved = states.of(tenant_id) if states is not None else {}
+        reader = self._row.reader(self._organisation, self._context, saved, self._incremental)
         if states is not None:
-            stream.state = states.of(tenant_id)
-        checkpointed = stream.state
-        emitted = 0
+            states.follow(tenant_id, reader)
         try:
-            for data in stream.read_records(sync_mode=self._sync_mode):
-                data["tenant_id"] = tenant_id  # type: ignore[index]
-                data["tenant_name"] = name  # type: ignore[index]
-                yield Record(data=data, stream_name=stream.name)
-                emitted += 1
-                if states is not None and emitted % CHECKPOINT_EVERY == 0:
-                    checkpointed = stream.state
-                    yield states.checkpoint(tenant_id, checkpointed)
+            for data in reader.records():
+                record = dict(data) if not isinstance(data, dict) else data
+                record[ORGANISATION_KEY] = tenant_id
+                record["tenant_name"] = name
+                yield Record(data=record, stream_name=self._row.name)
         except Exception:
-            if states is not None and stream.state and stream.state != checkpointed:
-                yield states.checkpoint(tenant_id, stream.state)  # exact: records read so far are not read again
-            if self._signals.day_limited(tenant_id):
+            if states is not None:
+                states.checkpoint(tenant_id)  # exact: records read so far are not read again
+            if signals.day_limited(tenant_id):
                 logger.warning(
-                    f"Stream {stream.name} of {self._organisation.label} stopped at Xero's daily limit with its state "
+                    f"Stream {self._row.name} of {self._organisation.label} stopped at Xero's daily limit with its state "
                     "saved; the other organisations go on."
                 )
                 return
-            self._signals.stream_failed = True
+            signals.stream_failed = True
             raise
-        if states is not None and stream.state and stream.state != checkpointed:
-            yield states.checkpoint(tenant_id, stream.state)
 
     def to_slice(self) -> Optional[Mapping[str, Any]]:
-        return {"tenant_id": self._organisation.tenant_id}
+        return {ORGANISATION_KEY: self._organisation.tenant_id}
 
     def stream_name(self) -> str:
-        return self._stream.name
+        return self._row.name
 
     def __hash__(self) -> int:
-        return hash((self._stream.name, self._organisation.tenant_id))
+        return hash((self._row.name, self._organisation.tenant_id))
 
 
 class OrganisationPartitions(PartitionGenerator):
-    def __init__(self, partitions: Callable[[], Sequence[XeroPartition]]) -> None:
+    def __init__(self, partitions: Callable[[], Sequence[Partition]]) -> None:
         self._partitions = partitions
 
     def generate(self) -> Iterable[Partition]:
         yield from self._partitions()
 
 
+@lru_cache(maxsize=None)
+def schema_of(name: str) -> Mapping[str, Any]:
+    """The stream's JSON schema (schemas/<name>.json, shared pieces resolved), loaded once per process."""
+    return ResourceSchemaLoader("source_xero").get_schema(name)
+
+
 def concurrent_stream(
-    template: XeroStream,
+    row: Row,
     organisations: Sequence[Organisation],
-    stream_for: Callable[[Organisation], XeroStream],
+    context: Optional[ReadContext],
     sync_mode: SyncMode,
     saved_state: Optional[Mapping[str, Any]],
     legacy_owner: Optional[str],
     message_repository: MessageRepository,
-    signals: RunSignals,
-    stop_on_failure: Callable[[], bool],
+    stop_on_failure: Callable[[], bool] = lambda: False,
 ) -> DefaultStream:
-    """The engine's stream for one catalog entry: a partition per organisation, in the given order."""
+    """The engine's stream for one catalog entry: a partition per organisation, in the given order. Built with
+    no organisations and no context, it is the stream as discover describes it."""
     cursor: Cursor
     states: Optional[TenantStates] = None
-    if template.supports_incremental:
-        states = TenantStates(template.name, saved_state, legacy_owner, message_repository)
+    if row.cursor_field is not None:
+        states = TenantStates(row.name, saved_state, legacy_owner, message_repository)
         cursor = states
     else:
-        cursor = FinalStateCursor(template.name, None, message_repository)
+        cursor = FinalStateCursor(row.name, None, message_repository)
+    incremental = sync_mode == SyncMode.incremental
 
-    def partitions() -> List[XeroPartition]:
-        return [XeroPartition(stream_for(o), o, sync_mode, states, signals, stop_on_failure) for o in organisations]
+    def partitions() -> List[Partition]:
+        if context is None:
+            return []
+        return [XeroPartition(row, o, context, incremental, states, stop_on_failure) for o in organisations]
 
-    keys = template.primary_key
     return DefaultStream(
         partition_generator=OrganisationPartitions(partitions),
-        name=template.name,
-        json_schema=template.get_json_schema,
-        primary_key=list(keys) if isinstance(keys, (list, tuple)) else [keys],
-        cursor_field=CursorField(template.cursor_field) if template.supports_incremental and isinstance(template.cursor_field, str) else None,
+        name=row.name,
+        json_schema=lambda: schema_of(row.name),
+        primary_key=row.catalog_key(context),
+        cursor_field=CursorField(row.cursor_field) if row.cursor_field is not None else None,
         logger=logger,
         cursor=cursor,
     )

@@ -1,18 +1,24 @@
 """Xero's four ways of handing out a list, one small class each, each with one stop rule.
 
-A paging kind turns "where am I" into the next request: `first()` builds the first one, `next()` the
-one after a page came back, or None when the list is done, and `ahead()` the requests after that one
+A read's pages (`Pages`) turn "where am I" into the next request: `first()` builds the first one, `next()`
+the one after a page came back, or None when the list is done, and `ahead()` the requests after that one
 which are already certain to be needed, so they can be sent before it answers (Journals only; see
-pipeline.py). A request is query parameters plus the If-Modified-Since header. None of them ever calls a paged endpoint without `page` (Xero answers a
-large organisation with HighVolumeException there, and drops line items on the way).
+pipeline.py). `select()` picks the records of a page the read emits, and `claim()` says what state the
+read may claim so far. A request is query parameters plus the If-Modified-Since header. None of them ever
+calls a paged endpoint without `page` (Xero answers a large organisation with HighVolumeException there,
+and drops line items on the way).
+
+A row of the table names its paging kind (`KEYSET_1000`, `KEYSET_100`, `JOURNAL_OFFSETS`, `WALKS`,
+`ONE_CALL`): a small frozen object whose `start()` makes a read's `Pages`. The read loop (streams.py)
+calls every kind through the same methods; no kind is told apart from another there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import AbstractSet, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from .cursor import if_modified_since, placed
+from .cursor import ReadCursor, if_modified_since, placed
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,54 @@ def _is_last_page(request_page: int, records: Sequence[Any], page_size: int, pag
     return len(records) < page_size
 
 
-class SingleCall:
+Record = Mapping[str, Any]
+
+
+class Pages:
+    """What every paging kind shares, and the defaults: a read whose records come in cursor order within
+    a page, each emitted when the cursor says it is new, the state claimed as the cursor has it."""
+
+    fence: Optional[str] = None  # Xero's clock when the read began (cursor.Fence.at), once known
+    forced: AbstractSet[Tuple[str, str]] = frozenset()  # records to emit again although the cursor passed them
+    primary_key: str = ""
+
+    @property
+    def hold(self) -> Optional[str]:
+        """A point the state may not claim at or past yet (None: no such point)."""
+        return None
+
+    def begin(self, fence_at: str) -> None:
+        self.fence = fence_at
+
+    def first(self, since: Optional[str]) -> PageRequest:
+        raise NotImplementedError
+
+    def next(self, request: PageRequest, records: Sequence[Record], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
+        """The request after this page, or None when the list is done."""
+        raise NotImplementedError
+
+    def ahead(self, following: PageRequest) -> List[PageRequest]:
+        """Requests after `following` already certain to be needed (sent before it answers)."""
+        return []
+
+    def select(self, records: Sequence[Record], cursor: ReadCursor) -> Iterator[Record]:
+        """The page's records this read emits, in cursor order, each observed by the cursor before it leaves."""
+        forced = self.forced
+        for record in sorted(records, key=cursor.sort_key):
+            if cursor.is_new(record) or (forced and (str(record.get(self.primary_key)), record.get(cursor.field or "")) in forced):
+                cursor.observe(record)
+                yield record
+
+    def end(self) -> None:
+        """The list was read to its end and every record selected was emitted."""
+
+    def claim(self, cursor: ReadCursor) -> Mapping[str, Any]:
+        """The state this read may claim now (invariant 1 of cursor.py)."""
+        cursor.hold = self.hold
+        return cursor.state
+
+
+class SingleCall(Pages):
     """Unpaged endpoints (Accounts, Currencies, ...): one call returns the whole list."""
 
     page_size = None
@@ -45,7 +98,7 @@ class SingleCall:
 
 
 @dataclass
-class KeysetPages:
+class KeysetPages(Pages):
     """Paged, If-Modified-Since-capable endpoints (Invoices, Contacts, Quotes, ...), read as a keyset.
 
     Plain page numbers lose records: when a record on an already-read page is edited mid-sync, it moves
@@ -101,9 +154,10 @@ class KeysetPages:
 
     MAX_REWALKS = 2
 
+
     def __post_init__(self) -> None:
         self.in_order = True
-        self.forced: Set[Tuple[str, str]] = set()
+        self.forced: AbstractSet[Tuple[str, str]] = set()
         self._walks: Dict[str, Dict[str, str]] = {}   # If-Modified-Since of a walked second -> {pk: stamp}
         self._lowest: Dict[str, str] = {}            # ... -> the lowest stamp the walk held
         self._dirty: Set[str] = set()
@@ -179,7 +233,8 @@ class KeysetPages:
     def _notice(self, since: str, records: Sequence[Mapping[str, Any]]) -> None:
         """Walks this page proves dirty (a record they held, back with another stamp), and the records a
         walk of a dirty second must emit although the cursor passed them (`forced`: not seen before)."""
-        self.forced = set()
+        forced: Set[Tuple[str, str]] = set()
+        self.forced = forced
         for walked, seen in self._walks.items():
             rewalking = walked == since and walked in self._rewalking
             for record in records:
@@ -190,7 +245,7 @@ class KeysetPages:
                 if before is not None and before != stamp:
                     self._dirty.add(walked)
                 if rewalking and before != stamp:
-                    self.forced.add((pk, stamp))
+                    forced.add((pk, stamp))
                 if before is not None or walked == since:
                     seen[pk] = stamp
 
@@ -199,7 +254,7 @@ class KeysetPages:
 
 
 @dataclass
-class NumberedPages:
+class NumberedPages(Pages):
     """LinkedTransactions: `page` only, 100 a page, no If-Modified-Since and no `order`. The cursor
     filters locally, and the state may move only once every page is read (see XeroStream).
 
@@ -223,7 +278,32 @@ class NumberedPages:
     def __post_init__(self) -> None:
         self.complete = False
         self.walks = 0
+        self._emitted: Set[Tuple[str, str]] = set()  # what the walks of this read emitted
+        self._saved: Mapping[str, Any] = {}
+        self._settled = False
         self._start_walk()
+
+    def select(self, records: Sequence[Record], cursor: ReadCursor) -> Iterator[Record]:
+        """Pages come in no order, so "new" is judged against the saved state, not against what this read
+        already observed; a record a walk before this one emitted is not emitted again in this read."""
+        for record in sorted(records, key=cursor.sort_key):
+            key = (str(record.get(self.primary_key)), str(record.get(self.cursor_field)))
+            if cursor.is_new_since_saved(record) and key not in self._emitted:
+                self._emitted.add(key)
+                cursor.observe(record)
+                yield record
+
+    def end(self) -> None:
+        self._settled = self.complete
+
+    def claim(self, cursor: ReadCursor) -> Mapping[str, Any]:
+        """The state moves only once a walk of every page was clean and every record it selected was emitted;
+        until then the saved state stands."""
+        return cursor.state if self._settled else self._saved
+
+    def starting_from(self, saved: Mapping[str, Any]) -> "NumberedPages":
+        self._saved = dict(saved)
+        return self
 
     def _start_walk(self) -> None:
         self.walks += 1
@@ -260,7 +340,7 @@ class NumberedPages:
 
 
 @dataclass
-class JournalOffsets:
+class JournalOffsets(Pages):
     """Journals: `offset=N` returns the 100 journals numbered after N, in number order. Journals never
     change once written, so the highest number read is an exact resume point: nothing can be skipped.
 
@@ -296,3 +376,59 @@ class JournalOffsets:
         count = min(self.MAX_AHEAD, max(0, self.dense_in_a_row - 1))
         offset = int(following.params["offset"])
         return [PageRequest({"offset": offset + k * self.page_size}, following.if_modified_since) for k in range(1, count + 1)]
+
+
+# -- the paging kinds a row of the table names ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Keyset:
+    """Paged and If-Modified-Since-capable, read as a keyset (KeysetPages)."""
+
+    page_size: int
+    send_page_size: bool = True
+
+    @property
+    def description(self) -> str:
+        return f"page + pageSize={self.page_size}" if self.send_page_size else f"page ({self.page_size})"
+
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+        return KeysetPages(page_size=self.page_size, send_page_size=self.send_page_size, primary_key=primary_key)
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """Journals: an offset by number (JournalOffsets)."""
+
+    description: str = "offset (JournalNumber)"
+
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+        return JournalOffsets(start_offset=cursor.position)
+
+
+@dataclass(frozen=True)
+class Walks:
+    """Pages without If-Modified-Since or order, walked until a walk is clean (NumberedPages)."""
+
+    page_size: int = 100
+    description: str = "page (100), no If-Modified-Since"
+
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+        pages = NumberedPages(page_size=self.page_size, primary_key=primary_key, cursor_field=cursor.field or "UpdatedDateUTC")
+        return pages.starting_from(saved)
+
+
+@dataclass(frozen=True)
+class OneCall:
+    """One call returns the whole list (SingleCall)."""
+
+    description: str = "single call"
+
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+        return SingleCall()
+
+
+PagingKind = Union[Keyset, Offsets, Walks, OneCall]
+KEYSET_1000 = Keyset(1000)
+KEYSET_100 = Keyset(100, send_page_size=False)
+JOURNAL_OFFSETS = Offsets()
+WALKS = Walks()
+ONE_CALL = OneCall()

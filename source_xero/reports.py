@@ -6,8 +6,9 @@ Every month before it was read after it could no longer change (it lies on or be
 lock date, or more than `report_months_to_reread` months before the current one). A month is only left
 behind once all its rows were emitted, so the state never runs ahead of the output.
 
-The HTTP path is XeroStream's own (authenticator, error handler, backoff, call budget, calls in flight,
-the checkpoint on failure, the 403/404 skip): a report stream is a XeroStream that reads months.
+A `ReportSpec` is the row kind of the table for a report; `ReportReader` reads one row for one organisation
+through the same client as every list (client.py: one error policy, the call budget, calls in flight) and
+the same skip rule (skips.py).
 """
 
 from __future__ import annotations
@@ -16,28 +17,25 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-import requests
-from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from .budget import resource_of
+from .client import Page
+from .context import ReadContext
 from .dates import msdate_to_date
-from .paging import PageRequest
+from .endpoints import accounting_base
 from .report_rows import (
     add_months,
-    balance_sheet_rows,
     first_of_month,
     month_end,
     months_between,
     plan_calls,
-    profit_and_loss_rows,
     report_of,
-    trial_balance_rows,
 )
 from .scopes import Scope
-from .streams import XeroStream
+from .skips import facts_refused
 from .tenants import Organisation
 
 DEFAULT_MONTHS = 24  # months read when start_date is empty: the current month and the 23 before it
@@ -61,6 +59,23 @@ class ReportSpec:
     rows: Callable[..., Iterator[dict]]
     dated_by: str  # "range": fromDate and toDate of the month; "date": its last day
     tracked: bool = False  # can be broken down by a tracking category
+    refused_hint: str = ""
+
+    @property
+    def records_key(self) -> str:
+        return "Reports"
+
+    def tracking_category(self, context: Optional[ReadContext]) -> Optional[str]:
+        """The tracking category the rows are broken down by: only for a report that can be, when one is set."""
+        if not self.tracked or context is None:
+            return None
+        return context.settings.report_tracking_category_id or None
+
+    def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
+        return [*self.primary_key, *(["tracking_option"] if self.tracking_category(context) else [])]
+
+    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> "ReportReader":
+        return ReportReader(self, organisation, context, saved if incremental else {})
 
     def request(self, months: Sequence[date], tracking_category: Optional[str]) -> dict:
         """The query parameters of one call for these months (ascending; more than one only with comparison columns)."""
@@ -76,14 +91,6 @@ class ReportSpec:
         return params
 
 
-# fmt: off
-REPORTS: Tuple[ReportSpec, ...] = (
-    ReportSpec("profit_and_loss_monthly", "Reports/ProfitAndLoss", Scope.REPORTS_PROFIT_AND_LOSS, "from_date", ("tenant_id", "from_date", "account_id"), True,  profit_and_loss_rows, "range", tracked=True),
-    ReportSpec("balance_sheet_monthly",   "Reports/BalanceSheet",  Scope.REPORTS_BALANCE_SHEET,   "date",      ("tenant_id", "date", "account_id"),      True,  balance_sheet_rows,   "date"),
-    ReportSpec("trial_balance_monthly",   "Reports/TrialBalance",  Scope.REPORTS_TRIAL_BALANCE,   "date",      ("tenant_id", "date", "account_id"),      False, trial_balance_rows,   "date"),
-)
-# fmt: on
-REPORTS_BY_NAME = {spec.name: spec for spec in REPORTS}
 
 
 # -- which months ----------------------------------------------------------------------------------------
@@ -172,117 +179,79 @@ class OrganisationFacts:
         return self.tracking[category_id][1].get(option_name)
 
 
-class ReportStream(XeroStream):
-    """One row of REPORTS for one organisation."""
+class ReportReader:
+    """Reads one row of the report table for one organisation, month by month."""
 
-    def __init__(
-        self,
-        spec: ReportSpec,
-        organisation: Organisation,
-        start_date: Optional[datetime],
-        authenticator: Any,
-        facts: OrganisationFacts,
-        months_to_reread: int = DEFAULT_MONTHS_TO_REREAD,
-        tracking_category: Optional[str] = None,
-        **plumbing: Any,
-    ) -> None:
-        self.report = spec
-        self.facts = facts
-        self.months_to_reread = months_to_reread
-        self.tracking_category = tracking_category if spec.tracked else None
-        super().__init__(spec, organisation, start_date=start_date, authenticator=authenticator, **plumbing)  # type: ignore[arg-type]
-
-    # -- identity ---------------------------------------------------------------------------------
-    @property
-    def primary_key(self) -> List[str]:  # type: ignore[override]
-        return [*self.report.primary_key, *(["tracking_option"] if self.tracking_category else [])]
+    def __init__(self, row: ReportSpec, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any]) -> None:
+        self.row = row
+        self.organisation = organisation
+        self._context = context
+        self._client = context.client(row.name, organisation)
+        self.tracking_category = row.tracking_category(context)
+        self.facts: OrganisationFacts = context.shared(organisation, lambda: OrganisationFacts(context.settings.report_tracking_category_id or None))
+        self.start_date = context.report_start
+        self.months_to_reread = context.settings.report_months_to_reread
+        self._state: Mapping[str, Any] = dict(saved)
 
     @property
-    def cursor_field(self) -> str:
-        return self.report.cursor_field
+    def state(self) -> Mapping[str, Any]:
+        return self._state
 
-    @property
-    def supports_incremental(self) -> bool:
-        return True
-
-    # -- requests ---------------------------------------------------------------------------------
-    def path(self, *, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any) -> str:
-        return (next_page_token or {}).get("path") or self.report.path
-
-    def request_params(self, next_page_token: Optional[Mapping[str, Any]] = None, **_: Any) -> MutableMapping[str, Any]:
-        request: PageRequest = (next_page_token or {}).get("request") or PageRequest()
-        return dict(request.params)
-
-    def _call(self, path: str, params: Mapping[str, Any]) -> requests.Response:
-        return self._fetch_next_page(None, None, {"request": PageRequest(dict(params)), "path": path})[1]
-
-    def _records_key_of(self, response: requests.Response) -> str:
-        # The report itself, or one of the calls OrganisationFacts makes (Organisation answers "Organisations").
-        resource = resource_of(response.request)
-        return FACTS_ENVELOPES.get(resource, "Reports")
+    def _call(self, path: str, params: Mapping[str, Any], records_key: str) -> Page:
+        return self._client.get(accounting_base() + path, records_key, params)
 
     def _facts_fetch(self, path: str) -> Optional[Any]:
-        response = self._call(path, {})
-        if response.status_code in (403, 404):
-            self.logger.warning(
-                f"Stream {self.name}: Xero refused {path} (HTTP {response.status_code}); "
-                + {
-                    "Organisation": "without the lock dates, the last months are re-read by report_months_to_reread alone.",
-                    "Accounts": "account codes and types are left empty.",
-                }.get(path, "tracking option ids are left empty.")
-                + " Grant accounting.settings.read to fix this."
-            )
+        page = self._call(path, {}, FACTS_ENVELOPES[path])
+        if page.refused:
+            facts_refused(self.row.name, path, page.status, self._client_logger)
             return None
-        return self._decode(response)
+        return page.body
 
-    # -- reading ----------------------------------------------------------------------------------
-    def read_records(
-        self,
-        sync_mode: SyncMode,
-        cursor_field: Optional[List[str]] = None,
-        stream_slice: Optional[Mapping[str, Any]] = None,
-        stream_state: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
+    @property
+    def _client_logger(self) -> logging.Logger:
+        return logging.getLogger(f"airbyte.streams.{self.row.name}")
+
+    def records(self) -> Iterator[Mapping[str, Any]]:
         current = current_month()
         first = first_of_month(self.start_date.date()) if self.start_date else add_months(current, 1 - DEFAULT_MONTHS)
-        saved = self._saved_from() if sync_mode == SyncMode.incremental else None
+        saved = self._saved_from()
         self.facts.load(self._facts_fetch)
         if self.tracking_category:
             self.facts.check_tracking_category(self.tracking_category)
         open_from = first_open_month(current, self.facts.lock_date, self.months_to_reread)
         months = months_to_read(first, current, saved, open_from)
-        calls = plan_calls(months, self.report.comparison_columns and not self.tracking_category)
-        expect = getattr(self._budget, "expect", lambda resource, calls_ahead: None)
-        resource = self.report.path.rsplit("/", 1)[-1]
+        calls = plan_calls(months, self.row.comparison_columns and not self.tracking_category)
+        budget = self._context.budget(self.organisation)
+        resource = self.row.path.rsplit("/", 1)[-1]
         try:
             for number, call_months in enumerate(calls):
-                expect(resource, len(calls) - number)
-                response = self._call(self.report.path, self.report.request(call_months, self.tracking_category))
-                if response.status_code in (403, 404):
-                    self._skip(response, refused_outright=number == 0)
+                budget.expect(resource, len(calls) - number)
+                page = self._call(self.row.path, self.row.request(call_months, self.tracking_category), "Reports")
+                if page.refused:
+                    self._context.skips.skip(self.row, self.organisation, page.status, page.detail, refused_outright=number == 0)
                     return
-                rows = self._rows(response, call_months)
+                rows = self._rows(page, call_months)
                 for month in call_months:
                     yield from rows.pop(month, [])
                     self._state = {STATE_KEY: min(add_months(month, 1), open_from).isoformat()}
         finally:
-            expect(resource, 0)
+            budget.expect(resource, 0)
 
-    def _rows(self, response: requests.Response, months: Sequence[date]) -> dict:
+    def _rows(self, page: Page, months: Sequence[date]) -> dict:
         """The answer's rows by month, each completed with the organisation and the account's code and type."""
         by_month: dict = {month: [] for month in months}
         try:
-            report = report_of(self._decode(response))
-            args = (self.tracking_category,) if self.report.tracked else ()
-            for row in self.report.rows(report, months, *args):
+            report = report_of(page.body)
+            args = (self.tracking_category,) if self.row.tracked else ()
+            for row in self.row.rows(report, months, *args):
                 code, kind = self.facts.accounts.get(row["account_id"], (None, None))
-                row = {"tenant_id": self.tenant_id, **row, "account_code": row["account_code"] or code, "account_type": kind}
+                row = {"tenant_id": self.organisation.tenant_id, **row, "account_code": row["account_code"] or code, "account_type": kind}
                 if "tracking_option" in row:
                     row["tracking_option_id"] = self.facts.option_id(row["tracking_category_id"], row["tracking_option"])
                 by_month[first_of_month(date.fromisoformat(row.get("from_date") or row["date"]))].append(row)
         except (ValueError, KeyError, TypeError) as error:
             raise AirbyteTracedException(
-                message=f"Stream {self.name}: Xero's {self.report.path} answer could not be turned into rows ({error}). "
+                message=f"Stream {self.row.name}: Xero's {self.row.path} answer could not be turned into rows ({error}). "
                 "The state is saved up to the last complete month; please report this.",
                 internal_message=f"unreadable report answer: {error}",
                 failure_type=FailureType.system_error,
@@ -297,9 +266,9 @@ class ReportStream(XeroStream):
             return first_of_month(date.fromisoformat(str(raw)))
         except ValueError:
             raise AirbyteTracedException(
-                message=f"The saved state of stream {self.name} cannot be used (it has no {STATE_KEY} date such as "
+                message=f"The saved state of stream {self.row.name} cannot be used (it has no {STATE_KEY} date such as "
                 "'2026-09-01'). Reset this stream in Airbyte (or remove its entry from the --state file) to read it "
                 "again from the start date.",
-                internal_message=f"unusable state for {self.name}: {str(self._state)[:200]}",
+                internal_message=f"unusable state for {self.row.name}: {str(self._state)[:200]}",
                 failure_type=FailureType.config_error,
             ) from None

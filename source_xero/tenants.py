@@ -7,20 +7,19 @@ anywhere else, and only a persistent one ends the run, as a transient_error.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 import requests
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .client import Page, Shape, XeroClient
 from .endpoints import accounting_base, connections_url
-from .errors import XeroBackoff, XeroErrorHandler, answer_problem, json_type, objects_problem, page_problem, xero_error_detail
-from .parallel import Limits, mount
-
-TIMEOUT = (10, 60)
+from .errors import json_type, objects_problem, page_problem
+from .parallel import Limits
 
 
 @dataclass(frozen=True)
@@ -45,18 +44,11 @@ class XeroLookup:
         self._limits = limits
         self._logger = logger or logging.getLogger("airbyte")
 
-    def _get(self, what: str, url: str, headers: Mapping[str, str], shape: Callable[[Any], Optional[str]]) -> requests.Response:
+    def _get(self, what: str, url: str, tenant_id: str, records_key: str, shape: Shape) -> Page:
         """A GET on the one HTTP path; a 2xx answer not of `shape` is retried like an outage, as any page is."""
-        client = HttpClient(
-            name=what,
-            logger=self._logger,
-            error_handler=XeroErrorHandler(self._logger, what, page_problem=lambda response: answer_problem(response.json, shape)),
-            session=mount(requests.Session(), self._limits),
-            authenticator=self._authenticator,
-            backoff_strategy=XeroBackoff(),
-        )
+        client = XeroClient(what, self._authenticator, self._limits, tenant_id=tenant_id, logger=self._logger)
         try:
-            _, response = client.send_request("GET", url, request_kwargs={"timeout": TIMEOUT}, headers={"Accept": "application/json", **headers})
+            return client.get(url, records_key, shape=shape, decode=json.loads)
         except AirbyteTracedException:
             raise
         except requests.RequestException as error:
@@ -65,36 +57,36 @@ class XeroLookup:
                 internal_message=f"{what} failed: {type(error).__name__}",
                 failure_type=FailureType.transient_error,
             ) from None
-        return response
 
     def connected(self) -> List[Organisation]:
-        response = self._get("the list of connected organisations", connections_url(), {}, _connections_problem)
-        if response.status_code != 200:
+        page = self._get("the list of connected organisations", connections_url(), "", "", _connections_problem)
+        if page.status != 200:
             raise _config_error(
-                f"Xero refused to list the organisations this app is connected to (HTTP {response.status_code}: "
-                f"{xero_error_detail(response)}). Re-authorise the connection in Airbyte."
+                f"Xero refused to list the organisations this app is connected to (HTTP {page.status}: "
+                f"{page.detail}). Re-authorise the connection in Airbyte."
             )
         return [
             Organisation(str(c.get("tenantId")), str(c.get("tenantName") or ""))
-            for c in response.json()
+            for c in page.body
             if c.get("tenantType", "ORGANISATION") == "ORGANISATION"
         ]
 
     def organisation(self, tenant: Organisation) -> Optional[Mapping[str, Any]]:
         """The organisation's own record, or None when Xero refuses it (disconnected, wrong id, no scope)."""
-        response = self._get(
+        page = self._get(
             f"organisation {tenant.label}",
             accounting_base() + "Organisation",
-            {"Xero-Tenant-Id": tenant.tenant_id},
+            tenant.tenant_id,
+            "Organisations",
             lambda body: page_problem(body, "Organisations"),
         )
-        if response.status_code == 200:
-            return (response.json().get("Organisations") or [{}])[0]
-        if response.status_code in (401, 403, 404):
+        if page.status == 200:
+            return (page.records or [{}])[0]
+        if page.status in (401, 403, 404):
             return None
         raise AirbyteTracedException(
-            message=f"Xero could not return organisation {tenant.label} (HTTP {response.status_code}). Retry later.",
-            internal_message=f"Organisation answered {response.status_code}",
+            message=f"Xero could not return organisation {tenant.label} (HTTP {page.status}). Retry later.",
+            internal_message=f"Organisation answered {page.status}",
             failure_type=FailureType.transient_error,
         )
 

@@ -342,3 +342,14 @@ def serve(mocker: Any, resource: str, endpoint: FakePagedEndpoint) -> FakePagedE
 def numbered_rows(prefix: str, count: int, first: str = "2021-01-01T00:00:00Z", step_seconds: float = 60) -> List[tuple]:
     """`count` (id, UpdatedDateUTC) pairs one step apart: ids sort in the same order as their times."""
     return [(f"{prefix}-{i:05d}", iso_plus(first, seconds=i * step_seconds)) for i in range(count)]
+
+
+def reader_of(config: Mapping[str, Any], name: str, state: Optional[Mapping[str, Any]] = None, incremental: bool = True) -> Any:
+    """The connector's read of one stream for the configured organisation (TENANT_ID), as a partition makes it."""
+    from source_xero.connection import Connection
+    from source_xero.context import ReadContext
+    from source_xero.table import BY_NAME
+    from source_xero.tenants import Organisation
+
+    context = ReadContext.of(Connection(dict(config), None))
+    return BY_NAME[name].reader(Organisation(TENANT_ID, ""), context, dict(state or {}), incremental)

@@ -22,7 +22,7 @@ from builders import (
     token_error,
 )
 from source_xero import SourceXero
-from source_xero.streams import STREAMS
+from source_xero.table import STREAMS
 
 LOGGER = logging.getLogger("airbyte.check_test")
 THIRD_TENANT_ID = "99999999-8888-7777-6666-555555555555"

@@ -11,8 +11,8 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from conftest import BASE_CONFIG
 from source_xero import SourceXero
-from source_xero.reports import REPORTS
-from source_xero.streams import STREAMS
+from source_xero.table import REPORTS
+from source_xero.table import STREAMS
 
 # name: (primary key, cursor field or None for full refresh)
 EXPECTED = {

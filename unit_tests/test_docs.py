@@ -1,6 +1,6 @@
 """docs/xero.md, the page the Airbyte UI links to, must keep up with the code.
 
-- Its streams table has one row per stream of `source_xero.streams.STREAMS`, with that stream's primary
+- Its streams table has one row per stream of `source_xero.table.STREAMS`, with that stream's primary
   key, cursor and scopes.
 - Its troubleshooting tables quote every message the connector can show a user. The messages are not
   listed here by hand: they are read from source_xero/*.py by AST, so a message added to the code
@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional
 import pytest
 
 from source_xero.scopes import Scope
-from source_xero.streams import STREAMS
+from source_xero.table import STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"

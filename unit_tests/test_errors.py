@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-import source_xero.source
+import source_xero.sync
 from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import AirbyteMessageSerializer, FailureType, Type
 from airbyte_cdk.test.entrypoint_wrapper import read
@@ -101,7 +101,7 @@ def test_backoff_without_retry_after_is_capped_exponential_with_jitter(attempt, 
 
 def test_given_daily_limit_429_when_read_then_transient_error_says_when_it_resets_and_state_of_emitted_records_is_kept(config, xero, monkeypatch):
     # One stream at a time, so "the streams after it are not started" is observable.
-    monkeypatch.setattr(source_xero.source, "MAX_STREAMS_IN_FLIGHT", 1)
+    monkeypatch.setattr(source_xero.sync, "MAX_STREAMS_IN_FLIGHT", 1)
     retry_after = 50_000
     xero.get(
         API + "Invoices",

@@ -108,7 +108,7 @@ def test_major_version_has_a_breaking_change_entry_with_its_migration_guide(meta
 
 
 def test_suggested_streams_are_streams_of_the_connector(metadata: ConnectorMetadataDefinitionV0):
-    from source_xero.streams import STREAMS_BY_NAME
+    from source_xero.table import STREAMS_BY_NAME
 
     suggested = metadata.data.suggested_streams.streams
     assert suggested and set(suggested) <= set(STREAMS_BY_NAME)

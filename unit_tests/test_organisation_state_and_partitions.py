@@ -103,7 +103,7 @@ def _all_rows(tenant):
 
 
 def test_given_stop_sync_on_stream_failure_when_a_stream_fails_then_streams_not_yet_started_are_not_read(config, xero, monkeypatch):
-    monkeypatch.setattr("source_xero.source.MAX_STREAMS_IN_FLIGHT", 1)  # one partition at a time: the order is known
+    monkeypatch.setattr("source_xero.sync.MAX_STREAMS_IN_FLIGHT", 1)  # one partition at a time: the order is known
     xero.get(API + "Invoices", **failure(400, {"Type": "ValidationException", "Message": "bad"}))
     xero.get(API + "Accounts", **ok({"Accounts": []}))
     source = SourceXero()
@@ -116,7 +116,7 @@ def test_given_stop_sync_on_stream_failure_when_a_stream_fails_then_streams_not_
 
 
 def test_given_stop_sync_on_stream_failure_off_when_a_stream_fails_then_the_others_are_read(config, xero, monkeypatch):
-    monkeypatch.setattr("source_xero.source.MAX_STREAMS_IN_FLIGHT", 1)
+    monkeypatch.setattr("source_xero.sync.MAX_STREAMS_IN_FLIGHT", 1)
     xero.get(API + "Invoices", **failure(400, {"Type": "ValidationException", "Message": "bad"}))
     xero.get(API + "Accounts", **ok({"Accounts": []}))
 
@@ -188,6 +188,16 @@ def test_spec_and_model_agree_on_tenant_ids(config, value, accepted):
     assert spec_accepts == model_accepts == accepted
 
 
+class _Reading:
+    """A reader whose state is set by the test."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def records(self):
+        return iter(())
+
+
 def test_given_two_organisations_checkpoints_queued_in_the_other_order_then_the_streams_last_state_holds_both():
     from airbyte_cdk.sources.message import InMemoryMessageRepository
 
@@ -195,8 +205,11 @@ def test_given_two_organisations_checkpoints_queued_in_the_other_order_then_the_
 
     repository = InMemoryMessageRepository()
     states = TenantStates("invoices", None, None, repository)
-    first = states.checkpoint(TENANT_ID, {"UpdatedDateUTC": emitted("2021-01-01T00:00:00Z"), "ids_at_cursor": ["a"]})
-    states.checkpoint(OTHER_TENANT_ID, {"UpdatedDateUTC": emitted("2022-01-01T00:00:00Z"), "ids_at_cursor": ["b"]})
+    states.follow(TENANT_ID, _Reading({"UpdatedDateUTC": emitted("2021-01-01T00:00:00Z"), "ids_at_cursor": ["a"]}))
+    states.follow(OTHER_TENANT_ID, _Reading({"UpdatedDateUTC": emitted("2022-01-01T00:00:00Z"), "ids_at_cursor": ["b"]}))
+    states.checkpoint(TENANT_ID)
+    states.checkpoint(OTHER_TENANT_ID)
+    first, _ = list(repository.consume_queue())
     # Taken first, `first` may still reach the queue last: it knows nothing of the other organisation.
     assert set(first.state.stream.stream_state.__dict__["tenants"]) == {TENANT_ID}
 

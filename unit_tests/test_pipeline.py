@@ -10,10 +10,9 @@ from typing import List, Sequence
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from airbyte_cdk.models import SyncMode
 from airbyte_cdk.test.entrypoint_wrapper import read
 
-from builders import API, JSON_HEADERS, catalog, envelope, invoice, journal, ok, page, record_data, states_of
+from builders import API, JSON_HEADERS, catalog, envelope, invoice, journal, ok, page, reader_of, record_data, states_of
 from source_xero import SourceXero
 from source_xero.paging import JournalOffsets, PageRequest
 from source_xero.pipeline import PagePipeline
@@ -61,9 +60,9 @@ def test_given_dense_journal_pages_when_read_then_every_journal_comes_once_in_or
 def test_given_two_dense_journal_pages_when_the_second_is_being_emitted_then_the_two_next_offsets_are_already_requested(config, xero):
     endpoint = JournalEndpoint(range(1, 1051))
     xero.get(API + "Journals", json=endpoint)
-    stream = next(s for s in SourceXero().streams(config) if s.name == "journals")
+    stream = reader_of(config, "journals", incremental=False)
 
-    records = iter(stream.read_records(SyncMode.full_refresh))
+    records = iter(stream.records())
     consumed = [next(records)["JournalNumber"] for _ in range(101)]  # page 0, then the first of page 100
     _wait_for(lambda: len(endpoint.offsets) >= 4)
 
@@ -118,10 +117,9 @@ def test_given_a_keyset_page_when_its_first_record_is_emitted_then_the_next_page
     first = [invoice(f"a{n:04d}", f"2021-01-01T00:{n // 60:02d}:{n % 60:02d}Z") for n in range(1000)]
     second = [invoice("b", "2021-02-01T00:00:00Z")]
     xero.get(API + "Invoices", [page("Invoices", first, number=1, of=2, page_size=1000), page("Invoices", second, number=1, of=1, page_size=1000)])
-    source = SourceXero()
-    stream = next(s for s in source.streams(config) if s.name == "invoices")
+    stream = reader_of(config, "invoices", incremental=False)
 
-    records = iter(stream.read_records(SyncMode.full_refresh))
+    records = iter(stream.records())
     assert next(records)["InvoiceID"] == "a0000"
     _wait_for(lambda: len([c for c in xero.request_history if "Invoices" in c.url]) >= 2)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from airbyte_cdk.models import FailureType, SyncMode
+from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from builders import API, envelope, ok
-from source_xero import SourceXero
+from builders import API, envelope, ok, reader_of
 from source_xero.report_rows import add_months, month_end
 from source_xero.reports import current_month
 
@@ -22,8 +21,8 @@ def trial_balance(amount: str) -> dict:
     return {"Reports": [{"ReportType": "TrialBalance", "Rows": [header, {"RowType": "Section", "Title": "Revenue", "Rows": [{"RowType": "Row", "Cells": cells}]}]}]}
 
 
-def stream_of(config, name):
-    return next(s for s in SourceXero().streams(config) if s.name == name)
+def stream_of(config, name, state=None):
+    return reader_of(config, name, state)
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ def test_when_a_month_cannot_be_read_then_the_state_stays_at_that_month_and_the_
 
     rows = []
     with pytest.raises(AirbyteTracedException) as failure:
-        for row in stream.read_records(SyncMode.incremental):
+        for row in stream.records():
             rows.append(row)
 
     assert [r["date"] for r in rows] == [month_end(first).isoformat()]
@@ -56,10 +55,9 @@ def test_without_the_settings_scope_the_reports_are_read_with_a_warning_and_the_
     xero.get(API + "Organisation", **refused)
     xero.get(API + "Accounts", **refused)
     xero.get(API + "Reports/TrialBalance", **ok(trial_balance("1.00")))
-    stream = stream_of({**reports_config, "report_months_to_reread": 0}, "trial_balance_monthly")
-    stream.state = {"reread_from": add_months(current_month(), -1).isoformat()}
+    stream = stream_of({**reports_config, "report_months_to_reread": 0}, "trial_balance_monthly", {"reread_from": add_months(current_month(), -1).isoformat()})
 
-    rows = list(stream.read_records(SyncMode.incremental))
+    rows = list(stream.records())
 
     asked = [r.qs["date"][0] for r in xero.request_history if "TrialBalance" in r.url]
     assert asked == [month_end(add_months(current_month(), -1)).isoformat(), month_end(current_month()).isoformat()]
@@ -79,7 +77,7 @@ def test_an_unknown_tracking_category_is_a_config_error_listing_the_organisation
     stream = stream_of({**reports_config, "report_tracking_category_id": wrong}, "profit_and_loss_monthly")
 
     with pytest.raises(AirbyteTracedException) as failure:
-        list(stream.read_records(SyncMode.incremental))
+        list(stream.records())
 
     assert failure.value.failure_type == FailureType.config_error
     assert wrong in failure.value.message and "Region (5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d)" in failure.value.message

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
-from source_xero.reports import REPORTS_BY_NAME
+from source_xero.table import REPORTS_BY_NAME
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_schemas.py"

@@ -20,7 +20,7 @@ from source_xero.cursor import TimestampCursor
 from source_xero.dates import format_timestamp
 from source_xero.legacy import PastedAccessTokenAuthenticator, state_cursor_value, is_2x_custom_connection, migrate_2x_custom_connection
 from source_xero.scopes import CLASSIC_ONLY, Scope, describe_unreadable, unreadable
-from source_xero.streams import STREAMS, STREAMS_BY_NAME
+from source_xero.table import STREAMS, STREAMS_BY_NAME
 
 START = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FORMATS_2X = {

@@ -1,0 +1,59 @@
+"""The connection check: every organisation reachable or not, and the streams the granted scopes cannot read.
+One unreachable organisation fails the check, named, with the fix; a missing scope does not (a plain new app
+has no Journals; the other streams still sync), it is named with the scope to add."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional, Tuple
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .connection import Connection
+from .scopes import describe_unreadable, unreadable
+from .table import ROWS
+from .tenants import XeroLookup, describe
+
+
+def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bool, Optional[str]]:
+    authenticator = connection.authenticator
+    try:
+        authenticator.get_access_token()  # type: ignore[attr-defined]  # every authenticator of auth.py has it
+        organisations = connection.organisations()
+        lookup = XeroLookup(authenticator, connection.limits, logger)
+        answers = {o.tenant_id: lookup.organisation(o) for o in organisations}
+    except AirbyteTracedException as error:
+        if error.failure_type == FailureType.config_error:
+            return False, error.message
+        raise
+    granted = getattr(authenticator, "granted_scopes", None)
+    cannot = [row.name for row in ROWS if granted is not None and not row.scope.granted_by(granted)]
+    for organisation in organisations:
+        if answers[organisation.tenant_id] is None:
+            logger.error(f"Organisation {organisation.label}: NOT reachable.")
+            continue
+        readable = "every stream can be read" if not cannot else f"the granted scopes cannot read: {', '.join(cannot)}"
+        logger.info(f"Organisation {organisation.label}: reachable; {readable}.")
+    unreachable = [o for o in organisations if answers[o.tenant_id] is None]
+    if unreachable:
+        return False, (
+            f"Xero refused access to {len(unreachable)} of {len(organisations)} organisations: {describe(unreachable)}. "
+            "The app was disconnected from it, or the id is wrong: reconnect the organisation to the Xero app (and "
+            "re-authorise the connection), or remove it from tenant_ids. The app also needs the accounting.settings.read scope."
+        )
+    return True, unreadable_streams(logger, granted)
+
+
+def unreadable_streams(logger: logging.Logger, granted: Any) -> Optional[str]:
+    """What the check says about streams the token's scopes cannot read. None when every stream is readable or
+    the scopes are unknown (a pasted access token that is not a JWT)."""
+    if granted is None:
+        return None
+    for row in ROWS:
+        if not row.scope.granted_by(granted):
+            logger.warning(f"Stream {row.name} cannot be read with the granted scopes: it needs {row.scope.describe()}.")
+    summary = describe_unreadable(unreadable([(row.name, row.scope) for row in ROWS], granted))
+    if summary:
+        logger.warning(summary)
+    return summary

@@ -1,0 +1,62 @@
+"""What every read of one run shares: the settings, the one authenticator, Xero's limits, the run's signals,
+the skip policy, and each organisation's report facts. Built once per run (sync.py); a reader takes what
+it needs from here and nothing else."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, Optional
+
+from requests.auth import AuthBase
+
+from .budget import XeroCallBudget
+from .client import XeroClient
+from .config import XeroConfig
+from .connection import Connection
+from .errors import RunSignals
+from .parallel import Limits
+from .skips import Skips
+from .tenants import Organisation
+
+
+@dataclass
+class ReadContext:
+    settings: XeroConfig
+    authenticator: Optional[AuthBase]
+    limits: Limits = field(default_factory=Limits)
+    signals: RunSignals = field(default_factory=RunSignals)
+    skips: Skips = field(default_factory=Skips)
+    report_start: Optional[datetime] = None  # the start_date the user set; reports read 24 months without one
+    _facts: Dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def of(cls, connection: Connection) -> "ReadContext":
+        """The context of a run on this connection (report streams read 24 months when no start_date is set)."""
+        settings = connection.settings
+        start = settings.start if connection.config.get("start_date") else None
+        return cls(settings, connection.authenticator, connection.limits, report_start=start)
+
+    def client(self, stream: str, organisation: Organisation) -> XeroClient:
+        return XeroClient(
+            stream,
+            self.authenticator,
+            self.limits,
+            self.signals,
+            organisation.tenant_id,
+            organisation.label,
+            logging.getLogger(f"airbyte.streams.{stream}"),
+        )
+
+    def budget(self, organisation: Organisation) -> XeroCallBudget:
+        return self.limits.of(organisation.tenant_id)
+
+    def shared(self, organisation: Organisation, make: Any) -> Any:
+        """One object per organisation for this run (the report streams' facts), made on first use."""
+        with self._lock:
+            if organisation.tenant_id not in self._facts:
+                self._facts[organisation.tenant_id] = make()
+            return self._facts[organisation.tenant_id]

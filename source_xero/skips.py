@@ -1,0 +1,72 @@
+"""The skip rule, in one place: a stream Xero refuses (403) or does not have (404) for an organisation is
+skipped for that organisation with one warning naming the reason and the fix, and the rest of the sync
+goes on. The error handler lets those two answers through (errors.py, IGNORE), the client marks the page
+refused (client.py), a reader hands it here; this module says what it means and remembers it, so the run
+can tell an organisation whose every selected stream was refused (sync.py)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Dict, Optional, Protocol, Set, Tuple
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .scopes import Scope
+from .tenants import Organisation
+
+class Skippable(Protocol):
+    name: str
+    scope: Scope
+    refused_hint: str
+
+
+def skip_message(row: Skippable, organisation: Organisation, status: int, detail: str) -> str:
+    if status == 403:
+        reason = f"Xero refused it (HTTP 403: {detail or 'Forbidden'})"
+        fix = f"grant the {row.scope.describe()} scope to the Xero app and re-authorise the connection, or deselect the stream"
+        fix += f"; {row.refused_hint}" if row.refused_hint else ""
+    else:
+        reason = f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"
+        fix = (
+            "deselect the stream (Xero removed Employees from the Accounting API on 2026-04-28 and is retiring classic "
+            "Expense Claims and Receipts)"
+        )
+    message = f"Stream {row.name} was skipped for {organisation.label}: {reason}. To fix: {fix}. The other streams are synced."
+    return message
+
+
+class Skips:
+    """The streams skipped in this run, per organisation: (tenant id, stream) -> status, when refused outright."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.refused: Dict[Tuple[str, str], int] = {}
+
+    def skip(self, row: Skippable, organisation: Organisation, status: int, detail: str, refused_outright: bool = True) -> None:
+        if refused_outright:
+            with self._lock:
+                self.refused[(organisation.tenant_id, row.name)] = status
+        logging.getLogger("airbyte").warning(skip_message(row, organisation, status, detail))
+
+    def every_selected_refused(self, organisation: Organisation, selected: Set[str]) -> Optional[AirbyteTracedException]:
+        """The run's error when Xero refused every selected stream of an organisation with a 403 (a
+        disconnected organisation or an app without read scopes), else None."""
+        refused = {stream: status for (tenant, stream), status in self.refused.items() if tenant == organisation.tenant_id}
+        if selected and selected <= set(refused) and 403 in refused.values():
+            return AirbyteTracedException(
+                message=f"Xero refused every selected stream of {organisation.label}. The organisation was probably "
+                "disconnected from the app, or the app lacks the read scopes; run the connection check to see which.",
+                failure_type=FailureType.config_error,
+            )
+        return None
+
+
+def facts_refused(stream: str, path: str, status: int, logger: Any) -> None:
+    """A call a report stream makes for the organisation's facts was refused: the report is still read."""
+    consequence = {
+        "Organisation": "without the lock dates, the last months are re-read by report_months_to_reread alone.",
+        "Accounts": "account codes and types are left empty.",
+    }.get(path, "tracking option ids are left empty.")
+    logger.warning(f"Stream {stream}: Xero refused {path} (HTTP {status}); {consequence} Grant accounting.settings.read to fix this.")

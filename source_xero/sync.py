@@ -1,0 +1,110 @@
+"""One read: the catalog's streams on the CDK's concurrent engine, one partition per organisation and stream,
+and how the run ends (the streams' own errors already named; the run's closing error typed after them)."""
+
+from __future__ import annotations
+
+import logging
+from queue import Queue
+from typing import Any, Callable, Iterator, List, Optional
+
+from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, FailureType, Type
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
+from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
+from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from .connection import Connection
+from .context import ReadContext
+from .engine import concurrent_stream
+from .table import BY_NAME, longest_first
+
+MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, the transport caps them
+MAX_WORKERS = 100  # partitions read at once over every organisation (each also has its page pipeline's threads)
+QUEUE_SIZE = 10_000  # records and messages between the workers and the main thread (the CDK's own default)
+
+
+def read(
+    logger: logging.Logger,
+    connection: Connection,
+    catalog: ConfiguredAirbyteCatalog,
+    state: Any,
+    repository: MessageRepository,
+    stop_on_failure: Callable[[], bool],
+) -> Iterator[AirbyteMessage]:
+    unknown = [s.stream.name for s in catalog.streams if s.stream.name not in BY_NAME]
+    if unknown:
+        raise AirbyteTracedException(
+            message=f"The catalog names streams this connector does not have: {', '.join(unknown)}. "
+            "Refresh the source schema in Airbyte (or run discover) and select streams from that list.",
+            failure_type=FailureType.config_error,
+        )
+    settings = connection.settings
+    organisations = connection.organisations()  # a config mistake fails here, before any stream starts
+    # The state of a connector before 3.0.0 belongs to the organisation its config named (migrated to
+    # the first of tenant_ids), or to the only organisation read.
+    legacy_owner = settings.tenants[0] if settings.tenants else (organisations[0].tenant_id if len(organisations) == 1 else None)
+    saved = ConnectorStateManager(state if isinstance(state, list) else None)
+    context = ReadContext.of(connection)
+    # State messages travel on the records' queue (ConcurrentMessageRepository), so none overtakes its records.
+    queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
+    messages = ConcurrentMessageRepository(queue, repository)
+    streams = [
+        concurrent_stream(
+            BY_NAME[configured.stream.name],
+            organisations,
+            context,
+            configured.sync_mode,
+            saved.get_stream_state(configured.stream.name, configured.stream.namespace),
+            legacy_owner,
+            messages,
+            stop_on_failure,
+        )
+        for configured in sorted(catalog.streams, key=lambda configured: longest_first(configured.stream.name))
+    ]
+    engine = ConcurrentSource.create(
+        # Partition generators take a worker only for a moment (a list of organisations); the rest read. Capped:
+        # beyond it an organisation reads fewer streams at once, not fewer calls a minute (pages go ahead).
+        num_workers=min(MAX_WORKERS, MAX_STREAMS_IN_FLIGHT * len(organisations)),
+        initial_number_of_partitions_to_generate=1,
+        logger=logger,
+        slice_logger=DebugSliceLogger(),
+        message_repository=messages,
+        queue=queue,
+    )
+    stream_failures: List[Optional[FailureType]] = []  # failure types of the errors the streams emitted, in order
+    try:
+        for message in engine.read(streams):  # type: ignore[arg-type]  # DefaultStream is the engine's own stream kind
+            if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
+                stream_failures.append(message.trace.error.failure_type)
+            yield message
+    except AirbyteTracedException as failed:
+        if not stream_failures:
+            raise
+        # The engine ends a read in which streams failed with one closing error (always a config_error, even for
+        # an outage). Each stream's own error was already emitted with its name; this one only ends the run, with
+        # the type of those errors. Told apart by the stream errors seen before it, not by the engine's wording.
+        day_limit = context.signals.day_limit_error()
+        raise AirbyteTracedException(
+            message=(failed.message or "") + (f" {day_limit.message}" if day_limit else ""),
+            internal_message="streams failed",
+            failure_type=_run_failure_type(stream_failures),
+        ) from None
+    day_limit = context.signals.day_limit_error()
+    if day_limit is not None:
+        raise day_limit
+    selected = {s.stream.name for s in catalog.streams}
+    for organisation in organisations:
+        refused = context.skips.every_selected_refused(organisation, selected)
+        if refused is not None:
+            raise refused
+
+
+def _run_failure_type(failures: List[Optional[FailureType]]) -> FailureType:
+    if FailureType.system_error in failures:
+        return FailureType.system_error
+    if FailureType.transient_error in failures or not failures:
+        return FailureType.transient_error
+    return FailureType.config_error

@@ -1,0 +1,82 @@
+"""Every stream of the connector, one row each: the one table discover, the read, the check, the schema
+generator, the docs check and the tests all read.
+
+A row is a `ListEndpoint` (a list of the Accounting API, streams.py) or a `ReportSpec` (a monthly report,
+reports.py). Each kind reads itself (`row.reader(...)`); everything else about an endpoint is a field of
+its row: path, envelope key, primary key, cursor kind (cursor.py), paging kind (paging.py), scope
+(scopes.py), fixed query parameters, and the hint a skip adds. Adding an endpoint is one row here plus its
+schema (scripts/generate_schemas.py) and the sandbox's data for it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Tuple, Union
+
+from .cursor import CREATED, FULL_TABLE, JOURNAL_NUMBER, UPDATED
+from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS
+from .report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
+from .reports import ReportSpec
+from .scopes import Scope
+from .streams import UNITDP, ListEndpoint
+
+Row = Union[ListEndpoint, ReportSpec]
+ARCHIVED_TOO = {"includeArchived": "true"}
+JOURNALS_TIER = "apps created from March 2026 also need Xero's Advanced tier for Journals"
+
+# fmt: off
+STREAMS: Tuple[ListEndpoint, ...] = (
+    # Incremental, server-side If-Modified-Since on UpdatedDateUTC, paged as a keyset.
+    ListEndpoint("bank_transactions",   "BankTransactions",   "BankTransactions",   "BankTransactionID",   UPDATED, KEYSET_1000, Scope.BANK_TRANSACTIONS, UNITDP),
+    ListEndpoint("contacts",            "Contacts",           "Contacts",           "ContactID",           UPDATED, KEYSET_1000, Scope.CONTACTS, ARCHIVED_TOO),
+    ListEndpoint("credit_notes",        "CreditNotes",        "CreditNotes",        "CreditNoteID",        UPDATED, KEYSET_1000, Scope.INVOICES, UNITDP),
+    ListEndpoint("invoices",            "Invoices",           "Invoices",           "InvoiceID",           UPDATED, KEYSET_1000, Scope.INVOICES, UNITDP),
+    ListEndpoint("manual_journals",     "ManualJournals",     "ManualJournals",     "ManualJournalID",     UPDATED, KEYSET_1000, Scope.MANUAL_JOURNALS),
+    ListEndpoint("overpayments",        "Overpayments",       "Overpayments",       "OverpaymentID",       UPDATED, KEYSET_1000, Scope.PAYMENTS, UNITDP),
+    ListEndpoint("payments",            "Payments",           "Payments",           "PaymentID",           UPDATED, KEYSET_1000, Scope.PAYMENTS),
+    ListEndpoint("prepayments",         "Prepayments",        "Prepayments",        "PrepaymentID",        UPDATED, KEYSET_1000, Scope.PAYMENTS, UNITDP),
+    ListEndpoint("purchase_orders",     "PurchaseOrders",     "PurchaseOrders",     "PurchaseOrderID",     UPDATED, KEYSET_1000, Scope.INVOICES),
+    ListEndpoint("quotes",              "Quotes",             "Quotes",             "QuoteID",             UPDATED, KEYSET_100,  Scope.INVOICES),
+    # Incremental, one call with If-Modified-Since (these endpoints are not paged).
+    ListEndpoint("accounts",            "Accounts",           "Accounts",           "AccountID",           UPDATED, ONE_CALL, Scope.SETTINGS),
+    ListEndpoint("bank_transfers",      "BankTransfers",      "BankTransfers",      "BankTransferID",      CREATED, ONE_CALL, Scope.BANK_TRANSACTIONS),
+    ListEndpoint("employees",           "Employees",          "Employees",          "EmployeeID",          UPDATED, ONE_CALL, Scope.SETTINGS),
+    ListEndpoint("expense_claims",      "ExpenseClaims",      "ExpenseClaims",      "ExpenseClaimID",      UPDATED, ONE_CALL, Scope.CLASSIC_EXPENSES),
+    ListEndpoint("items",               "Items",              "Items",              "ItemID",              UPDATED, ONE_CALL, Scope.SETTINGS, UNITDP),
+    ListEndpoint("receipts",            "Receipts",           "Receipts",           "ReceiptID",           UPDATED, ONE_CALL, Scope.CLASSIC_EXPENSES, UNITDP),
+    ListEndpoint("users",               "Users",              "Users",              "UserID",              UPDATED, ONE_CALL, Scope.SETTINGS),
+    # Incremental with their own rules: journals by number, linked transactions filtered locally.
+    ListEndpoint("journals",            "Journals",           "Journals",           "JournalID",           JOURNAL_NUMBER, JOURNAL_OFFSETS, Scope.JOURNALS, refused_hint=JOURNALS_TIER),
+    ListEndpoint("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransactionID", UPDATED, WALKS, Scope.INVOICES),
+    # Full refresh: small lists without a usable update time.
+    ListEndpoint("branding_themes",     "BrandingThemes",     "BrandingThemes",     "BrandingThemeID",     FULL_TABLE, ONE_CALL, Scope.SETTINGS),
+    ListEndpoint("contact_groups",      "ContactGroups",      "ContactGroups",      "ContactGroupID",      FULL_TABLE, ONE_CALL, Scope.CONTACTS),
+    ListEndpoint("currencies",          "Currencies",         "Currencies",         "Code",                FULL_TABLE, ONE_CALL, Scope.SETTINGS, key_per_organisation=True),
+    ListEndpoint("organisations",       "Organisation",       "Organisations",      "OrganisationID",      FULL_TABLE, ONE_CALL, Scope.SETTINGS),
+    ListEndpoint("repeating_invoices",  "RepeatingInvoices",  "RepeatingInvoices",  "RepeatingInvoiceID",  FULL_TABLE, ONE_CALL, Scope.INVOICES),
+    ListEndpoint("tax_rates",           "TaxRates",           "TaxRates",           "TaxType",             FULL_TABLE, ONE_CALL, Scope.SETTINGS, key_per_organisation=True),
+    ListEndpoint("tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",  FULL_TABLE, ONE_CALL, Scope.SETTINGS, ARCHIVED_TOO),
+)
+
+REPORTS: Tuple[ReportSpec, ...] = (
+    ReportSpec("profit_and_loss_monthly", "Reports/ProfitAndLoss", Scope.REPORTS_PROFIT_AND_LOSS, "from_date", ("tenant_id", "from_date", "account_id"), True,  profit_and_loss_rows, "range", tracked=True),
+    ReportSpec("balance_sheet_monthly",   "Reports/BalanceSheet",  Scope.REPORTS_BALANCE_SHEET,   "date",      ("tenant_id", "date", "account_id"),      True,  balance_sheet_rows,   "date"),
+    ReportSpec("trial_balance_monthly",   "Reports/TrialBalance",  Scope.REPORTS_TRIAL_BALANCE,   "date",      ("tenant_id", "date", "account_id"),      False, trial_balance_rows,   "date"),
+)
+# fmt: on
+
+ROWS: Tuple[Row, ...] = (*STREAMS, *REPORTS)
+BY_NAME: Mapping[str, Row] = {row.name: row for row in ROWS}
+STREAMS_BY_NAME: Mapping[str, ListEndpoint] = {row.name: row for row in STREAMS}
+REPORTS_BY_NAME: Mapping[str, ReportSpec] = {row.name: row for row in REPORTS}
+
+# A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records
+# start first: Journals (100 a call, the longest list of any organisation), then the transaction lists
+# (Invoices first), then the rest in table order. Started last, a long chain would still be running
+# alone long after the short streams had spent the minute's calls.
+USUALLY_LONGEST = ("journals", "invoices", "bank_transactions", "payments", "contacts", "credit_notes", "manual_journals")
+
+
+def longest_first(name: str) -> Tuple[int, int]:
+    if name in USUALLY_LONGEST:
+        return (0, USUALLY_LONGEST.index(name))
+    return (1, ROWS.index(BY_NAME[name]))
