@@ -65,7 +65,9 @@ import copy
 import json
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -79,6 +81,12 @@ DATE_FIELDS_FILE = PACKAGE_DIR / "date_fields.json"
 
 JSON_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#"
 REF_PREFIX = "#/components/schemas/"
+
+# Type names of this script: an OpenAPI or JSON schema node, the spec's components by name, and the
+# (component, context) key of rule 5.
+Node = dict[str, Any]
+Components = dict[str, Node]
+SharedKey = tuple[str, frozenset[str]]
 
 # Stream name -> OpenAPI component (components/schemas/<X>) describing one record.
 STREAMS = {
@@ -123,7 +131,7 @@ _STRING = {"type": "string"}
 _BOOLEAN = {"type": "boolean"}
 _VALIDATION_ERRORS = {"type": "array", "items": {"$ref": REF_PREFIX + "ValidationError"}}
 _ATTACHMENTS = {"type": "array", "items": {"$ref": REF_PREFIX + "Attachment"}}
-SPEC_OMISSIONS = {
+SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
     "BankTransaction": {
         "Attachments": _ATTACHMENTS,  # GET /BankTransactions/{BankTransactionID} example
         "BatchPayment": {"$ref": REF_PREFIX + "BatchPayment"},  # GET /BankTransactions example
@@ -182,7 +190,7 @@ SPEC_OMISSIONS = {
 # Evidence (all in xero_accounting.yaml examples): BatchPayment nested in GET /BankTransactions and
 # GET /Payments answers shows TotalAmount "50.00" and IsReconciled "false" as strings (GET
 # /BatchPayments shows numbers); every GET /Receipts example has ReceiptNumber as an integer (1, 2).
-TYPE_QUIRKS = {
+TYPE_QUIRKS: dict[str, dict[str, str]] = {
     "BatchPayment": {"IsReconciled": "string", "TotalAmount": "string"},
     "Receipt": {"ReceiptNumber": "integer"},
 }
@@ -197,7 +205,7 @@ SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 # --------------------------------------------------------------------------------------------
 
 
-def load_components(spec_path):
+def load_components(spec_path: Path) -> Components:
     """Return components/schemas of the spec with SPEC_OMISSIONS and TYPE_QUIRKS merged in.
 
     A spec property always wins over an omission entry, so the table cannot silently change a
@@ -221,7 +229,7 @@ def load_components(spec_path):
     return components
 
 
-def ref_target(node):
+def ref_target(node: Node) -> str | None:
     """Component name a `$ref` node points to, or None."""
     ref = node.get("$ref")
     if ref is None:
@@ -231,13 +239,13 @@ def ref_target(node):
     return ref[len(REF_PREFIX):]
 
 
-def is_object_component(components, name):
+def is_object_component(components: Components, name: str) -> bool:
     """True for components that describe objects (as opposed to string enums like CurrencyCode)."""
     node = components[name]
     return node.get("type") == "object" or "properties" in node
 
 
-def resolve_scalar(components, node):
+def resolve_scalar(components: Components, node: Node) -> Node:
     """Merge a property node with the (non-object) component its `$ref` points to.
 
     Needed for `{"$ref": ".../CurrencyCode", "type": "string"}`: the target carries the type
@@ -251,11 +259,11 @@ def resolve_scalar(components, node):
     return merged
 
 
-def object_refs(components, name):
+def object_refs(components: Components, name: str) -> set[str]:
     """Object components referenced directly by the properties of component `name`."""
-    found = set()
+    found: set[str] = set()
 
-    def visit(node):
+    def visit(node: Node) -> None:
         target = ref_target(node)
         if target is not None and is_object_component(components, target):
             found.add(target)
@@ -267,14 +275,15 @@ def object_refs(components, name):
     return found
 
 
-def reachability(components):
+def reachability(components: Components) -> dict[str, set[str]]:
     """Map each object component to the set of object components reachable from it (>= 1 step)."""
     graph = {
         name: object_refs(components, name) for name in components if is_object_component(components, name)
     }
-    reach = {}
+    reach: dict[str, set[str]] = {}
     for start in graph:
-        seen, stack = set(), list(graph[start])
+        seen: set[str] = set()
+        stack = list(graph[start])
         while stack:
             current = stack.pop()
             if current not in seen:
@@ -289,12 +298,12 @@ def reachability(components):
 # --------------------------------------------------------------------------------------------
 
 
-def nullable(json_type):
+def nullable(json_type: str) -> list[str]:
     """Every field may be absent or null in Xero's answers (summaryOnly, nested copies...)."""
     return ["null", json_type]
 
 
-def scalar_schema(node):
+def scalar_schema(node: Node) -> Node:
     """JSON schema of a scalar property: type mapping (rule 2) and date handling (rule 3)."""
     if node.get("x-is-msdate-time"):
         return {
@@ -322,20 +331,20 @@ def scalar_schema(node):
     return {"type": nullable(json_type)}
 
 
-def object_schema(properties, description=None):
+def object_schema(properties: dict[str, Node], description: str | None = None) -> Node:
     """A nullable object that declares `properties` and lets unknown fields through."""
-    schema = {"type": nullable("object"), "additionalProperties": True, "properties": properties}
+    schema: Node = {"type": nullable("object"), "additionalProperties": True, "properties": properties}
     if description:
         schema["description"] = description
     return schema
 
 
-def snake_case(component):
+def snake_case(component: str) -> str:
     """`LineItemTracking` -> `line_item_tracking`."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", component).lower()
 
 
-def shared_file_name(key):
+def shared_file_name(key: SharedKey) -> str:
     """File name of a shared (component, context) expansion, see rule 5."""
     component, context = key
     name = snake_case(component)
@@ -357,18 +366,18 @@ class SchemaBuilder:
     key occurs (`occurrences`, filled while expanding, keyed by `current_stream`).
     """
 
-    def __init__(self, components, shared=frozenset()):
+    def __init__(self, components: Components, shared: frozenset[SharedKey] = frozenset()) -> None:
         self.components = components
         self.reach = reachability(components)
         self.shared = shared
-        self.current_stream = None
-        self.occurrences = {}  # (component, context) -> set of streams
+        self.current_stream: str | None = None
+        self.occurrences: dict[SharedKey, set[str | None]] = {}  # (component, context) -> set of streams
 
-    def context(self, name, path):
+    def context(self, name: str, path: tuple[str, ...]) -> frozenset[str]:
         """Rule 5: the components on `path` that `name` can reach, i.e. the ones cut inside it."""
         return frozenset(self.reach[name].intersection(path))
 
-    def component_schema(self, name, path):
+    def component_schema(self, name: str, path: tuple[str, ...]) -> Node:
         """Schema of component `name` met below the components in `path` (rules 4 and 5)."""
         if name in path:
             return self.cut_component(name)
@@ -378,7 +387,7 @@ class SchemaBuilder:
             return {"$ref": shared_file_name(key)}
         return self.expand_component(name, path)
 
-    def expand_component(self, name, path):
+    def expand_component(self, name: str, path: tuple[str, ...]) -> Node:
         """All properties of `name`, each expanded with `name` appended to the path."""
         inner_path = path + (name,)
         properties = {
@@ -387,7 +396,7 @@ class SchemaBuilder:
         }
         return object_schema(properties)
 
-    def expand_shared(self, key):
+    def expand_shared(self, key: SharedKey) -> Node:
         """Content of a shared file: the component expanded below (only) its context."""
         component, context = key
         schema = self.expand_component(component, tuple(sorted(context)))
@@ -398,7 +407,7 @@ class SchemaBuilder:
             )
         return schema
 
-    def cut_component(self, name):
+    def cut_component(self, name: str) -> Node:
         """Rule 4: a component already on the path keeps only its scalar properties."""
         properties = {}
         for prop, node in self.components[name].get("properties", {}).items():
@@ -411,14 +420,14 @@ class SchemaBuilder:
             ),
         )
 
-    def is_scalar(self, node):
+    def is_scalar(self, node: Node) -> bool:
         """Neither an array nor a reference to an object component."""
         target = ref_target(node)
         if target is not None:
             return not is_object_component(self.components, target)
         return node.get("type") not in ("array", "object")
 
-    def property_schema(self, node, path):
+    def property_schema(self, node: Node, path: tuple[str, ...]) -> Node:
         """Schema of one property node: object reference, array or scalar."""
         target = ref_target(node)
         if target is not None and is_object_component(self.components, target):
@@ -432,7 +441,7 @@ class SchemaBuilder:
         return scalar_schema(resolve_scalar(self.components, node))
 
 
-def choose_shared(components):
+def choose_shared(components: Components) -> frozenset[SharedKey]:
     """Rule 5, first pass: the (component, context) keys met in two or more streams."""
     counter = SchemaBuilder(components)
     for stream, component in STREAMS.items():
@@ -449,10 +458,10 @@ ORGANISATION_COLUMNS = {
 }
 
 
-def build_all(components):
+def build_all(components: Components) -> dict[str, Node]:
     """Return {path relative to schemas/: JSON document} for every stream and shared file."""
     builder = SchemaBuilder(components, shared=choose_shared(components))
-    files = {}
+    files: dict[str, Node] = {}
     for stream, component in sorted(STREAMS.items()):
         schema = builder.expand_component(component, ())
         schema["properties"].update(copy.deepcopy(ORGANISATION_COLUMNS))
@@ -471,22 +480,23 @@ def build_all(components):
 # --------------------------------------------------------------------------------------------
 
 
-def reachable_components(components):
+def reachable_components(components: Components) -> set[str]:
     """Every object component reachable from the 26 streams, the stream components included."""
     reach = reachability(components)
-    names = set()
+    names: set[str] = set()
     for component in STREAMS.values():
         names |= {component} | reach[component]
     return names
 
 
-def collect_date_fields(components):
+def collect_date_fields(components: Components) -> dict[str, list[str]]:
     """Names of `/Date(...)/` properties: date-only (x-is-msdate) and timestamps (x-is-msdate-time).
 
     The connector converts values by property name, so a name that is a date in one object and a
     timestamp in another cannot be converted by name alone: those are listed as conflicts.
     """
-    dates, date_times = set(), set()
+    dates: set[str] = set()
+    date_times: set[str] = set()
     for component in reachable_components(components):
         for prop, node in components[component].get("properties", {}).items():
             node = resolve_scalar(components, node)
@@ -505,12 +515,12 @@ def collect_date_fields(components):
 # --------------------------------------------------------------------------------------------
 
 
-def render(document):
+def render(document: Any) -> str:
     """Deterministic JSON text: sorted keys, 2-space indent, trailing newline."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def expected_outputs(spec_path):
+def expected_outputs(spec_path: Path) -> dict[Path, str]:
     """{absolute path: file text} for everything this script owns."""
     components = load_components(spec_path)
     outputs = {SCHEMAS_DIR / rel: render(doc) for rel, doc in build_all(components).items()}
@@ -518,7 +528,7 @@ def expected_outputs(spec_path):
     return outputs
 
 
-def stale_files(outputs):
+def stale_files(outputs: dict[Path, str]) -> list[Path]:
     """Files that differ from `outputs`, plus shared files this script would not write."""
     stale = [
         path
@@ -530,7 +540,7 @@ def stale_files(outputs):
     return sorted(stale)
 
 
-def write_outputs(outputs):
+def write_outputs(outputs: dict[Path, str]) -> None:
     """Write every output and delete shared files that are no longer generated."""
     SHARED_DIR.mkdir(parents=True, exist_ok=True)
     for path in SHARED_DIR.glob("*.json"):
@@ -540,7 +550,8 @@ def write_outputs(outputs):
         path.write_text(text, encoding="utf-8")
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    assert __doc__ is not None  # the --help description is the docstring's first line
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ")
     parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="path to xero_accounting.yaml")

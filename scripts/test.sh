@@ -10,4 +10,8 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[tests,demo]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import source_xero, pytest, requests_mock" # fail loudly if the install did not work
+echo "== ruff (lint): source_xero scripts/generate_schemas.py"
+.venv/bin/python -m ruff check source_xero scripts/generate_schemas.py || exit 1
+echo "== mypy (types): source_xero"
+.venv/bin/python -m mypy source_xero || exit 1
 exec .venv/bin/python -m pytest -p airbyte_cdk.test.standard_tests.pytest_hooks -m "not image_tests" -q "$@"

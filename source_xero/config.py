@@ -12,10 +12,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, List, Literal, Mapping, MutableMapping, Optional, Tuple, Union
 
 from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 
 from .dates import parse_timestamp
 
@@ -57,7 +56,8 @@ class OAuthCredentials(_Strict):
                 ab_datetime_parse(value)
             except (ValueError, TypeError, OverflowError):
                 raise ValueError(
-                    f"{value!r} is not a date and time such as 2026-01-01T00:00:00+00:00; leave it empty (the connector fills it in)"
+                    f"{value!r} is not a date and time such as 2026-01-01T00:00:00+00:00; "
+                    "leave it empty (the connector fills it in)"
                 ) from None
         return value
 
@@ -118,7 +118,9 @@ class XeroConfig(_Strict):
         if value is None:
             return []
         if not isinstance(value, list):
-            raise ValueError("tenant_ids must be a list of Xero tenant ids (UUIDs), or empty to read every connected organisation")
+            raise ValueError(
+                "tenant_ids must be a list of Xero tenant ids (UUIDs), or empty to read every connected organisation"
+            )
         ids = [str(item or "").strip() for item in value]
         wrong = [i for i in ids if not i or not re.match(TENANT_ID_PATTERN, i)]
         if wrong:
@@ -146,11 +148,14 @@ class XeroConfig(_Strict):
         try:
             moment = parse_timestamp(value)
         except ValueError:
-            raise ValueError(f"start_date {value!r} is not a real date and time, for example 2020-01-01T00:00:00Z")
+            raise ValueError(f"start_date {value!r} is not a real date and time, for example 2020-01-01T00:00:00Z") from None
         if moment > datetime.now(timezone.utc):
             raise ValueError(f"start_date {value} is in the future; nothing would be synced. Use a past date.")
         if moment < EARLIEST_START:
-            raise ValueError(f"start_date {value} is before 1970-01-01T00:00:00Z, older than anything Xero holds. Use a later date, or leave it empty for all history.")
+            raise ValueError(
+                f"start_date {value} is before 1970-01-01T00:00:00Z, older than anything Xero holds. "
+                "Use a later date, or leave it empty for all history."
+            )
         return value
 
     @property
@@ -218,7 +223,9 @@ def _json_type(value: Any) -> str:
 
 def _describe(error: Mapping[str, Any]) -> str:
     """One problem in the user's words: where, what is wrong, what to write instead (never the value of a secret)."""
-    location = ".".join(str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection", "oauth2_access_token"))
+    location = ".".join(
+        str(part) for part in error["loc"] if part not in ("oauth2_refresh_token", "custom_connection", "oauth2_access_token")
+    )
     message = error["msg"].removeprefix("Value error, ")
     kind = error["type"]
     if kind == "missing":
@@ -266,7 +273,8 @@ def trim_pasted_values(config: MutableMapping[str, Any]) -> MutableMapping[str, 
 def refuse_secret_references(config: Mapping[str, Any]) -> None:
     """A config naming a secret in another tool's store (Mage's refresh_token_secret_name) instead of holding
     the refresh token: a config_error saying what to give instead, never a silent Custom Connection."""
-    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
+    given = config.get("credentials")
+    credentials: Mapping[str, Any] = given if isinstance(given, Mapping) else {}
     for holder, prefix in ((config, ""), (credentials, "credentials.")):
         for key in SECRET_REFERENCE_KEYS:
             if key in holder and not holder.get("refresh_token"):

@@ -154,7 +154,7 @@ def parse_timestamp(value: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_date_fields() -> tuple[FrozenSet[str], FrozenSet[str]]:
     raw = json.loads(resources.files("source_xero").joinpath("date_fields.json").read_text("utf-8"))
     return frozenset(raw["date"]), frozenset(raw["date_time"])

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 MAX_COMPARISON_PERIODS = 12  # Xero's `periods`: up to 12 comparison columns beside the asked-for one
 CURRENT_YEAR_EARNINGS = "00000000-0000-0000-0000-000000000000"
@@ -185,7 +185,8 @@ def account_lines(report: Mapping[str, Any]) -> List[AccountLine]:
         account = _account_of(cells)
         if account is None:
             continue
-        lines.append(AccountLine(section, account, str(cells[0].get("Value") or ""), tuple(str(c.get("Value") or "") for c in cells[1:])))
+        values = tuple(str(c.get("Value") or "") for c in cells[1:])
+        lines.append(AccountLine(section, account, str(cells[0].get("Value") or ""), values))
     return lines
 
 
@@ -196,7 +197,8 @@ def computed_lines(report: Mapping[str, Any]) -> List[ComputedLine]:
         cells = row.get("Cells") or []
         if row.get("RowType") not in ("Row", "SummaryRow") or not cells or _account_of(cells) is not None:
             continue
-        lines.append(ComputedLine(section, str(cells[0].get("Value") or ""), tuple(str(c.get("Value") or "") for c in cells[1:]), row["RowType"] == "SummaryRow"))
+        values = tuple(str(c.get("Value") or "") for c in cells[1:])
+        lines.append(ComputedLine(section, str(cells[0].get("Value") or ""), values, row["RowType"] == "SummaryRow"))
     return lines
 
 
@@ -227,11 +229,14 @@ TRIAL_BALANCE_COLUMNS = ("Debit", "Credit", "YTD Debit", "YTD Credit")
 TOTAL_COLUMN = "Total"
 
 
-def profit_and_loss_rows(report: Mapping[str, Any], months: Sequence[date], tracking_category: Optional[str] = None) -> Iterator[dict]:
+def profit_and_loss_rows(
+    report: Mapping[str, Any], months: Sequence[date], tracking_category: Optional[str] = None
+) -> Iterator[Dict[str, Any]]:
     """One row per month (ascending) and account. Broken down by a tracking category (one month per call),
     one row per month, account and tracking option; the Total column is a sum and is left out."""
     titles = column_titles(report)
     lines = account_lines(report)
+    columns: List[Tuple[date, Optional[str]]]
     if tracking_category:
         (month,) = months
         columns = [(month, title) for title in titles if title != TOTAL_COLUMN]
@@ -244,14 +249,19 @@ def profit_and_loss_rows(report: Mapping[str, Any], months: Sequence[date], trac
             amount = parse_amount(line.values[index] if index < len(line.values) else "")
             if amount is None:
                 continue
-            row = {"from_date": month.isoformat(), "to_date": month_end(month).isoformat(), **_account(line), "amount": json_number(amount)}
+            row = {
+                "from_date": month.isoformat(),
+                "to_date": month_end(month).isoformat(),
+                **_account(line),
+                "amount": json_number(amount),
+            }
             if tracking_category:
                 row["tracking_category_id"] = tracking_category
                 row["tracking_option"] = option
             yield row
 
 
-def balance_sheet_rows(report: Mapping[str, Any], months: Sequence[date]) -> Iterator[dict]:
+def balance_sheet_rows(report: Mapping[str, Any], months: Sequence[date]) -> Iterator[Dict[str, Any]]:
     """One row per month end (ascending) and account: the balance as Xero shows it."""
     titles = column_titles(report)
     check_month_columns(titles, months, "BalanceSheet")
@@ -265,7 +275,7 @@ def balance_sheet_rows(report: Mapping[str, Any], months: Sequence[date]) -> Ite
             yield {"date": month_end(month).isoformat(), **_account(line), "balance": json_number(balance)}
 
 
-def trial_balance_rows(report: Mapping[str, Any], months: Sequence[date]) -> Iterator[dict]:
+def trial_balance_rows(report: Mapping[str, Any], months: Sequence[date]) -> Iterator[Dict[str, Any]]:
     """One row per account at one month end: debit and credit of the month, year-to-date debit and
     credit, each null where Xero leaves the cell empty."""
     (month,) = months
@@ -274,12 +284,19 @@ def trial_balance_rows(report: Mapping[str, Any], months: Sequence[date]) -> Ite
         raise ValueError(f"TrialBalance answered columns {titles} where {list(TRIAL_BALANCE_COLUMNS)} were expected")
     for line in account_lines(report):
         name, code = split_code(line.name)
-        debit, credit, ytd_debit, ytd_credit = (json_number(parse_amount(v)) for v in (tuple(line.values) + ("",) * 4)[:4])
+        cells = (tuple(line.values) + ("",) * 4)[:4]
+        debit, credit, ytd_debit, ytd_credit = (json_number(parse_amount(v)) for v in cells)
         yield {
             "date": month_end(month).isoformat(), **_account(line), "account_name": name, "account_code": code,
             "debit": debit, "credit": credit, "ytd_debit": ytd_debit, "ytd_credit": ytd_credit,
         }
 
 
-def _account(line: AccountLine) -> dict:
-    return {"account_id": line.account_id, "account_code": None, "account_name": line.name, "account_type": None, "section": line.section}
+def _account(line: AccountLine) -> Dict[str, Any]:
+    return {
+        "account_id": line.account_id,
+        "account_code": None,
+        "account_name": line.name,
+        "account_type": None,
+        "section": line.section,
+    }

@@ -18,7 +18,9 @@ from .source import SourceXero
 
 
 class XeroEntrypoint(AirbyteEntrypoint):
-    def validate_connection(self, source_spec: ConnectorSpecification, config: Any) -> None:  # type: ignore[override]
+    def validate_connection(  # type: ignore[override]  # the CDK's is a staticmethod; it calls it on the instance
+        self, source_spec: ConnectorSpecification, config: Any
+    ) -> None:
         connector_config, _ = split_config(config)
         parse_config(connector_config)  # raises a config_error that names the field
         AirbyteEntrypoint.validate_connection(source_spec, config)

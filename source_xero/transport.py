@@ -77,11 +77,15 @@ class XeroTransport(HTTPAdapter):
     ) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
         self._limits = limits
-        self._hosts: Callable[[], FrozenSet[str]] = (lambda: frozenset(h.lower() for h in hosts)) if hosts is not None else allowed_hosts
+        self._hosts: Callable[[], FrozenSet[str]] = (
+            (lambda: frozenset(h.lower() for h in hosts)) if hosts is not None else allowed_hosts
+        )
         self.deadline = CALL_DEADLINE_SECONDS if deadline is None else deadline
         self.max_bytes = MAX_ANSWER_BYTES if max_bytes is None else max_bytes
 
-    def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(  # type: ignore[override]  # the stubs name verify, cert and proxies; they come in **kwargs, passed on as given
+        self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any
+    ) -> requests.Response:
         host = host_of(request.url)
         if host not in self._hosts():
             raise ForeignHostRefused(request.url, host)
@@ -98,7 +102,9 @@ class XeroTransport(HTTPAdapter):
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             response.close()
-            raise AnswerTooLarge(f"the answer declares {int(declared):,} bytes, more than the {self.max_bytes:,} allowed", response=response)
+            raise AnswerTooLarge(
+                f"the answer declares {int(declared):,} bytes, more than the {self.max_bytes:,} allowed", response=response
+            )
         remaining = self.deadline - (time.monotonic() - started)
         expired = threading.Event()
 
@@ -129,7 +135,7 @@ class XeroTransport(HTTPAdapter):
             response.close()
             raise CallDeadlineExceeded(f"the answer was still arriving after {self.deadline:g} s", response=response)
         response._content = b"".join(chunks)
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]  # private in requests, not in types-requests
         return response
 
 
