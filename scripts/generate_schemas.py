@@ -12,7 +12,7 @@ hand loses fields and gets date types wrong; the spec already says which field i
 
 Outputs
 -------
-* ``source_xero/schemas/<stream>.json``: one draft-07 schema per stream (26 streams, see STREAMS).
+* ``source_xero/schemas/<stream>.json``: one draft-07 schema per stream (every list stream of source_xero/table.py, see STREAMS).
 * ``source_xero/schemas/shared/<name>.json``: nested objects that occur in more than one stream,
   referenced by bare file name (``{"$ref": "line_item.json"}``), which is what the CDK's
   ResourceSchemaLoader resolves (it looks bare names up in ``schemas/shared/``).
@@ -62,6 +62,7 @@ Only the standard library and PyYAML are used.
 
 import argparse
 import copy
+import functools
 import json
 import re
 import sys
@@ -88,35 +89,40 @@ Node = dict[str, Any]
 Components = dict[str, Node]
 SharedKey = tuple[str, frozenset[str]]
 
-# Stream name -> OpenAPI component (components/schemas/<X>) describing one record.
-STREAMS = {
-    "accounts": "Account",
-    "bank_transactions": "BankTransaction",
-    "bank_transfers": "BankTransfer",
-    "branding_themes": "BrandingTheme",
-    "contact_groups": "ContactGroup",
-    "contacts": "Contact",
-    "credit_notes": "CreditNote",
-    "currencies": "Currency",
-    "employees": "Employee",
-    "expense_claims": "ExpenseClaim",
-    "invoices": "Invoice",
-    "items": "Item",
-    "journals": "Journal",
-    "linked_transactions": "LinkedTransaction",
-    "manual_journals": "ManualJournal",
-    "organisations": "Organisation",
-    "overpayments": "Overpayment",
-    "payments": "Payment",
-    "prepayments": "Prepayment",
-    "purchase_orders": "PurchaseOrder",
-    "quotes": "Quote",
-    "receipts": "Receipt",
-    "repeating_invoices": "RepeatingInvoice",
-    "tax_rates": "TaxRate",
-    "tracking_categories": "TrackingCategory",
-    "users": "User",
-}
+# The connector's table of streams (source_xero/table.py) is the one list of streams; which OpenAPI
+# component describes one record of each is read from the spec itself (record_components).
+sys.path.insert(0, str(REPO_ROOT))
+from source_xero.table import STREAMS as TABLE  # noqa: E402  (the repository root is on the path only now)
+
+
+@functools.cache
+def _spec(spec_path: Path) -> Node:
+    """The spec as parsed YAML, read once (the C loader when PyYAML has it: seconds faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(spec_path, encoding="utf-8") as handle:
+        spec: Node = yaml.load(handle, Loader=loader)  # noqa: S506  (a safe loader)
+    return spec
+
+
+def record_components(spec_path: Path = SPEC_PATH) -> dict[str, str]:
+    """Stream name -> OpenAPI component describing one record, for every row of the connector's table: the
+    200 answer of GET /<path> is an envelope whose `records_key` property is an array of that component."""
+    spec = _spec(spec_path)
+    found: dict[str, str] = {}
+    for row in TABLE:
+        if row.component:  # an endpoint the spec no longer lists (retired), its record component named in the row
+            found[row.name] = row.component
+            continue
+        answer = spec["paths"]["/" + row.path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        envelope = ref_target(answer)
+        items = spec["components"]["schemas"][envelope]["properties"][row.records_key]["items"] if envelope else {}
+        component = ref_target(items)
+        if component is None:
+            raise ValueError(f"{row.name}: GET /{row.path} does not answer a list of components under {row.records_key}")
+        found[row.name] = component
+    return found
+
+
 
 # Known fields Xero returns that the spec's component schemas omit, written in OpenAPI notation so
 # that they go through exactly the same conversion as the spec's own properties.
@@ -211,9 +217,7 @@ def load_components(spec_path: Path) -> Components:
     A spec property always wins over an omission entry, so the table cannot silently change a
     field the spec does declare (the test suite also checks that no entry is redundant).
     """
-    with open(spec_path, encoding="utf-8") as handle:
-        spec = yaml.safe_load(handle)
-    components = copy.deepcopy(spec["components"]["schemas"])
+    components = copy.deepcopy(_spec(spec_path)["components"]["schemas"])
     for component, extra in SPEC_OMISSIONS.items():
         properties = components[component].setdefault("properties", {})
         for name, node in extra.items():
@@ -237,6 +241,9 @@ def ref_target(node: Node) -> str | None:
     if not ref.startswith(REF_PREFIX):
         raise ValueError(f"unsupported $ref {ref!r}")
     return ref[len(REF_PREFIX):]
+
+
+STREAMS = record_components()
 
 
 def is_object_component(components: Components, name: str) -> bool:

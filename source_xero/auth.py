@@ -24,14 +24,12 @@ from typing import Any, Mapping, MutableMapping, Optional, Tuple
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
-from airbyte_cdk.sources.streams.http.requests_native_auth import (
-    Oauth2Authenticator,
-    SingleUseRefreshTokenOauth2Authenticator,
-)
+from airbyte_cdk.sources.streams.http.requests_native_auth import Oauth2Authenticator
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .cdk_private import OwnTokenRequest, RotationKeptFirst
 from .config import XeroConfig
 from .endpoints import token_url
 from .legacy import PastedAccessTokenAuthenticator
@@ -147,7 +145,7 @@ def _rejection_error(response: Optional[requests.Response]) -> Optional[AirbyteT
     )
 
 
-class _XeroTokenMixin:
+class _XeroTokenMixin(OwnTokenRequest):
     """What both Xero authenticators share: the token request itself, Basic client auth, an expiry margin.
 
     The token request is ours rather than the CDK's because the CDK's has no timeout: a token endpoint
@@ -161,7 +159,8 @@ class _XeroTokenMixin:
     def token_has_expired(self) -> bool:  # type: ignore[override]
         return ab_datetime_now() + EXPIRY_MARGIN > self.get_token_expiry_date()  # type: ignore[attr-defined]
 
-    def _make_handled_request(self) -> Any:
+    def request_token(self) -> Any:
+        """The token request (cdk_private.OwnTokenRequest plugs it into the CDK's refresh)."""
         try:
             return self._request_usable_token()
         except UnusableTokenAnswer as unusable:
@@ -227,7 +226,7 @@ class _XeroTokenMixin:
         return answer
 
 
-class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2Authenticator):
+class XeroRefreshTokenAuthenticator(_XeroTokenMixin, RotationKeptFirst):
     """OAuth 2.0 app: refresh_token grant, the rotated token persisted before the next request."""
 
     rotates_refresh_token = True
@@ -249,16 +248,13 @@ class XeroRefreshTokenAuthenticator(_XeroTokenMixin, SingleUseRefreshTokenOauth2
             refresh_token_error_values=tuple(REJECTED_REFRESH_MESSAGES),
         )
 
-    def _emit_control_message(self) -> None:
-        # The file first: if the process dies between the two, the token survives on disk; the platform
-        # then still holds the previous token, which Xero's grace window keeps valid. A write that fails
-        # never keeps the CONTROL message from going out: the new token exists nowhere else.
+    def keep_rotated_config(self, config: Mapping[str, Any]) -> None:
+        # The file first (cdk_private.RotationKeptFirst): if the process dies before the CONTROL message, the token
+        # survives on disk; the platform then still holds the previous token, which Xero's grace window keeps valid.
         try:
-            self._sink.save(self._connector_config)
+            self._sink.save(config)
         except WriteBackFailed as failed:
-            super()._emit_control_message()
             raise failed.as_config_error() from None
-        super()._emit_control_message()
 
 
 class XeroClientCredentialsAuthenticator(_XeroTokenMixin, Oauth2Authenticator):

@@ -73,12 +73,13 @@ class PastedAccessTokenAuthenticator(TokenAuthenticator):
     def __init__(self, access_token: str) -> None:
         add_to_secrets(access_token)
         super().__init__(token=access_token, auth_method="Bearer")
+        self.access_token = access_token
         # What the check says about unreadable streams needs the token's scopes. Xero's access tokens are JWTs
         # whose `scope` claim lists them; read (not verified: Xero verifies the token, this only informs).
         self.granted_scopes = _scopes_of(access_token)
 
     def get_access_token(self) -> str:
-        return self._token
+        return self.access_token
 
     def refresh_and_set_access_token(self) -> None:
         raise self.token_rejected(None)

@@ -42,6 +42,9 @@ class ListEndpoint:
     # the stream's primary key is then (tenant_id, key).
     key_per_organisation: bool = False
     refused_hint: str = ""  # said after the fix of a 403 skip, where this endpoint has a reason of its own
+    # The OpenAPI component of one record, only where Xero's spec no longer lists the path (a retired endpoint);
+    # otherwise scripts/generate_schemas.py reads it from the spec's answer for the path.
+    component: str = ""
 
     @property
     def cursor_field(self) -> Optional[str]:
