@@ -76,10 +76,10 @@ class ListCall:
 def envelope(schema: str) -> Envelope:
     """The envelope schema `schema`; its record array is the property of the same name (Xero's rule)."""
     body = component(schema)
-    records = body.get("properties", {}).get(schema)
-    if records is None or records.get("type") != "array" or not ref_name(records.get("items", {})):
+    records = body.get("properties", {}).get(schema) or {}
+    record = ref_name(records.get("items", {})) if records.get("type") == "array" else None
+    if record is None:
         raise ValueError(f"spec: schema {schema!r} has no array property {schema!r} of a component")
-    record = ref_name(records["items"])
     properties = {name: resolve(value) for name, value in component(record).get("properties", {}).items()}
     return Envelope(schema, body["x-objectArrayKey"], schema, record, properties)
 
