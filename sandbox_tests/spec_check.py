@@ -4,22 +4,18 @@ dates in Xero's format, enums respected, nesting at most two components deep."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
+from xero_sandbox import openapi
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "xero-openapi" / "xero_accounting.yaml"  # vendored, see its README
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MS_TIMESTAMP = re.compile(r"^/Date\(-?\d+\+0000\)/$")
 MS_DATE = re.compile(r"^/Date\(-?\d+[+-]\d{4}\)/$")
 MAX_DEPTH = 2
 
 
-@lru_cache(maxsize=1)
 def components() -> dict:
-    with open(SPEC_PATH, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["components"]["schemas"]
+    """The spec's schemas, from the copy the sandbox parsed (once per process)."""
+    return openapi.spec()["components"]["schemas"]
 
 
 def _resolve(schema: dict) -> tuple:

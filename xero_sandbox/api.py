@@ -10,16 +10,15 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from . import reports
 from .msdate import epoch_ms, parse_if_modified_since, wire_default
-from .response import Response, xero_problem
+from .host import ApiHost
+from .request import Request
+from .response import Response, validation_error, xero_problem
 from .streams import BY_RESOURCE, OFFSET, PAGE_ONLY, PAGED, StreamDef, granted
 from .xmlish import render_xml
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import App, Request
 
 PREFIX = "/api.xro/2.0/"
 PROVIDER = "Xero Sandbox"
@@ -30,17 +29,12 @@ class BadRequest(Exception):
         self.response = response
 
 
-def validation_error(message: str) -> Response:
-    return Response.json(400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
-                               "Elements": [{"ValidationErrors": [{"Message": message}]}]})
-
-
 def high_volume(count: int) -> Response:
     return Response.json(400, {"ErrorNumber": 51, "Type": "HighVolumeException",
                                "Message": f"The request would return {count} records; use paging (the page parameter)."})
 
 
-def serve(app: "App", request: "Request") -> Tuple[Response, Optional[Tuple[int, str, List[str]]]]:
+def serve(app: ApiHost, request: Request) -> Tuple[Response, Optional[Tuple[int, str, List[str]]]]:
     """The answer, and (tenant index, stream, served primary keys) when records were served."""
     token, problem = app.tokens.bearer(request.headers.get("Authorization"))
     if token is None:
@@ -61,7 +55,7 @@ def serve(app: "App", request: "Request") -> Tuple[Response, Optional[Tuple[int,
     return response, served
 
 
-def _latency(app: "App") -> None:
+def _latency(app: ApiHost) -> None:
     latency = app.options.latency_ms
     if isinstance(latency, (tuple, list)):
         latency = random.uniform(*latency)
@@ -69,7 +63,7 @@ def _latency(app: "App") -> None:
         time.sleep(latency / 1000)
 
 
-def _answer(app: "App", request: "Request", token, tenant_id: str):
+def _answer(app: ApiHost, request: Request, token, tenant_id: str):
     resource, _, record_id = request.path[len(PREFIX):].strip("/").partition("/")
     if resource.lower() == "reports":
         params = {k.lower(): v for k, v in request.query.items()}
@@ -106,7 +100,7 @@ def _int_param(params: Dict[str, str], name: str, default: Optional[int]) -> Opt
         raise BadRequest(validation_error(f"The {name} parameter must be a whole number, not {value!r}")) from None
 
 
-def _records(app: "App", request: "Request", d: StreamDef, tenant_index: int, record_id: str):
+def _records(app: ApiHost, request: Request, d: StreamDef, tenant_index: int, record_id: str):
     """(records, pagination or None) for one call."""
     opts, store = app.options, app.store
     params = {k.lower(): v for k, v in request.query.items()}  # unknown ones (unitdp, where...) are ignored

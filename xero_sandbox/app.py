@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from datetime import date
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import api, control, identity
 from .calllog import CallLog
@@ -20,21 +20,13 @@ from .msdate import epoch_ms
 from .oauth import CUSTOM_CONNECTION, OAUTH_APP, Client, TokenService
 from .options import make_options
 from .ratelimit import RateLimiter
+from .request import Request  # re-exported: `from xero_sandbox.app import App, Request` still works
 from .response import TRICKLE, Response, xero_problem
 from .store import SandboxError, Store
 from .streams import granted, stream as stream_def
 
 Tenant = Union[None, int, str]
 _DEFAULT = object()
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: Dict[str, str]
-    headers: Mapping[str, str]   # case-insensitive .get (http.server's message object)
-    body: bytes = b""
 
 
 @dataclass

@@ -21,12 +21,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Dict
+from typing import Any, Dict
 
+from .host import ControlHost
+from .request import Request
 from .response import Response
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import App, Request
 
 
 def _flag(value: Any, default: bool) -> bool:
@@ -35,7 +34,7 @@ def _flag(value: Any, default: bool) -> bool:
     return str(value).lower() in ("1", "true", "yes")
 
 
-def info(app: "App") -> dict:
+def info(app: ControlHost) -> dict:
     return {
         "url": app.url, "client_id": app.client_id, "client_secret": app.client_secret,
         "refresh_token": app.latest_refresh_token, "initial_refresh_token": app.initial_refresh_token,
@@ -45,7 +44,7 @@ def info(app: "App") -> dict:
     }
 
 
-def handle(app: "App", request: "Request") -> Response:
+def handle(app: ControlHost, request: Request) -> Response:
     name = request.path[len("/_sandbox/"):].strip("/")
     q: Dict[str, str] = request.query
     try:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from .data.common import uuid_for
+from .host import IdentityHost
 from .oauth import OAuthError
+from .request import Request
 from .response import Response, xero_problem
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import App, Request
 
 CONNECTED_AT = "2019-12-07T18:46:19.5165400"  # Xero writes these with 7 fractional digits, no zone
 
 
-def token(app: "App", request: "Request") -> Response:
+def token(app: IdentityHost, request: Request) -> Response:
     form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
     grant = form.get("grant_type", "")
     try:
@@ -27,7 +25,7 @@ def token(app: "App", request: "Request") -> Response:
     return Response.json(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-def connections(app: "App", request: "Request") -> Response:
+def connections(app: IdentityHost, request: Request) -> Response:
     access, problem = app.tokens.bearer(request.headers.get("Authorization"))
     if access is None:
         return xero_problem(401, "Unauthorized", problem)

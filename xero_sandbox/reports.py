@@ -21,12 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from .response import Response, xero_problem
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .app import App
+from .host import ReportsHost
+from .response import Response, validation_error, xero_problem
 
 REPORT_SCOPES = {
     "profitandloss": ("accounting.reports.read", "accounting.reports.profitandloss.read"),
@@ -320,7 +318,7 @@ REPORTS = {"profitandloss": ("ProfitAndLoss", "Profit and Loss", profit_and_loss
            "trialbalance": ("TrialBalance", "Trial Balance", trial_balance)}
 
 
-def books_of(app: "App", tenant_index: int) -> Books:
+def books_of(app: ReportsHost, tenant_index: int) -> Books:
     store = app.store
     journals = store.records(tenant_index, "journals", range(store.tenant(tenant_index).state("journals").count))
     accounts = store.records(tenant_index, "accounts", range(store.tenant(tenant_index).state("accounts").count))
@@ -330,7 +328,7 @@ def books_of(app: "App", tenant_index: int) -> Books:
     return Books(ledger(journals), accounts, organisation)
 
 
-def serve(app: "App", name: str, params: Mapping[str, str], scopes: set, tenant_index: int) -> Response:
+def serve(app: ReportsHost, name: str, params: Mapping[str, str], scopes: set, tenant_index: int) -> Response:
     key = name.lower()
     if key not in REPORTS:
         return xero_problem(404, "NotFound", "The resource you're looking for cannot be found")
@@ -341,8 +339,6 @@ def serve(app: "App", name: str, params: Mapping[str, str], scopes: set, tenant_
     try:
         titles, rows = build(books, params)
     except BadReportRequest as error:
-        from .api import validation_error
-
         return validation_error(str(error))
     organisation = books.organisation
     report = {

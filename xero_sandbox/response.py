@@ -32,3 +32,9 @@ class Response:
 def xero_problem(status: int, title: str, detail: str) -> Response:
     """Xero's problem-details style error body, e.g. 401 Unauthorized / 403 Forbidden / 404 NotFound."""
     return Response.json(status, {"Type": None, "Title": title, "Status": status, "Detail": detail})
+
+
+def validation_error(message: str) -> Response:
+    """Xero's 400 ValidationException, the message under Elements[].ValidationErrors[] (lists and reports alike)."""
+    return Response.json(400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": "A validation exception occurred",
+                               "Elements": [{"ValidationErrors": [{"Message": message}]}]})

@@ -6,13 +6,13 @@ from __future__ import annotations
 import socket
 import struct
 import sys
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .app import App, Request
-import time
-
+from .app import App
+from .request import Request
 from .response import ENDLESS, RESET, TRICKLE, TRUNCATED, Response
 
 

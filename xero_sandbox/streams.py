@@ -1,4 +1,19 @@
-"""The 26 Xero Accounting resources the sandbox serves: one row each, read at a glance.
+"""The Xero Accounting resources the sandbox serves, described from Xero's OpenAPI spec.
+
+Each resource is one `data.SERVED` entry (its name, path, scope and record generator). Everything the spec
+states about it is read from the spec (openapi.py), never from the connector's own table, so the sandbox
+cannot share the connector's mistakes:
+
+  key, component   the 200 answer's envelope: schema `Invoices` holds the array `Invoices` of `Invoice`
+  pk               the component's `<Component>ID` property
+  ts_field         UpdatedDateUTC if the component has it, else CreatedDateUTC, else none
+  paging           from the path's query parameters (below)
+  ims              whether the path takes an If-Modified-Since header
+  archive_field    a status field with an ARCHIVED value, on a path that takes `includeArchived`
+  has_line_items   the component has LineItems
+  cursor           JournalNumber for offset paging, else ts_field where If-Modified-Since filters by it
+
+Where the spec is silent or says otherwise, `OVERRIDES` says so, each with its reason.
 
 Paging kinds (XERO_API_NOTES.md):
   PAGED      page + pageSize (default 100, capped at 1000); without `page`: everything, no LineItems,
@@ -10,19 +25,23 @@ Paging kinds (XERO_API_NOTES.md):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+
+from . import openapi
+from .data import SERVED, Served
+from .scopes import CONTACTS, JOURNALS, SETTINGS, TRANSACTIONS  # noqa: F401  (still importable from here)
 
 PAGED, PAGE_ONLY, OFFSET, NONE = "page+pageSize", "page", "offset", "none"
-
-TRANSACTIONS, CONTACTS, SETTINGS, JOURNALS = (
-    "accounting.transactions", "accounting.contacts", "accounting.settings", "accounting.journals",
-)
+U, C = "UpdatedDateUTC", "CreatedDateUTC"
+IF_MODIFIED_SINCE = "If-Modified-Since"
+OFFSET_FIELD = "JournalNumber"  # the spec's `offset`: "journals with a JournalNumber greater than the offset"
 
 
 @dataclass(frozen=True)
 class StreamDef:
-    name: str                 # the connector's stream name
+    name: str                 # the connector's stream name (the spec's x-objectArrayKey)
     resource: str             # path under /api.xro/2.0/
     key: str                  # envelope key holding the records
     component: str            # OpenAPI component of one record (also its XML element name)
@@ -37,47 +56,90 @@ class StreamDef:
     has_line_items: bool = False
 
 
-U, C = "UpdatedDateUTC", "CreatedDateUTC"
-_INV, _PAY, _BANK, _MJ, _EXP = (
-    ("accounting.invoices.read",), ("accounting.payments.read",),
-    ("accounting.banktransactions.read",), ("accounting.manualjournals.read",),
-    ("accounting.classicexpenses.read",),
-)
+# Resources whose path the spec no longer lists, described by the envelope schema it kept.
+UNLISTED_ENVELOPES: Dict[str, str] = {
+    # Employees left the Accounting API on 2026-04-28 and its path left the spec; the schema stayed. The
+    # sandbox still serves it (retired by default: a 404 unless `retired` leaves it out).
+    "Employees": "Employees",
+}
 
-STREAMS: Tuple[StreamDef, ...] = (
-    # incremental on UpdatedDateUTC, paged with pageSize
-    StreamDef("bank_transactions", "BankTransactions", "BankTransactions", "BankTransaction", "BankTransactionID", PAGED, U, True, U, TRANSACTIONS, _BANK, has_line_items=True),
-    StreamDef("contacts", "Contacts", "Contacts", "Contact", "ContactID", PAGED, U, True, U, CONTACTS, archive_field="ContactStatus"),
-    StreamDef("credit_notes", "CreditNotes", "CreditNotes", "CreditNote", "CreditNoteID", PAGED, U, True, U, TRANSACTIONS, _INV, has_line_items=True),
-    StreamDef("invoices", "Invoices", "Invoices", "Invoice", "InvoiceID", PAGED, U, True, U, TRANSACTIONS, _INV, has_line_items=True),
-    StreamDef("manual_journals", "ManualJournals", "ManualJournals", "ManualJournal", "ManualJournalID", PAGED, U, True, U, TRANSACTIONS, _MJ),
-    StreamDef("overpayments", "Overpayments", "Overpayments", "Overpayment", "OverpaymentID", PAGED, U, True, U, TRANSACTIONS, _PAY, has_line_items=True),
-    StreamDef("payments", "Payments", "Payments", "Payment", "PaymentID", PAGED, U, True, U, TRANSACTIONS, _PAY),
-    StreamDef("prepayments", "Prepayments", "Prepayments", "Prepayment", "PrepaymentID", PAGED, U, True, U, TRANSACTIONS, _PAY, has_line_items=True),
-    StreamDef("purchase_orders", "PurchaseOrders", "PurchaseOrders", "PurchaseOrder", "PurchaseOrderID", PAGED, U, True, U, TRANSACTIONS, _INV, has_line_items=True),
-    # page-only (100 per page)
-    StreamDef("quotes", "Quotes", "Quotes", "Quote", "QuoteID", PAGE_ONLY, U, True, U, TRANSACTIONS, _INV, has_line_items=True),
-    StreamDef("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransaction", "LinkedTransactionID", PAGE_ONLY, U, False, U, TRANSACTIONS, _INV),
-    # Journals: offset by JournalNumber; If-Modified-Since compares CreatedDateUTC
-    StreamDef("journals", "Journals", "Journals", "Journal", "JournalID", OFFSET, C, True, "JournalNumber", JOURNALS),
-    # incremental, unpaged
-    StreamDef("accounts", "Accounts", "Accounts", "Account", "AccountID", NONE, U, True, U, SETTINGS),
-    StreamDef("bank_transfers", "BankTransfers", "BankTransfers", "BankTransfer", "BankTransferID", NONE, C, True, C, TRANSACTIONS, _BANK),
-    StreamDef("employees", "Employees", "Employees", "Employee", "EmployeeID", NONE, U, True, U, SETTINGS),
-    StreamDef("expense_claims", "ExpenseClaims", "ExpenseClaims", "ExpenseClaim", "ExpenseClaimID", NONE, U, True, U, TRANSACTIONS, _EXP),
-    StreamDef("items", "Items", "Items", "Item", "ItemID", NONE, U, True, U, SETTINGS),
-    StreamDef("receipts", "Receipts", "Receipts", "Receipt", "ReceiptID", NONE, U, True, U, TRANSACTIONS, _EXP, has_line_items=True),
-    StreamDef("users", "Users", "Users", "User", "UserID", NONE, U, True, U, SETTINGS),
-    # full table: no If-Modified-Since
-    StreamDef("branding_themes", "BrandingThemes", "BrandingThemes", "BrandingTheme", "BrandingThemeID", NONE, C, False, None, SETTINGS),
-    StreamDef("contact_groups", "ContactGroups", "ContactGroups", "ContactGroup", "ContactGroupID", NONE, None, False, None, CONTACTS),
-    StreamDef("currencies", "Currencies", "Currencies", "Currency", "Code", NONE, None, False, None, SETTINGS),
-    StreamDef("organisations", "Organisation", "Organisations", "Organisation", "OrganisationID", NONE, C, False, None, SETTINGS),
-    StreamDef("repeating_invoices", "RepeatingInvoices", "RepeatingInvoices", "RepeatingInvoice", "RepeatingInvoiceID", NONE, None, False, None, TRANSACTIONS, _INV, has_line_items=True),
-    StreamDef("tax_rates", "TaxRates", "TaxRates", "TaxRate", "TaxType", NONE, None, False, None, SETTINGS),
-    StreamDef("tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategory", "TrackingCategoryID", NONE, None, False, None, SETTINGS, archive_field="Status"),
-)
+# Where the sandbox departs from what the spec states (or the spec is silent), and why. Keys: StreamDef fields.
+OVERRIDES: Dict[str, Dict[str, Any]] = {
+    # The spec lost the path with its If-Modified-Since header; Xero honoured the header while it served it.
+    "Employees": {"ims": True},
+    # Currency has no CurrencyID: a currency is known by its ISO code, unique within an organisation.
+    "Currencies": {"pk": "Code"},
+    # TaxRate has no TaxRateID: TaxType ("OUTPUT", "TAX001", ...) is the key other records point at.
+    "TaxRates": {"pk": "TaxType"},
+    # No If-Modified-Since (the spec agrees), yet records carry UpdatedDateUTC: a connector reads the list
+    # whole and keeps its cursor on that field itself (XERO_API_NOTES.md: linked_transactions).
+    "LinkedTransactions": {"cursor": U},
+}
 
+
+def paging_kind(query: FrozenSet[str]) -> str:
+    """The paging kind a list call's query parameters make possible."""
+    if "page" in query:
+        return PAGED if "pageSize" in query else PAGE_ONLY
+    return OFFSET if "offset" in query else NONE
+
+
+def timestamp_field(fields: FrozenSet[str]) -> Optional[str]:
+    """The record's change stamp: UpdatedDateUTC where it has one, else its creation stamp, else none."""
+    return U if U in fields else C if C in fields else None
+
+
+def archive_field(call: openapi.ListCall) -> Optional[str]:
+    """The status field whose ARCHIVED records are listed only with includeArchived=true (Contacts,
+    TrackingCategories). Invoices take includeArchived too but have no ARCHIVED status: none there."""
+    if "includeArchived" not in call.query:
+        return None
+    archivable = [name for name, schema in call.envelope.properties.items() if "ARCHIVED" in (schema.get("enum") or ())]
+    return archivable[0] if len(archivable) == 1 else None
+
+
+def cursor_field(paging: str, ims: bool, ts_field: Optional[str]) -> Optional[str]:
+    """What a correct connector keeps as its cursor: the journal number for offset paging, else the
+    timestamp If-Modified-Since filters by; without If-Modified-Since, none (the stream is read whole)."""
+    if paging == OFFSET:
+        return OFFSET_FIELD
+    return ts_field if ims else None
+
+
+def primary_key(component: str, fields: FrozenSet[str]) -> Optional[str]:
+    """`<Component>ID` where the record has it (InvoiceID, OrganisationID, ...)."""
+    return f"{component}ID" if f"{component}ID" in fields else None
+
+
+def from_spec(served: Served) -> StreamDef:
+    """Everything the spec states about one served resource, before any override."""
+    call = openapi.list_call(served.resource, UNLISTED_ENVELOPES.get(served.resource))
+    envelope, fields = call.envelope, call.envelope.fields
+    paging, ims, ts_field = paging_kind(call.query), IF_MODIFIED_SINCE in call.headers, timestamp_field(fields)
+    return StreamDef(
+        name=envelope.name, resource=served.resource, key=envelope.key, component=envelope.component,
+        pk=primary_key(envelope.component, fields) or "", paging=paging, ts_field=ts_field, ims=ims,
+        cursor=cursor_field(paging, ims, ts_field), scope=served.scope, granular=served.granular,
+        archive_field=archive_field(call), has_line_items="LineItems" in fields,
+    )
+
+
+def describe(served: Served, overrides: Mapping[str, Mapping[str, Any]] = OVERRIDES) -> StreamDef:
+    """The sandbox's description of one served resource: the spec's facts, then its overrides. The cursor
+    follows overridden paging or If-Modified-Since unless it is overridden itself."""
+    override = dict(overrides.get(served.resource, {}))
+    cursor_given, cursor = "cursor" in override, override.pop("cursor", None)
+    described = dataclasses.replace(from_spec(served), **override)
+    if not cursor_given:
+        cursor = cursor_field(described.paging, described.ims, described.ts_field)
+    if described.name != served.name:
+        raise ValueError(f"{served.resource}: the spec names its records {described.name!r}, not {served.name!r}")
+    if not described.pk:
+        raise ValueError(f"{served.resource}: {described.component} has no {described.component}ID; give its key in OVERRIDES")
+    return dataclasses.replace(described, cursor=cursor)
+
+
+STREAMS: Tuple[StreamDef, ...] = tuple(describe(served) for served in SERVED)
 BY_NAME = {s.name: s for s in STREAMS}
 BY_RESOURCE = {s.resource.lower(): s for s in STREAMS}
 

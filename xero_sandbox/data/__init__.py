@@ -1,4 +1,5 @@
-"""Record generation: which generator builds each stream, how many records, and primary keys.
+"""The resources the sandbox serves (`SERVED`) and their records: which generator builds each stream, how
+many records, and primary keys.
 
 A generator is `make(ctx, index, rng, stamp) -> dict`, pure in its arguments. Stored values are
 Python `datetime` (timestamps) and `date` (calendar dates); rendering happens elsewhere (msdate).
@@ -6,53 +7,67 @@ Python `datetime` (timestamps) and `date` (calendar dates); rendering happens el
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from dataclasses import dataclass
+from typing import Callable, Dict, Tuple
 
 from ..msdate import from_epoch_ms
+from ..scopes import (BANK_TRANSACTIONS, CLASSIC_EXPENSES, CONTACTS, INVOICES, JOURNALS, MANUAL_JOURNALS, PAYMENTS,
+                      SETTINGS, TRANSACTIONS)
 from . import banking, contacts, documents, ledger, reference
 from .context import Ctx, Refs, TenantInfo, make_tenant
 
-__all__ = ["BASE_COUNTS", "GENERATORS", "Ctx", "TenantInfo", "build_ctx", "generate", "make_tenant", "pk_of", "counts_for"]
+__all__ = ["BASE_COUNTS", "GENERATORS", "SERVED", "Served", "Ctx", "TenantInfo", "build_ctx", "generate", "make_tenant", "pk_of", "counts_for"]
 
-GENERATORS: Dict[str, Callable] = {
-    "accounts": reference.account,
-    "bank_transactions": banking.bank_transaction,
-    "bank_transfers": banking.bank_transfer,
-    "branding_themes": reference.branding_theme,
-    "contact_groups": reference.contact_group,
-    "contacts": contacts.contact,
-    "credit_notes": documents.credit_note,
-    "currencies": reference.currency,
-    "employees": reference.employee,
-    "expense_claims": documents.expense_claim,
-    "invoices": documents.invoice,
-    "items": reference.item,
-    "journals": ledger.journal,
-    "linked_transactions": banking.linked_transaction,
-    "manual_journals": ledger.manual_journal,
-    "organisations": reference.organisation,
-    "overpayments": banking.overpayment,
-    "payments": banking.payment,
-    "prepayments": banking.prepayment,
-    "purchase_orders": documents.purchase_order,
-    "quotes": documents.quote,
-    "receipts": documents.receipt,
-    "repeating_invoices": documents.repeating_invoice,
-    "tax_rates": reference.tax_rate,
-    "tracking_categories": reference.tracking_category,
-    "users": reference.user,
-}
 
-# Records per stream at scale=1. Every paged stream holds more than one full page at its page size
-# (1,000 for page+pageSize, 100 for page-only and journals), so paging is always exercised.
-BASE_COUNTS: Dict[str, int] = {
-    "invoices": 2100, "contacts": 1200, "bank_transactions": 1050, "payments": 1050, "credit_notes": 1020,
-    "manual_journals": 1010, "overpayments": 1005, "prepayments": 1005, "purchase_orders": 1030,
-    "quotes": 230, "linked_transactions": 150, "journals": 350,
-    "accounts": 60, "bank_transfers": 40, "employees": 12, "expense_claims": 25, "items": 50, "receipts": 30,
-    "users": 8, "branding_themes": 4, "contact_groups": 8, "currencies": 6, "organisations": 1,
-    "repeating_invoices": 30, "tax_rates": 12, "tracking_categories": 4,
-}
+@dataclass(frozen=True)
+class Served:
+    """One Xero resource the sandbox serves: what Xero's OpenAPI spec cannot say. Everything else about it
+    (envelope, record component, primary key, paging, timestamp, If-Modified-Since) streams.py reads from
+    the spec. `name` must be the spec's x-objectArrayKey of the resource's envelope (checked there)."""
+
+    name: str                 # the stream's name, e.g. "invoices"; also seeds its records
+    resource: str             # the path under /api.xro/2.0/, e.g. "Invoices"
+    scope: str                # classic scope family (scopes.py)
+    make: Callable            # the record generator: make(ctx, index, rng, stamp) -> dict
+    count: int                # records at scale=1
+    granular: Tuple[str, ...] = ()   # granular read scopes that grant it too
+
+
+# Every resource the sandbox serves, in the order tests and tools list them. Every paged stream holds more
+# than one full page at its page size (1,000 for page+pageSize, 100 for page-only and journals), so paging
+# is always exercised. Adding an endpoint: a generator in this package and one line here.
+SERVED: Tuple[Served, ...] = (
+    Served("bank_transactions", "BankTransactions", TRANSACTIONS, banking.bank_transaction, 1050, BANK_TRANSACTIONS),
+    Served("contacts", "Contacts", CONTACTS, contacts.contact, 1200),
+    Served("credit_notes", "CreditNotes", TRANSACTIONS, documents.credit_note, 1020, INVOICES),
+    Served("invoices", "Invoices", TRANSACTIONS, documents.invoice, 2100, INVOICES),
+    Served("manual_journals", "ManualJournals", TRANSACTIONS, ledger.manual_journal, 1010, MANUAL_JOURNALS),
+    Served("overpayments", "Overpayments", TRANSACTIONS, banking.overpayment, 1005, PAYMENTS),
+    Served("payments", "Payments", TRANSACTIONS, banking.payment, 1050, PAYMENTS),
+    Served("prepayments", "Prepayments", TRANSACTIONS, banking.prepayment, 1005, PAYMENTS),
+    Served("purchase_orders", "PurchaseOrders", TRANSACTIONS, documents.purchase_order, 1030, INVOICES),
+    Served("quotes", "Quotes", TRANSACTIONS, documents.quote, 230, INVOICES),
+    Served("linked_transactions", "LinkedTransactions", TRANSACTIONS, banking.linked_transaction, 150, INVOICES),
+    Served("journals", "Journals", JOURNALS, ledger.journal, 350),
+    Served("accounts", "Accounts", SETTINGS, reference.account, 60),
+    Served("bank_transfers", "BankTransfers", TRANSACTIONS, banking.bank_transfer, 40, BANK_TRANSACTIONS),
+    Served("employees", "Employees", SETTINGS, reference.employee, 12),
+    Served("expense_claims", "ExpenseClaims", TRANSACTIONS, documents.expense_claim, 25, CLASSIC_EXPENSES),
+    Served("items", "Items", SETTINGS, reference.item, 50),
+    Served("receipts", "Receipts", TRANSACTIONS, documents.receipt, 30, CLASSIC_EXPENSES),
+    Served("users", "Users", SETTINGS, reference.user, 8),
+    Served("branding_themes", "BrandingThemes", SETTINGS, reference.branding_theme, 4),
+    Served("contact_groups", "ContactGroups", CONTACTS, reference.contact_group, 8),
+    Served("currencies", "Currencies", SETTINGS, reference.currency, 6),
+    Served("organisations", "Organisation", SETTINGS, reference.organisation, 1),
+    Served("repeating_invoices", "RepeatingInvoices", TRANSACTIONS, documents.repeating_invoice, 30, INVOICES),
+    Served("tax_rates", "TaxRates", SETTINGS, reference.tax_rate, 12),
+    Served("tracking_categories", "TrackingCategories", SETTINGS, reference.tracking_category, 4),
+)
+
+GENERATORS: Dict[str, Callable] = {served.name: served.make for served in SERVED}
+BASE_COUNTS: Dict[str, int] = {served.name: served.count for served in SERVED}  # records per stream at scale=1
+
 _FIXED = {"organisations": 1}
 _MAXIMUM = {"currencies": len(reference.CURRENCIES)}
 _MINIMUM = {"accounts": len(reference.CHART)}  # transactions need the bank, revenue and debtors accounts
