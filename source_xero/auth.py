@@ -16,11 +16,10 @@ from __future__ import annotations
 import base64
 import logging
 import math
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Mapping, MutableMapping, Optional, Tuple, Union
 
 import backoff
-from datetime import timedelta
-from typing import Any, Mapping, MutableMapping, Optional, Tuple
-
 import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
@@ -30,7 +29,7 @@ from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .cdk_private import OwnTokenRequest, RotationKeptFirst
-from .config import XeroConfig
+from .config import AccessTokenCredentials, CustomConnectionCredentials, XeroConfig
 from .endpoints import token_url
 from .legacy import PastedAccessTokenAuthenticator
 from .persist import ConfigFileSink, WriteBackFailed
@@ -123,7 +122,7 @@ def _usable_answer(response: requests.Response, rotates: bool) -> dict[str, Any]
 
 
 def _basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
-    pair = f"{client_id}:{client_secret}".encode("utf-8")
+    pair = f"{client_id}:{client_secret}".encode()
     return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
 
 
@@ -145,7 +144,14 @@ def _rejection_error(response: Optional[requests.Response]) -> Optional[AirbyteT
     )
 
 
-class _XeroTokenMixin(OwnTokenRequest):
+# The mixin below is used only before the CDK's Oauth2Authenticator (or a subclass); to the type checker it is one.
+if TYPE_CHECKING:
+    _TokenBase = Oauth2Authenticator
+else:
+    _TokenBase = object
+
+
+class _XeroTokenMixin(OwnTokenRequest, _TokenBase):
     """What both Xero authenticators share: the token request itself, Basic client auth, an expiry margin.
 
     The token request is ours rather than the CDK's because the CDK's has no timeout: a token endpoint
@@ -156,18 +162,23 @@ class _XeroTokenMixin(OwnTokenRequest):
     granted_scopes: Optional[Tuple[str, ...]] = None  # known once a token was issued in this run
     rotates_refresh_token = False  # True where every answer must carry a new refresh token
 
-    def token_has_expired(self) -> bool:  # type: ignore[override]
-        return ab_datetime_now() + EXPIRY_MARGIN > self.get_token_expiry_date()  # type: ignore[attr-defined]
+    def token_has_expired(self) -> bool:
+        return ab_datetime_now() + EXPIRY_MARGIN > self.get_token_expiry_date()
 
     def request_token(self) -> Any:
         """The token request (cdk_private.OwnTokenRequest plugs it into the CDK's refresh)."""
         try:
             return self._request_usable_token()
         except UnusableTokenAnswer as unusable:
-            kept = " The refresh token you have was kept unchanged (Xero keeps it usable for 30 minutes)." if self.rotates_refresh_token else ""
+            kept = (
+                " The refresh token you have was kept unchanged (Xero keeps it usable for 30 minutes)."
+                if self.rotates_refresh_token
+                else ""
+            )
             raise AirbyteTracedException(
-                message=f"Xero's token endpoint gave an unusable answer {UNUSABLE_ANSWER_TRIES} times in a row: {unusable.problem}.{kept} "
-                "Retry later; if it persists, check for a proxy between the connector and identity.xero.com.",
+                message=f"Xero's token endpoint gave an unusable answer {UNUSABLE_ANSWER_TRIES} times in a row: "
+                f"{unusable.problem}.{kept} Retry later; if it persists, check for a proxy between the connector and "
+                "identity.xero.com.",
                 internal_message=f"token answer unusable: {unusable.problem}",
                 failure_type=FailureType.transient_error,
             ) from None
@@ -179,7 +190,9 @@ class _XeroTokenMixin(OwnTokenRequest):
                 failure_type=FailureType.transient_error,
             ) from None
 
-    @backoff.on_exception(backoff.expo, UnusableTokenAnswer, max_tries=UNUSABLE_ANSWER_TRIES, factor=1, jitter=backoff.full_jitter, logger=None)
+    @backoff.on_exception(
+        backoff.expo, UnusableTokenAnswer, max_tries=UNUSABLE_ANSWER_TRIES, factor=1, jitter=backoff.full_jitter, logger=None
+    )
     def _request_usable_token(self) -> Any:
         return self._request_token()
 
@@ -197,9 +210,9 @@ class _XeroTokenMixin(OwnTokenRequest):
         # redirect: a redirect would carry the refresh token to wherever it points.
         with guarded_session() as session:
             response = session.post(
-                self.get_token_refresh_endpoint(),  # type: ignore[attr-defined]
-                data=self.build_refresh_request_body(),  # type: ignore[attr-defined]
-                headers=self.build_refresh_request_headers(),  # type: ignore[attr-defined]
+                self.get_token_refresh_endpoint(),
+                data=self.build_refresh_request_body(),
+                headers=self.build_refresh_request_headers(),
                 timeout=TOKEN_TIMEOUT,
                 allow_redirects=False,
             )
@@ -207,7 +220,9 @@ class _XeroTokenMixin(OwnTokenRequest):
             raise DefaultBackoffException(request=response.request, response=response, failure_type=FailureType.transient_error)
         if 300 <= response.status_code < 400:
             where = host_of(response.headers.get("Location", "")) or "an address it did not give"
-            raise UnusableTokenAnswer(f"it answered with a redirect (HTTP {response.status_code}) to {where}, which is never followed")
+            raise UnusableTokenAnswer(
+                f"it answered with a redirect (HTTP {response.status_code}) to {where}, which is never followed"
+            )
         rejected = _rejection_error(response)
         if rejected is not None:
             raise rejected
@@ -275,11 +290,17 @@ class XeroClientCredentialsAuthenticator(_XeroTokenMixin, Oauth2Authenticator):
         return {"grant_type": "client_credentials"}
 
 
+# Every way of signing in: each has get_access_token() and granted_scopes (None until known).
+XeroAuthenticator = Union["XeroRefreshTokenAuthenticator", "XeroClientCredentialsAuthenticator", PastedAccessTokenAuthenticator]
+
+
 def build_authenticator(
     raw_config: MutableMapping[str, Any], config: XeroConfig, sink: Optional[ConfigFileSink] = None
-) -> Oauth2Authenticator:
-    if config.uses_refresh_token:
-        return XeroRefreshTokenAuthenticator(raw_config, sink)
-    if config.uses_pasted_access_token:
-        return PastedAccessTokenAuthenticator(config.credentials.access_token)  # type: ignore[union-attr,return-value]
-    return XeroClientCredentialsAuthenticator(config.credentials.client_id, config.credentials.client_secret)
+) -> XeroAuthenticator:
+    """The authenticator of the config's `credentials.auth_type` (the config's one choice of kind)."""
+    credentials = config.credentials
+    if isinstance(credentials, AccessTokenCredentials):
+        return PastedAccessTokenAuthenticator(credentials.access_token)
+    if isinstance(credentials, CustomConnectionCredentials):
+        return XeroClientCredentialsAuthenticator(credentials.client_id, credentials.client_secret)
+    return XeroRefreshTokenAuthenticator(raw_config, sink)

@@ -19,7 +19,7 @@ from .tenants import XeroLookup, describe
 def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bool, Optional[str]]:
     authenticator = connection.authenticator
     try:
-        authenticator.get_access_token()  # type: ignore[attr-defined]  # every authenticator of auth.py has it
+        authenticator.get_access_token()
         organisations = connection.organisations()
         lookup = XeroLookup(authenticator, connection.limits, logger)
         answers = {o.tenant_id: lookup.organisation(o) for o in organisations}
@@ -27,7 +27,7 @@ def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bo
         if error.failure_type == FailureType.config_error:
             return False, error.message
         raise
-    granted = getattr(authenticator, "granted_scopes", None)
+    granted = authenticator.granted_scopes
     cannot = [row.name for row in ROWS if granted is not None and not row.scope.granted_by(granted)]
     for organisation in organisations:
         if answers[organisation.tenant_id] is None:

@@ -49,7 +49,7 @@ class Page:
         return self.status in REFUSED
 
     @classmethod
-    def of(cls, response: requests.Response, body: Any, records_key: str) -> "Page":
+    def of(cls, response: requests.Response, body: Any, records_key: str) -> Page:
         """The page of a taken answer and its decoded body (a refusal: no body, Xero's words instead)."""
         date_header = response.headers.get("Date")
         if response.status_code in REFUSED or not response.ok:
@@ -126,8 +126,14 @@ class XeroClient:
             authenticator=self._authenticator,
             backoff_strategy=XeroBackoff(),
         )
-        sent = {"Accept": "application/json", **({"Xero-Tenant-Id": self._tenant_id} if self._tenant_id else {}), **(headers or {})}
-        _, response = client.send_request("GET", url, request_kwargs={"timeout": REQUEST_TIMEOUT}, headers=sent, params=dict(params or {}))
+        sent = {
+            "Accept": "application/json",
+            **({"Xero-Tenant-Id": self._tenant_id} if self._tenant_id else {}),
+            **(headers or {}),
+        }
+        _, response = client.send_request(
+            "GET", url, request_kwargs={"timeout": REQUEST_TIMEOUT}, headers=sent, params=dict(params or {})
+        )
         return Page.of(response, decoded(response) if response.ok else None, records_key)
 
     def _unknown_date(self, field_name: str, problem: str) -> None:

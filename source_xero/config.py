@@ -142,8 +142,7 @@ class XeroConfig(_Strict):
             return DEFAULT_START_DATE
         if not isinstance(value, str) or not re.match(START_DATE_PATTERN, value):
             raise ValueError(
-                f"start_date {value!r} is not in the form YYYY-MM-DDTHH:MM:SSZ (UTC), "
-                "for example 2020-01-01T00:00:00Z"
+                f"start_date {value!r} is not in the form YYYY-MM-DDTHH:MM:SSZ (UTC), for example 2020-01-01T00:00:00Z"
             )
         try:
             moment = parse_timestamp(value)

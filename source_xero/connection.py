@@ -7,9 +7,7 @@ from __future__ import annotations
 import threading
 from typing import Any, List, Mapping, MutableMapping, Optional, Tuple
 
-from requests.auth import AuthBase
-
-from .auth import build_authenticator
+from .auth import XeroAuthenticator, build_authenticator
 from .config import XeroConfig, parse_config
 from .parallel import Limits
 from .persist import ConfigFileSink
@@ -21,7 +19,7 @@ class Connection:
         self.config = config
         self.settings: XeroConfig = parse_config(config)
         self.limits = Limits()
-        self.authenticator: AuthBase = build_authenticator(config, self.settings, ConfigFileSink(config_path))
+        self.authenticator: XeroAuthenticator = build_authenticator(config, self.settings, ConfigFileSink(config_path))
         self._organisations: Optional[List[Organisation]] = None
         self._lock = threading.Lock()
 
@@ -30,12 +28,19 @@ class Connection:
         with self._lock:
             if self._organisations is None:
                 lookup = XeroLookup(self.authenticator, self.limits)
-                self._organisations = choose(self.settings.tenants, lookup.connected(), custom_connection=not self.settings.uses_refresh_token)
+                self._organisations = choose(
+                    self.settings.tenants, lookup.connected(), custom_connection=not self.settings.uses_refresh_token
+                )
             return self._organisations
 
 
 def connection_key(config: Mapping[str, Any]) -> Tuple[Any, ...]:
     """What identifies a connection (not the dict): the same credentials and organisations share one Connection."""
-    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
-    assert isinstance(credentials, Mapping)
-    return (credentials.get("auth_type"), credentials.get("client_id"), config.get("tenant_id") or "", tuple(config.get("tenant_ids") or ()))
+    held = config.get("credentials")
+    credentials: Mapping[str, Any] = held if isinstance(held, Mapping) else {}
+    return (
+        credentials.get("auth_type"),
+        credentials.get("client_id"),
+        config.get("tenant_id") or "",
+        tuple(config.get("tenant_ids") or ()),
+    )

@@ -34,7 +34,7 @@ class ReadContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def of(cls, connection: Connection) -> "ReadContext":
+    def of(cls, connection: Connection) -> ReadContext:
         """The context of a run on this connection (report streams read 24 months when no start_date is set)."""
         settings = connection.settings
         start = settings.start if connection.config.get("start_date") else None

@@ -101,7 +101,9 @@ class Fence:
         return format_timestamp(parse_timestamp(self.at) - self.lookback)
 
     @classmethod
-    def from_answer(cls, body: Any, date_header: Optional[str], round_trip: timedelta, lookback: timedelta = DEFAULT_LOOKBACK) -> "Fence":
+    def from_answer(
+        cls, body: Any, date_header: Optional[str], round_trip: timedelta, lookback: timedelta = DEFAULT_LOOKBACK
+    ) -> Fence:
         """From the read's first answer: Xero's DateTimeUTC (milliseconds), or its Date header less a
         second (whole seconds), or this machine's clock when Xero gave neither; less the call's round
         trip, so the fence is no later than the moment Xero began to build that answer."""
@@ -342,9 +344,11 @@ class FullTableCursor:
 class ReadCursor(Protocol):
     """What a list read asks of its cursor (TimestampCursor, JournalNumberCursor, FullTableCursor)."""
 
-    field: Optional[str]
     fence: Optional[Fence]
     hold: Optional[str]
+
+    @property
+    def field(self) -> Optional[str]: ...
 
     @property
     def since(self) -> Optional[str]: ...
@@ -373,7 +377,9 @@ class Stamped:
 
     field: str = "UpdatedDateUTC"
 
-    def start(self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta) -> ReadCursor:
+    def start(
+        self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta
+    ) -> ReadCursor:
         return TimestampCursor(stream, self.field, primary_key, start, saved, lookback)
 
 
@@ -383,7 +389,9 @@ class Numbered:
 
     field: str = JournalNumberCursor.field
 
-    def start(self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta) -> ReadCursor:
+    def start(
+        self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta
+    ) -> ReadCursor:
         return JournalNumberCursor(stream, saved, start)
 
 
@@ -393,7 +401,9 @@ class Whole:
 
     field: Optional[str] = None
 
-    def start(self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta) -> ReadCursor:
+    def start(
+        self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta
+    ) -> ReadCursor:
         return FullTableCursor()
 
 

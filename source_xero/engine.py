@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from functools import lru_cache
+from functools import cache
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Protocol, Sequence
 
 from airbyte_cdk.models import AirbyteMessage, SyncMode
@@ -57,7 +57,8 @@ class Reader(Protocol):
 class Row(Protocol):
     """A row of the table (table.py), as the engine needs it."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     @property
     def cursor_field(self) -> Optional[str]: ...
@@ -70,7 +71,13 @@ class Row(Protocol):
 class TenantStates(Cursor):
     """The state of one stream, per organisation. Thread-safe: every organisation's partition checkpoints here."""
 
-    def __init__(self, stream_name: str, saved: Optional[Mapping[str, Any]], legacy_owner: Optional[str], message_repository: MessageRepository) -> None:
+    def __init__(
+        self,
+        stream_name: str,
+        saved: Optional[Mapping[str, Any]],
+        legacy_owner: Optional[str],
+        message_repository: MessageRepository,
+    ) -> None:
         self._stream_name = stream_name
         self._message_repository = message_repository
         self._lock = threading.Lock()
@@ -219,7 +226,7 @@ class OrganisationPartitions(PartitionGenerator):
         yield from self._partitions()
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema_of(name: str) -> Mapping[str, Any]:
     """The stream's JSON schema (schemas/<name>.json, shared pieces resolved), loaded once per process."""
     return ResourceSchemaLoader("source_xero").get_schema(name)

@@ -68,7 +68,8 @@ def xero_error_detail(response: requests.Response) -> str:
     if not isinstance(body, dict):
         return str(body)[:200]
     details = [str(body.get(key)) for key in ("Type", "Title", "Detail", "Message") if body.get(key)]
-    for element in body.get("Elements") if isinstance(body.get("Elements"), list) else []:
+    elements = body.get("Elements")
+    for element in elements if isinstance(elements, list) else []:
         for problem in (element.get("ValidationErrors") if isinstance(element, dict) else None) or []:
             details.append(str(problem.get("Message") if isinstance(problem, dict) else problem))
     return "; ".join(details)[:300]
@@ -141,7 +142,6 @@ class RunSignals:
     def day_limited(self, tenant_id: str) -> bool:
         return tenant_id in self.day_limits
 
-
     def day_limit_error(self) -> Optional[AirbyteTracedException]:
         """The run's closing error once any organisation met its day limit: names each, and when to come back."""
         if not self.day_limits:
@@ -190,9 +190,7 @@ class XeroErrorHandler(ErrorHandler):
     def max_time(self) -> Optional[int]:
         return 30 * 60
 
-    def interpret_response(
-        self, response_or_exception: Optional[Union[requests.Response, Exception]] = None
-    ) -> ErrorResolution:
+    def interpret_response(self, response_or_exception: Optional[Union[requests.Response, Exception]] = None) -> ErrorResolution:
         if isinstance(response_or_exception, ForeignHostRefused):
             # A redirect away from Xero: retrying meets the same redirect, and that host's answer is not Xero's data.
             return _resolution(
@@ -223,7 +221,9 @@ class XeroErrorHandler(ErrorHandler):
                 f"Network problem talking to Xero while reading {self._stream_name} ({type(response_or_exception).__name__}).",
             )
         if not isinstance(response_or_exception, requests.Response):
-            return _resolution(ResponseAction.RETRY, FailureType.transient_error, f"Unexpected error reading {self._stream_name}.")
+            return _resolution(
+                ResponseAction.RETRY, FailureType.transient_error, f"Unexpected error reading {self._stream_name}."
+            )
         response = response_or_exception
         status = response.status_code
         if status >= 300:
@@ -245,7 +245,9 @@ class XeroErrorHandler(ErrorHandler):
                 "The sync state is saved: the next sync continues from here.",
             )
         if status == 401:
-            return _resolution(ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.transient_error, "Xero access token expired or was rejected.")
+            return _resolution(
+                ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.transient_error, "Xero access token expired or was rejected."
+            )
         if status in (403, 404):
             return _resolution(ResponseAction.IGNORE)
         if status == 429:
@@ -281,7 +283,11 @@ class XeroErrorHandler(ErrorHandler):
                 f"app connected to it). It resets around {resets.strftime('%Y-%m-%d %H:%M UTC')}. The sync "
                 f"stopped at {self._stream_name} with its state saved; the next sync after that time continues from here.",
             )
-        return _resolution(ResponseAction.RATE_LIMITED, FailureType.transient_error, f"Xero rate limit ({problem or 'minute'}) on {self._stream_name}; waiting as Xero asks.")
+        return _resolution(
+            ResponseAction.RATE_LIMITED,
+            FailureType.transient_error,
+            f"Xero rate limit ({problem or 'minute'}) on {self._stream_name}; waiting as Xero asks.",
+        )
 
     def _bad_request(self, response: requests.Response) -> ErrorResolution:
         detail = xero_error_detail(response)
@@ -292,7 +298,9 @@ class XeroErrorHandler(ErrorHandler):
                 f"Xero refused {self._stream_name} as too large to return at once (HighVolumeException). This "
                 "connector always pages such endpoints, so this points to a change on Xero's side: please report it.",
             )
-        return _resolution(ResponseAction.FAIL, FailureType.system_error, f"Xero rejected the request for {self._stream_name}: {detail}")
+        return _resolution(
+            ResponseAction.FAIL, FailureType.system_error, f"Xero rejected the request for {self._stream_name}: {detail}"
+        )
 
 
 class XeroBackoff(BackoffStrategy):

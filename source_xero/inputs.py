@@ -95,7 +95,10 @@ def read_state(state_path: str) -> List[AirbyteStateMessage]:
 
 
 def _per_stream(states: Mapping[str, Any]) -> List[dict]:
-    return [{"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}} for name, state in states.items()]
+    return [
+        {"type": "STREAM", "stream": {"stream_descriptor": {"name": name}, "stream_state": state}}
+        for name, state in states.items()
+    ]
 
 
 def _legacy_as_per_stream(item: Any, refuse: Any) -> List[Any]:
@@ -145,5 +148,6 @@ def _read_config_file(path: str) -> MutableMapping[str, Any]:
 
 
 def _secrets_of(config: Mapping[str, Any]) -> List[str]:
-    credentials = config.get("credentials") if isinstance(config.get("credentials"), Mapping) else {}
+    held = config.get("credentials")
+    credentials: Mapping[str, Any] = held if isinstance(held, Mapping) else {}
     return [str(credentials[k]) for k in ("client_secret", "refresh_token", "access_token") if credentials.get(k)]

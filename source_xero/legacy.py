@@ -93,7 +93,11 @@ class PastedAccessTokenAuthenticator(TokenAuthenticator):
             "connection, switch the source's authentication to OAuth 2.0 (the refresh token is renewed on every "
             "sync) or to Custom Connection."
         )
-        return AirbyteTracedException(message=message, internal_message="Xero rejected the pasted access token (HTTP 401): it expired or was revoked", failure_type=FailureType.config_error)
+        return AirbyteTracedException(
+            message=message,
+            internal_message="Xero rejected the pasted access token (HTTP 401): it expired or was revoked",
+            failure_type=FailureType.config_error,
+        )
 
 
 def _scopes_of(token: str) -> Optional[Tuple[str, ...]]:

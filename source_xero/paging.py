@@ -57,7 +57,9 @@ class Pages:
     def first(self, since: Optional[str]) -> PageRequest:
         raise NotImplementedError
 
-    def next(self, request: PageRequest, records: Sequence[Record], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
+    def next(
+        self, request: PageRequest, records: Sequence[Record], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
         """The request after this page, or None when the list is done."""
         raise NotImplementedError
 
@@ -69,7 +71,9 @@ class Pages:
         """The page's records this read emits, in cursor order, each observed by the cursor before it leaves."""
         forced = self.forced
         for record in sorted(records, key=cursor.sort_key):
-            if cursor.is_new(record) or (forced and (str(record.get(self.primary_key)), record.get(cursor.field or "")) in forced):
+            if cursor.is_new(record) or (
+                forced and (str(record.get(self.primary_key)), record.get(cursor.field or "")) in forced
+            ):
                 cursor.observe(record)
                 yield record
 
@@ -90,7 +94,9 @@ class SingleCall(Pages):
     def first(self, since: Optional[str]) -> PageRequest:
         return PageRequest({}, since)
 
-    def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
+    def next(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
         return None
 
     def ahead(self, following: PageRequest) -> List[PageRequest]:
@@ -154,12 +160,11 @@ class KeysetPages(Pages):
 
     MAX_REWALKS = 2
 
-
     def __post_init__(self) -> None:
         self.in_order = True
         self.forced: AbstractSet[Tuple[str, str]] = set()
-        self._walks: Dict[str, Dict[str, str]] = {}   # If-Modified-Since of a walked second -> {pk: stamp}
-        self._lowest: Dict[str, str] = {}            # ... -> the lowest stamp the walk held
+        self._walks: Dict[str, Dict[str, str]] = {}  # If-Modified-Since of a walked second -> {pk: stamp}
+        self._lowest: Dict[str, str] = {}  # ... -> the lowest stamp the walk held
         self._dirty: Set[str] = set()
         self._rewalking: Set[str] = set()
         self._rewalks = 0
@@ -175,8 +180,13 @@ class KeysetPages(Pages):
         return PageRequest(self._params(1), since)
 
     def keyset_of(self, records: Sequence[Mapping[str, Any]]) -> Optional[str]:
-        stamps = [v for v in (placed(r.get(self.order_field)) for r in records) if v is not None and (self.fence is None or v < self.fence)]
-        self.in_order = all(a <= b for a, b in zip(stamps, stamps[1:]))
+        stamps = [
+            v
+            for v in (placed(r.get(self.order_field)) for r in records)
+            if v is not None and (self.fence is None or v < self.fence)
+        ]
+        # Each stamp with the next one (the second list is one shorter by design).
+        self.in_order = all(a <= b for a, b in zip(stamps, stamps[1:], strict=False))
         return stamps[-1] if stamps else None
 
     @property
@@ -186,7 +196,9 @@ class KeysetPages(Pages):
         lows = [self._lowest[since] for since in pending if since in self._lowest]
         return min(lows) if lows else None
 
-    def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
+    def next(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
         page = int(request.params["page"])
         since = request.if_modified_since or ""
         self._notice(since, records)
@@ -261,9 +273,9 @@ class NumberedPages(Pages):
     Page numbers over a list that changes: a record deleted during the walk shifts the rest forward and
     one can be missed; one added can shift them back. A walk is clean when every page gave the same
     pagination.itemCount, no record came twice, and none was stamped at or after the fence (an edit or
-    an addition during the read) unless the walk before saw it so already. Without a pagination block the count cannot be compared: a walk is
-    then clean only when it found exactly what the walk before it found. Otherwise the list is walked
-    again, at most MAX_WALKS times in all; the state moves only after a clean walk (`complete`), else
+    an addition during the read) unless the walk before saw it so already. Without a pagination block the
+    count cannot be compared: a walk is then clean only when it found exactly what the walk before it found.
+    Otherwise the list is walked again, at most MAX_WALKS times in all; the state moves only after a clean walk (`complete`), else
     the next sync reads from the old state again. Records a walk emitted are not emitted again by the
     next walk of the same read (XeroStream).
     """
@@ -301,7 +313,7 @@ class NumberedPages(Pages):
         until then the saved state stands."""
         return cursor.state if self._settled else self._saved
 
-    def starting_from(self, saved: Mapping[str, Any]) -> "NumberedPages":
+    def starting_from(self, saved: Mapping[str, Any]) -> NumberedPages:
         self._saved = dict(saved)
         return self
 
@@ -315,7 +327,9 @@ class NumberedPages(Pages):
     def first(self, since: Optional[str]) -> PageRequest:
         return PageRequest({"page": 1}, None)
 
-    def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
+    def next(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
         page = int(request.params["page"])
         self._counts.add((pagination or {}).get("itemCount"))
         for record in records:
@@ -363,7 +377,9 @@ class JournalOffsets(Pages):
     def first(self, since: Optional[str]) -> PageRequest:
         return PageRequest({"offset": self.start_offset}, since)
 
-    def next(self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]) -> Optional[PageRequest]:
+    def next(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
         offset = int(request.params["offset"])
         numbers = {r["JournalNumber"] for r in records if isinstance(r.get("JournalNumber"), int)}
         dense = len(numbers) == self.page_size and min(numbers) == offset + 1 and max(numbers) == offset + self.page_size

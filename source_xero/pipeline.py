@@ -24,12 +24,12 @@ class PagePipeline(Generic[R]):
     def __init__(self, fetch: Callable[[PageRequest], R], depth: int) -> None:
         self._fetch = fetch
         self._pool = ThreadPoolExecutor(max_workers=max(1, depth), thread_name_prefix="xero-page")
-        self._planned: Deque[Tuple[PageRequest, "Future[R]"]] = deque()
+        self._planned: Deque[Tuple[PageRequest, Future[R]]] = deque()
 
     def plan(self, upcoming: Sequence[PageRequest]) -> None:
         """The requests that come next, in order. Those already in flight in that order are kept; any other
         in-flight request is cancelled (or, if it already left, its answer is dropped)."""
-        kept: Deque[Tuple[PageRequest, "Future[R]"]] = deque()
+        kept: Deque[Tuple[PageRequest, Future[R]]] = deque()
         for request in upcoming:
             if not self._planned or self._planned[0][0] != request:
                 break
@@ -57,7 +57,7 @@ class PagePipeline(Generic[R]):
         while self._planned:
             self._planned.popleft()[1].cancel()
 
-    def __enter__(self) -> "PagePipeline[R]":
+    def __enter__(self) -> PagePipeline[R]:
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -287,8 +287,14 @@ def trial_balance_rows(report: Mapping[str, Any], months: Sequence[date]) -> Ite
         cells = (tuple(line.values) + ("",) * 4)[:4]
         debit, credit, ytd_debit, ytd_credit = (json_number(parse_amount(v)) for v in cells)
         yield {
-            "date": month_end(month).isoformat(), **_account(line), "account_name": name, "account_code": code,
-            "debit": debit, "credit": credit, "ytd_debit": ytd_debit, "ytd_credit": ytd_credit,
+            "date": month_end(month).isoformat(),
+            **_account(line),
+            "account_name": name,
+            "account_code": code,
+            "debit": debit,
+            "credit": credit,
+            "ytd_debit": ytd_debit,
+            "ytd_credit": ytd_credit,
         }
 
 

@@ -74,7 +74,9 @@ class ReportSpec:
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [*self.primary_key, *(["tracking_option"] if self.tracking_category(context) else [])]
 
-    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> "ReportReader":
+    def reader(
+        self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
+    ) -> ReportReader:
         return ReportReader(self, organisation, context, saved if incremental else {})
 
     def request(self, months: Sequence[date], tracking_category: Optional[str]) -> dict:
@@ -89,8 +91,6 @@ class ReportSpec:
         if len(months) > 1:
             params.update(periods=len(months) - 1, timeframe="MONTH")
         return params
-
-
 
 
 # -- which months ----------------------------------------------------------------------------------------
@@ -116,8 +116,8 @@ def months_to_read(first: date, current: date, saved_from: Optional[date], open_
 
 
 def lock_date_of(organisation: Mapping[str, Any]) -> Optional[date]:
-    dates = [_as_date(organisation.get(key)) for key in ("PeriodLockDate", "EndOfYearLockDate")]
-    dates = [d for d in dates if d is not None]
+    found = [_as_date(organisation.get(key)) for key in ("PeriodLockDate", "EndOfYearLockDate")]
+    dates = [d for d in found if d is not None]
     return max(dates) if dates else None
 
 
@@ -156,7 +156,10 @@ class OrganisationFacts:
             categories = fetch("TrackingCategories") if self._tracking_category else None
             if categories is not None:
                 self.tracking = {
-                    str(c.get("TrackingCategoryID")): (str(c.get("Name")), {str(o.get("Name")): str(o.get("TrackingOptionID")) for o in c.get("Options") or []})
+                    str(c.get("TrackingCategoryID")): (
+                        str(c.get("Name")),
+                        {str(o.get("Name")): str(o.get("TrackingOptionID")) for o in c.get("Options") or []},
+                    )
                     for c in categories.get("TrackingCategories") or []
                 }
             self._loaded = True
@@ -188,7 +191,9 @@ class ReportReader:
         self._context = context
         self._client = context.client(row.name, organisation)
         self.tracking_category = row.tracking_category(context)
-        self.facts: OrganisationFacts = context.shared(organisation, lambda: OrganisationFacts(context.settings.report_tracking_category_id or None))
+        self.facts: OrganisationFacts = context.shared(
+            organisation, lambda: OrganisationFacts(context.settings.report_tracking_category_id or None)
+        )
         self.start_date = context.report_start
         self.months_to_reread = context.settings.report_months_to_reread
         self._state: Mapping[str, Any] = dict(saved)
@@ -245,7 +250,12 @@ class ReportReader:
             args = (self.tracking_category,) if self.row.tracked else ()
             for row in self.row.rows(report, months, *args):
                 code, kind = self.facts.accounts.get(row["account_id"], (None, None))
-                row = {"tenant_id": self.organisation.tenant_id, **row, "account_code": row["account_code"] or code, "account_type": kind}
+                row = {
+                    "tenant_id": self.organisation.tenant_id,
+                    **row,
+                    "account_code": row["account_code"] or code,
+                    "account_type": kind,
+                }
                 if "tracking_option" in row:
                     row["tracking_option_id"] = self.facts.option_id(row["tracking_category_id"], row["tracking_option"])
                 by_month[first_of_month(date.fromisoformat(row.get("from_date") or row["date"]))].append(row)

@@ -16,10 +16,18 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from .scopes import Scope
 from .tenants import Organisation
 
+
 class Skippable(Protocol):
-    name: str
-    scope: Scope
-    refused_hint: str
+    """A row of the table, as the skip rule needs it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scope(self) -> Scope: ...
+
+    @property
+    def refused_hint(self) -> str: ...
 
 
 def skip_message(row: Skippable, organisation: Organisation, status: int, detail: str) -> str:
@@ -28,7 +36,9 @@ def skip_message(row: Skippable, organisation: Organisation, status: int, detail
         fix = f"grant the {row.scope.describe()} scope to the Xero app and re-authorise the connection, or deselect the stream"
         fix += f"; {row.refused_hint}" if row.refused_hint else ""
     else:
-        reason = f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"
+        reason = (
+            f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"
+        )
         fix = (
             "deselect the stream (Xero removed Employees from the Accounting API on 2026-04-28 and is retiring classic "
             "Expense Claims and Receipts)"
@@ -69,4 +79,6 @@ def facts_refused(stream: str, path: str, status: int, logger: Any) -> None:
         "Organisation": "without the lock dates, the last months are re-read by report_months_to_reread alone.",
         "Accounts": "account codes and types are left empty.",
     }.get(path, "tracking option ids are left empty.")
-    logger.warning(f"Stream {stream}: Xero refused {path} (HTTP {status}); {consequence} Grant accounting.settings.read to fix this.")
+    logger.warning(
+        f"Stream {stream}: Xero refused {path} (HTTP {status}); {consequence} Grant accounting.settings.read to fix this."
+    )

@@ -10,7 +10,14 @@ import logging
 import threading
 from typing import Any, Dict, Iterator, List, Mapping, MutableMapping, Optional, Tuple
 
-from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteMessage, AirbyteStateMessage, ConfiguredAirbyteCatalog, Status, SyncMode
+from airbyte_cdk.models import (
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    ConfiguredAirbyteCatalog,
+    Status,
+    SyncMode,
+)
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 from airbyte_cdk.sources.streams import Stream
@@ -65,7 +72,9 @@ class SourceXero(AbstractSource):
         """As the CDK's, but a refusal's message is shown as written (the CDK shows its repr, in quotes), and a
         success says which streams the granted scopes cannot read and the scope to add."""
         succeeded, reason = self.check_connection(logger, config)
-        return AirbyteConnectionStatus(status=Status.SUCCEEDED if succeeded else Status.FAILED, message=reason if succeeded else str(reason))
+        return AirbyteConnectionStatus(
+            status=Status.SUCCEEDED if succeeded else Status.FAILED, message=reason if succeeded else str(reason)
+        )
 
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         """Every stream as discover describes it (built for no organisation: discover calls nothing)."""
@@ -78,4 +87,11 @@ class SourceXero(AbstractSource):
     def read(
         self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None
     ) -> Iterator[AirbyteMessage]:
-        yield from sync.read(logger, self.connection(config), catalog, state, self._message_repository, lambda: bool(self.stop_sync_on_stream_failure))
+        yield from sync.read(
+            logger,
+            self.connection(config),
+            catalog,
+            state,
+            self._message_repository,
+            lambda: bool(self.stop_sync_on_stream_failure),
+        )

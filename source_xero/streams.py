@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, List, Mapping, Optional
 
 from .context import ReadContext
-from .cursor import Fence, ReadCursor, Stamped, Numbered, Whole
+from .cursor import Fence, Numbered, ReadCursor, Stamped, Whole
 from .endpoints import accounting_base
 from .paging import JournalOffsets, PageRequest, Pages, PagingKind
 from .pipeline import PagePipeline
@@ -53,7 +53,7 @@ class ListEndpoint:
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [ORGANISATION_KEY, self.primary_key] if self.key_per_organisation else [self.primary_key]
 
-    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> "ListReader":
+    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> ListReader:
         return ListReader(self, organisation, context, saved if incremental else {})
 
 
@@ -66,7 +66,9 @@ class ListReader:
         self._context = context
         self._saved = dict(saved)
         settings = context.settings
-        self._cursor: ReadCursor = row.cursor.start(row.name, row.primary_key, settings.start, self._saved or None, settings.lookback)
+        self._cursor: ReadCursor = row.cursor.start(
+            row.name, row.primary_key, settings.start, self._saved or None, settings.lookback
+        )
         self._pages: Pages = row.paging.start(row.primary_key, self._cursor, self._saved)
         self._answered = False  # the state may move only once Xero answered (a read that never started claims nothing new)
         self._client = context.client(row.name, organisation)
@@ -83,7 +85,9 @@ class ListReader:
             while pages:
                 request, page = pages.take()
                 if page.refused:
-                    self._context.skips.skip(self.row, self.organisation, page.status, page.detail, refused_outright=not self._answered)
+                    self._context.skips.skip(
+                        self.row, self.organisation, page.status, page.detail, refused_outright=not self._answered
+                    )
                     return
                 if not self._answered:
                     fence = Fence.from_answer(page.body, page.date_header, page.elapsed, self._context.settings.lookback)

@@ -112,7 +112,9 @@ def choose(wanted: Sequence[str], connected: Sequence[Organisation], custom_conn
         )
     if not wanted:
         if not connected:
-            raise _config_error("No Xero organisation is connected to this app. Authorise the app for an organisation, then retry.")
+            raise _config_error(
+                "No Xero organisation is connected to this app. Authorise the app for an organisation, then retry."
+            )
         return list(connected)
     by_id = {t.tenant_id: t for t in connected}
     unknown = [tenant_id for tenant_id in wanted if tenant_id not in by_id]
