@@ -13,7 +13,7 @@
   with it (several tests look at that same read). Nothing edits the shared sandbox, so its ground truth
   is computed once.
 
-"Every stream" in these helpers means every Xero resource stream (the 26 with a record-per-key ground
+"Every stream" in these helpers means every Xero resource stream (each list of the table, with a record-per-key ground
 truth in the sandbox). The monthly report streams cost a call per month and are checked against the
 sandbox's ledger by integration_tests/test_reports.py; name them in `streams=` to read them.
 """
@@ -34,7 +34,7 @@ from xero_sandbox.streams import BY_NAME as SANDBOX_RESOURCES
 
 SEED = 42
 SANDBOX_OPTIONS = {"seed": SEED, "scale": 1, "rate_limits": False}
-READ_TIMEOUT = 180  # seconds; a full read of all 26 streams takes about 5
+READ_TIMEOUT = 180  # seconds; a full read of every list stream takes about 5
 
 
 def pytest_collection(session: pytest.Session) -> None:
@@ -264,7 +264,7 @@ class FullRead:
 
 @pytest.fixture(scope="session")
 def full_read(shared_xero: Xero) -> FullRead:
-    """One read of all 26 streams from the shared sandbox with the OAuth app config, and the number of
+    """One read of every list stream from the shared sandbox with the OAuth app config, and the number of
     refreshes the sandbox answered meanwhile."""
     before = shared_xero.sandbox.refresh_count
     run = shared_xero.read()

@@ -13,35 +13,14 @@ import jsonschema
 import pytest
 
 from cli import Run
+from source_xero.table import REPORTS
+from source_xero.table import STREAMS as TABLE
+from xero_sandbox.streams import BY_NAME as SANDBOX_STREAMS
 
-# name: (primary key, cursor field or None). The whole table, in discover's order.
+# name: (primary key, cursor field or None), as the sandbox describes Xero (from Xero's OpenAPI spec, never from
+# the connector's table), in the order of the connector's table (discover's order).
 EXPECTED_STREAMS: Dict[str, Tuple[str, Optional[str]]] = {
-    "bank_transactions": ("BankTransactionID", "UpdatedDateUTC"),
-    "contacts": ("ContactID", "UpdatedDateUTC"),
-    "credit_notes": ("CreditNoteID", "UpdatedDateUTC"),
-    "invoices": ("InvoiceID", "UpdatedDateUTC"),
-    "manual_journals": ("ManualJournalID", "UpdatedDateUTC"),
-    "overpayments": ("OverpaymentID", "UpdatedDateUTC"),
-    "payments": ("PaymentID", "UpdatedDateUTC"),
-    "prepayments": ("PrepaymentID", "UpdatedDateUTC"),
-    "purchase_orders": ("PurchaseOrderID", "UpdatedDateUTC"),
-    "quotes": ("QuoteID", "UpdatedDateUTC"),
-    "accounts": ("AccountID", "UpdatedDateUTC"),
-    "bank_transfers": ("BankTransferID", "CreatedDateUTC"),
-    "employees": ("EmployeeID", "UpdatedDateUTC"),
-    "expense_claims": ("ExpenseClaimID", "UpdatedDateUTC"),
-    "items": ("ItemID", "UpdatedDateUTC"),
-    "receipts": ("ReceiptID", "UpdatedDateUTC"),
-    "users": ("UserID", "UpdatedDateUTC"),
-    "journals": ("JournalID", "JournalNumber"),
-    "linked_transactions": ("LinkedTransactionID", "UpdatedDateUTC"),
-    "branding_themes": ("BrandingThemeID", None),
-    "contact_groups": ("ContactGroupID", None),
-    "currencies": ("Code", None),
-    "organisations": ("OrganisationID", None),
-    "repeating_invoices": ("RepeatingInvoiceID", None),
-    "tax_rates": ("TaxType", None),
-    "tracking_categories": ("TrackingCategoryID", None),
+    row.name: (SANDBOX_STREAMS[row.name].pk, SANDBOX_STREAMS[row.name].cursor) for row in TABLE if row.name in SANDBOX_STREAMS
 }
 UNCONNECTED_TENANT = "00000000-0000-4000-8000-000000000000"
 
@@ -83,10 +62,10 @@ def test_when_discover_then_exactly_the_26_resource_streams_and_3_reports_with_t
         s["name"]: (s["source_defined_primary_key"], s.get("default_cursor_field"), s["supported_sync_modes"], s.get("source_defined_cursor"))
         for s in streams
     }
-    assert len(streams) == 29
-    reports = {name: table.pop(name) for name in ("profit_and_loss_monthly", "balance_sheet_monthly", "trial_balance_monthly")}
-    # Keys unique only inside one organisation are composite with the organisation's tenant_id; GUIDs stay alone.
-    keys = {name: [["tenant_id"], [pk]] if name in ("currencies", "tax_rates") else [[pk]] for name, (pk, _) in EXPECTED_STREAMS.items()}
+    assert len(streams) == len(EXPECTED_STREAMS) + len(REPORTS)
+    reports = {name: table.pop(name) for name in (row.name for row in REPORTS)}
+    # Keys unique only inside one organisation (not a Xero GUID) are composite with the organisation's tenant_id.
+    keys = {name: [["tenant_id"], [pk]] if not pk.endswith("ID") else [[pk]] for name, (pk, _) in EXPECTED_STREAMS.items()}
     assert table == {
         name: (keys[name], [cursor], ["full_refresh", "incremental"], True) if cursor else (keys[name], None, ["full_refresh"], None)
         for name, (pk, cursor) in EXPECTED_STREAMS.items()

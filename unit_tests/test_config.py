@@ -14,6 +14,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from builders import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, START_DATE, TENANT_ID, control_configs
 from source_xero import SourceXero
+from source_xero.table import ROWS
 from source_xero.config import AccessTokenCredentials, CustomConnectionCredentials, OAuthCredentials, XeroConfig, parse_config
 
 FLAT = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN, "tenant_id": TENANT_ID, "start_date": START_DATE}
@@ -31,7 +32,7 @@ def _write(tmp_path, config):
 def test_given_flat_config_when_discover_then_it_is_migrated_and_emitted_as_control_message(tmp_path, capsys, xero):
     output = _run_command(SourceXero(), ["discover", "--config", _write(tmp_path, FLAT)])
 
-    assert len(output.catalog.catalog.streams) == 29  # 26 resources, 3 reports
+    assert len(output.catalog.catalog.streams) == len(ROWS)
     [migrated] = control_configs(capsys.readouterr().out)
     assert migrated == {
         "credentials": {
