@@ -72,14 +72,16 @@ def _row(definition) -> tuple:
 
 
 def test_the_description_read_from_the_spec_is_the_hand_written_table_it_replaced():
-    """Reading the spec changed nothing the sandbox serves: same resources, same order, same facts."""
-    assert [_row(d) for d in STREAMS] == [tuple(row) for row in HAND_WRITTEN]
+    """Reading the spec changed nothing the sandbox served: the same resources, in the same order, with the same
+    facts (resources added since come on top, each held against the connector in test_connector_agreement)."""
+    replaced = {row[0] for row in HAND_WRITTEN}
+    assert [_row(d) for d in STREAMS if d.name in replaced] == [tuple(row) for row in HAND_WRITTEN]
 
 
 def test_every_stream_keeps_the_generator_and_size_it_had():
     found = {name: (f"{GENERATORS[name].__module__.rsplit('.', 1)[-1]}.{GENERATORS[name].__name__}", BASE_COUNTS[name])
              for name in GENERATORS}
-    assert found == HAND_WRITTEN_DATA
+    assert {name: found[name] for name in HAND_WRITTEN_DATA} == HAND_WRITTEN_DATA
 
 
 @pytest.mark.parametrize("resource", sorted(OVERRIDES))
