@@ -29,6 +29,8 @@ from builders import (
     states_of,
 )
 from source_xero import SourceXero
+from source_xero.paging import ONE_CALL
+from source_xero.table import STREAMS
 
 START_IMS = "2019-12-31T23:59:59"  # START_DATE 2020-01-01T00:00:00Z, less one second
 SECOND_CALL_FAILS = failure(400, {"Type": "ValidationException", "Message": "unexpected second call"})
@@ -240,15 +242,7 @@ def test_given_full_refresh_stream_when_read_then_one_call_without_if_modified_s
 
 @pytest.mark.parametrize(
     "stream, path, pk, cursor",
-    [
-        ("accounts", "Accounts", "AccountID", "UpdatedDateUTC"),
-        ("bank_transfers", "BankTransfers", "BankTransferID", "CreatedDateUTC"),
-        ("employees", "Employees", "EmployeeID", "UpdatedDateUTC"),
-        ("expense_claims", "ExpenseClaims", "ExpenseClaimID", "UpdatedDateUTC"),
-        ("items", "Items", "ItemID", "UpdatedDateUTC"),
-        ("receipts", "Receipts", "ReceiptID", "UpdatedDateUTC"),
-        ("users", "Users", "UserID", "UpdatedDateUTC"),
-    ],
+    [(row.name, row.path, row.primary_key, row.cursor_field) for row in STREAMS if row.paging == ONE_CALL and row.cursor_field],
 )
 def test_given_unpaged_incremental_stream_when_read_then_one_call_without_page_and_with_if_modified_since(config, xero, stream, path, pk, cursor):
     rows = [{pk: "x-1", cursor: "/Date(1612137600000+0000)/"}, {pk: "x-2", cursor: "/Date(1612137601000+0000)/"}]
