@@ -353,3 +353,32 @@ def reader_of(config: Mapping[str, Any], name: str, state: Optional[Mapping[str,
 
     context = ReadContext.of(Connection(dict(config), None))
     return BY_NAME[name].reader(Organisation(TENANT_ID, ""), context, dict(state or {}), incremental)
+
+
+def run_command(source: Any, args: List[str]) -> Any:
+    """The connector run as its command line runs it (`source-xero <verb> --config FILE ...`), through the CDK's
+    public AirbyteEntrypoint; its messages, logs and any uncaught exception captured (as the CDK's test wrapper
+    does, without its private helper)."""
+    import logging
+    from io import StringIO
+
+    from airbyte_cdk.entrypoint import AirbyteEntrypoint
+    from airbyte_cdk.logger import AirbyteLogFormatter
+    from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput
+
+    logs = StringIO()
+    handler = logging.StreamHandler(logs)
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(AirbyteLogFormatter())
+    root = logging.getLogger("")
+    root.addHandler(handler)
+    messages: List[str] = []
+    failure = None
+    try:
+        entrypoint = AirbyteEntrypoint(source)
+        messages.extend(entrypoint.run(AirbyteEntrypoint.parse_args(args)))
+    except Exception as exception:  # the output carries it, as the command's exit would
+        failure = exception
+    finally:
+        root.removeHandler(handler)
+    return EntrypointOutput(messages=messages + logs.getvalue().split("\n")[:-1], uncaught_exception=failure)

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, FailureType
-from airbyte_cdk.test.entrypoint_wrapper import _run_command, read
+from airbyte_cdk.test.entrypoint_wrapper import read
 
 from builders import (
+    run_command,
     ACCESS_TOKEN,
     API,
     CLIENT_ID,
@@ -203,7 +204,7 @@ def test_given_write_back_enabled_when_token_rotates_then_config_file_holds_new_
 
     xero.get(API + "Accounts", text=accounts)
 
-    output = _run_command(SourceXero(), ["read", "--config", str(config_path), "--catalog", str(catalog_path)])
+    output = run_command(SourceXero(), ["read", "--config", str(config_path), "--catalog", str(catalog_path)])
 
     assert record_data(output)
     assert seen_in_file == [NEW_REFRESH_TOKEN]
@@ -221,7 +222,7 @@ def test_given_write_back_not_enabled_when_token_rotates_then_config_file_is_unt
     before = config_path.read_bytes()
     xero.get(API + "Accounts", **ACCOUNTS)
 
-    output = _run_command(SourceXero(), ["read", "--config", str(config_path), "--catalog", str(catalog_path)])
+    output = run_command(SourceXero(), ["read", "--config", str(config_path), "--catalog", str(catalog_path)])
 
     assert record_data(output)
     assert config_path.read_bytes() == before

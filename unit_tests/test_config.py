@@ -9,10 +9,9 @@ from importlib import resources
 
 import pytest
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.test.entrypoint_wrapper import _run_command
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from builders import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, START_DATE, TENANT_ID, control_configs
+from builders import run_command, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, START_DATE, TENANT_ID, control_configs
 from source_xero import SourceXero
 from source_xero.table import ROWS
 from source_xero.config import AccessTokenCredentials, CustomConnectionCredentials, OAuthCredentials, XeroConfig, parse_config
@@ -30,7 +29,7 @@ def _write(tmp_path, config):
 
 
 def test_given_flat_config_when_discover_then_it_is_migrated_and_emitted_as_control_message(tmp_path, capsys, xero):
-    output = _run_command(SourceXero(), ["discover", "--config", _write(tmp_path, FLAT)])
+    output = run_command(SourceXero(), ["discover", "--config", _write(tmp_path, FLAT)])
 
     assert len(output.catalog.catalog.streams) == len(ROWS)
     [migrated] = control_configs(capsys.readouterr().out)
@@ -211,7 +210,7 @@ def test_spec_and_model_accept_the_same_tenant_ids(connection_spec, config, valu
 
 
 def test_spec_command_returns_the_spec(capsys):
-    output = _run_command(SourceXero(), ["spec"])
+    output = run_command(SourceXero(), ["spec"])
 
     [spec] = output.spec_messages
     assert spec.spec.connectionSpecification["properties"]["credentials"]["oneOf"]

@@ -8,9 +8,10 @@ import logging
 
 import pytest
 from airbyte_cdk.models import Type
-from airbyte_cdk.test.entrypoint_wrapper import _run_command, read
+from airbyte_cdk.test.entrypoint_wrapper import read
 
 from builders import (
+    run_command,
     API,
     CONNECTIONS_URL,
     OTHER_TENANT_ID,
@@ -154,7 +155,7 @@ def test_given_a_config_with_tenant_id_when_read_config_then_it_is_migrated_to_t
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
 
-    _run_command(SourceXero(), ["discover", "--config", str(path)])
+    run_command(SourceXero(), ["discover", "--config", str(path)])
 
     [migrated] = control_configs(capsys.readouterr().out)
     assert migrated["tenant_ids"] == [TENANT_ID] and "tenant_id" not in migrated
