@@ -13,6 +13,7 @@ import requests
 from xero_sandbox import ALL_READ_SCOPES, GRANULAR_READ_SCOPES
 
 from cli import Run
+from source_xero.table import ROWS
 
 # Airbyte's source-xero 2.x: its incremental streams (all 14 keep our names) and their cursor field.
 INCREMENTAL_2X = {
@@ -70,18 +71,23 @@ def test_given_classic_token_when_whole_sync_then_every_stream_matches_ground_tr
     assert skipped(full_read.run) == ["employees"]  # retired by Xero
 
 
+def _needing(scope: str) -> str:
+    """The streams a scope grants, as the check names them (in the table's order)."""
+    return ", ".join(row.name for row in ROWS if scope in (row.scope.classic, row.scope.granular))
+
+
 @pytest.mark.parametrize(
-    "scopes, missing, streams",
+    "scopes, missing",
     [
-        (GRANULAR_READ_SCOPES.replace(" accounting.payments.read", ""), "accounting.payments.read", "overpayments, payments, prepayments"),
-        (ALL_READ_SCOPES.replace(" accounting.contacts.read", ""), "accounting.contacts.read", "contacts, contact_groups"),
-        (ALL_READ_SCOPES.replace(" accounting.transactions.read", ""), "accounting.transactions.read",
-         "bank_transactions, credit_notes, invoices, manual_journals, overpayments, payments, prepayments, purchase_orders, quotes, "
-         "bank_transfers, expense_claims, receipts, linked_transactions, repeating_invoices"),
+        (GRANULAR_READ_SCOPES.replace(" accounting.payments.read", ""), "accounting.payments.read"),
+        (ALL_READ_SCOPES.replace(" accounting.contacts.read", ""), "accounting.contacts.read"),
+        (ALL_READ_SCOPES.replace(" accounting.transactions.read", ""), "accounting.transactions.read"),
     ],
     ids=["granular_app_without_payments", "classic_app_without_contacts", "classic_app_without_transactions"],
 )
-def test_given_token_lacking_one_scope_when_check_then_it_names_the_streams_and_the_scope(make_sandbox, xero, scopes, missing, streams):
+def test_given_token_lacking_one_scope_when_check_then_it_names_the_streams_and_the_scope(make_sandbox, xero, scopes, missing):
+    streams = _needing(missing)
+    assert {"payments", "contacts", "invoices"} & set(streams.split(", ")), streams
     command = xero(make_sandbox(scopes=scopes))
 
     check = command.run("check", "--config", command.config())
