@@ -39,6 +39,7 @@ STREAMS: Tuple[ListEndpoint, ...] = (
     # Incremental, one call with If-Modified-Since (these endpoints are not paged).
     ListEndpoint("accounts",            "Accounts",           "Accounts",           "AccountID",           UPDATED, ONE_CALL, Scope.SETTINGS),
     ListEndpoint("bank_transfers",      "BankTransfers",      "BankTransfers",      "BankTransferID",      CREATED, ONE_CALL, Scope.BANK_TRANSACTIONS),
+    ListEndpoint("batch_payments",      "BatchPayments",      "BatchPayments",      "BatchPaymentID",      UPDATED, ONE_CALL, Scope.PAYMENTS),
     ListEndpoint("employees",           "Employees",          "Employees",          "EmployeeID",          UPDATED, ONE_CALL, Scope.SETTINGS, component="Employee"),
     ListEndpoint("expense_claims",      "ExpenseClaims",      "ExpenseClaims",      "ExpenseClaimID",      UPDATED, ONE_CALL, Scope.CLASSIC_EXPENSES),
     ListEndpoint("items",               "Items",              "Items",              "ItemID",              UPDATED, ONE_CALL, Scope.SETTINGS, UNITDP),

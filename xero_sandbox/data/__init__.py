@@ -51,6 +51,7 @@ SERVED: Tuple[Served, ...] = (
     Served("journals", "Journals", JOURNALS, ledger.journal, 350),
     Served("accounts", "Accounts", SETTINGS, reference.account, 60),
     Served("bank_transfers", "BankTransfers", TRANSACTIONS, banking.bank_transfer, 40, BANK_TRANSACTIONS),
+    Served("batch_payments", "BatchPayments", TRANSACTIONS, banking.batch_payment, 20, PAYMENTS),
     Served("employees", "Employees", SETTINGS, reference.employee, 12),
     Served("expense_claims", "ExpenseClaims", TRANSACTIONS, documents.expense_claim, 25, CLASSIC_EXPENSES),
     Served("items", "Items", SETTINGS, reference.item, 50),

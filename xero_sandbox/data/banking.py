@@ -1,5 +1,5 @@
-"""Money movements: bank transactions, bank transfers, payments, overpayments, prepayments and
-linked transactions."""
+"""Money movements: bank transactions, bank transfers, payments, batch payments, overpayments, prepayments
+and linked transactions."""
 
 from __future__ import annotations
 
@@ -85,6 +85,35 @@ def payment(ctx, i, rng, stamp):
         "BatchPaymentID": ctx.pk("batch", i // 10) if i % 10 < 3 else None,
         "HasAccount": True,
         "HasValidationErrors": False,
+    }
+
+
+def batch_payment(ctx, i, rng, stamp):
+    """A batch of 2 to 5 invoice payments made (or received) as one bank line."""
+    receivable = rng.random() < 0.6
+    bank = ctx.refs.bank_accounts[i % len(ctx.refs.bank_accounts)]
+    payments = []
+    for k in range(rng.randint(2, 5)):
+        invoice_index = ctx.pick(rng, "invoices")
+        payments.append({
+            "PaymentID": ctx.pk("batch-payment-line", i * 10 + k),
+            "Amount": money(rng, 5, 4000),
+            "Invoice": {"InvoiceID": ctx.pk("invoices", invoice_index), "InvoiceNumber": f"INV-{invoice_index + 1:06d}"},
+        })
+    total = round(sum(p["Amount"] for p in payments), 2)
+    return {
+        "BatchPaymentID": ctx.pk("batch_payments", i),
+        "Account": _bank_ref(bank),
+        "Reference": maybe(rng, 0.6, f"Batch {i + 1}"),
+        "Particulars": maybe(rng, 0.3, "Supplier run"),
+        "Date": day_before(stamp, rng, 5),
+        "Amount": total,
+        "TotalAmount": total,
+        "Payments": payments,
+        "Type": "RECBATCH" if receivable else "PAYBATCH",
+        "Status": "DELETED" if i % 11 == 6 else "AUTHORISED",
+        "IsReconciled": rng.random() < 0.5,
+        "UpdatedDateUTC": stamp,
     }
 
 
