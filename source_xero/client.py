@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -105,6 +105,7 @@ class XeroClient:
         headers: Optional[Mapping[str, str]] = None,
         shape: Optional[Shape] = None,
         decode: Optional[Callable[[bytes], Any]] = None,
+        timeout: Tuple[float, float] = REQUEST_TIMEOUT,
     ) -> Page:
         """GET `url`; a 2xx answer must be of `shape` (default: an envelope holding `records_key`)."""
         check: Shape = shape or (lambda body: page_problem(body, records_key))
@@ -132,7 +133,7 @@ class XeroClient:
             **(headers or {}),
         }
         _, response = client.send_request(
-            "GET", url, request_kwargs={"timeout": REQUEST_TIMEOUT}, headers=sent, params=dict(params or {})
+            "GET", url, request_kwargs={"timeout": timeout}, headers=sent, params=dict(params or {})
         )
         return Page.of(response, decoded(response) if response.ok else None, records_key)
 

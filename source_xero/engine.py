@@ -11,6 +11,11 @@ after yielding that record, so the reader's state covers exactly the records alr
 taken in `observe` (every CHECKPOINT_EVERY records of an organisation) or in `close_partition` goes on the
 same queue behind them. A read that fails checkpoints the same way before the error leaves the partition.
 
+The repository is `RecordsQueue`, not the CDK's `ConcurrentMessageRepository`: that one passes every message
+through one shared in-memory list before the queue, so a thread can put (or, on the main thread, hold back
+in front of the queue) a message another thread emitted, and a checkpoint could leave ahead of the records it
+covers when the queue is full. `RecordsQueue` puts each message itself, from the thread that emitted it.
+
 `TenantStates` keeps a stream's state as `{"tenants": {"<tenant id>": <that organisation's state>}}`. Keyed
 by id rather than the CDK's per-partition list, a state stays readable, one organisation's entry can be
 looked up, replaced or carried over untouched, and a state from before 3.0.0 (one organisation's, without
@@ -23,16 +28,19 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections import deque
 from functools import cache
+from queue import Full, Queue
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Protocol, Sequence
 
-from airbyte_cdk.models import AirbyteMessage, SyncMode
+from airbyte_cdk.models import AirbyteMessage, Level, SyncMode
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.sources.message import InMemoryMessageRepository, LogMessage, MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
 from airbyte_cdk.sources.streams.concurrent.default_stream import DefaultStream
 from airbyte_cdk.sources.streams.concurrent.partitions.partition import Partition
 from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator import PartitionGenerator
+from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
 from airbyte_cdk.sources.types import Record
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
@@ -43,6 +51,39 @@ TENANTS_KEY = "tenants"
 ORGANISATION_KEY = "tenant_id"
 CHECKPOINT_EVERY = 50  # records of one organisation between checkpoints: at least one per page of any kind
 logger = logging.getLogger("airbyte")
+
+
+class RecordsQueue(MessageRepository):
+    """The engine's message repository: every message goes on the records' queue, put by the thread that emitted
+    it. A worker's put blocks while the queue is full, so its checkpoint lands behind the records it already put.
+    The main thread (the queue's only reader) never blocks on it: when the queue is full its message waits here
+    until the engine's next `consume_queue()`; it only ever holds the main thread's own messages (a stream's
+    final state, once every record of that stream was taken from the queue). Built on the main thread."""
+
+    def __init__(self, queue: Queue[QueueItem], log_level: Level = Level.INFO) -> None:
+        self._queue = queue
+        self._log_level = log_level
+        self._reader_thread = threading.get_ident()
+        self._held: deque[AirbyteMessage] = deque()
+
+    def emit_message(self, message: AirbyteMessage) -> None:
+        if threading.get_ident() != self._reader_thread:
+            self._queue.put(message)
+            return
+        try:
+            self._queue.put(message, block=False)
+        except Full:
+            self._held.append(message)
+
+    def log_message(self, level: Level, message_provider: Callable[[], LogMessage]) -> None:
+        formatted = InMemoryMessageRepository(self._log_level)  # this call's own: the CDK's level filter and format
+        formatted.log_message(level, message_provider)
+        for message in formatted.consume_queue():
+            self.emit_message(message)
+
+    def consume_queue(self) -> Iterable[AirbyteMessage]:
+        while self._held:
+            yield self._held.popleft()
 
 
 class Reader(Protocol):
@@ -98,12 +139,13 @@ class TenantStates(Cursor):
             self._observed[tenant_id] = 0
 
     def checkpoint(self, tenant_id: str) -> None:
-        """Take the organisation's state from its reader and emit the stream's state, if it moved."""
+        """Take the organisation's state from its reader and emit the stream's state, if it moved. Called on the
+        thread reading that organisation (the only one that reads its reader's state)."""
+        reader = self._readers.get(tenant_id)
+        if reader is None:
+            return
+        state = reader.state  # outside the lock: building it may sort many ids, and only this thread reads it
         with self._lock:
-            reader = self._readers.get(tenant_id)
-            if reader is None:
-                return
-            state = reader.state
             if not state or state == self._tenants.get(tenant_id):
                 return
             self._tenants[tenant_id] = copy.deepcopy(dict(state))
@@ -187,10 +229,10 @@ class XeroPartition(Partition):
             return  # its state stays as saved: the stream's final state message carries it over
         states = self._states
         saved = states.of(tenant_id) if states is not None else {}
-        reader = self._row.reader(self._organisation, self._context, saved, self._incremental)
-        if states is not None:
-            states.follow(tenant_id, reader)
         try:
+            reader = self._row.reader(self._organisation, self._context, saved, self._incremental)  # may refuse the state
+            if states is not None:
+                states.follow(tenant_id, reader)
             for data in reader.records():
                 record = dict(data) if not isinstance(data, dict) else data
                 record[ORGANISATION_KEY] = tenant_id

@@ -92,6 +92,5 @@ class SourceXero(AbstractSource):
             self.connection(config),
             catalog,
             state,
-            self._message_repository,
             lambda: bool(self.stop_sync_on_stream_failure),
         )

@@ -10,15 +10,13 @@ from typing import Any, Callable, Iterator, List, Optional
 from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, FailureType, Type
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
-from airbyte_cdk.sources.message import MessageRepository
-from airbyte_cdk.sources.message.concurrent_repository import ConcurrentMessageRepository
 from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .connection import Connection
 from .context import ReadContext
-from .engine import concurrent_stream
+from .engine import RecordsQueue, concurrent_stream
 from .table import BY_NAME, longest_first
 
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, the transport caps them
@@ -31,7 +29,6 @@ def read(
     connection: Connection,
     catalog: ConfiguredAirbyteCatalog,
     state: Any,
-    repository: MessageRepository,
     stop_on_failure: Callable[[], bool],
 ) -> Iterator[AirbyteMessage]:
     unknown = [s.stream.name for s in catalog.streams if s.stream.name not in BY_NAME]
@@ -48,9 +45,9 @@ def read(
     legacy_owner = settings.tenants[0] if settings.tenants else (organisations[0].tenant_id if len(organisations) == 1 else None)
     saved = ConnectorStateManager(state if isinstance(state, list) else None)
     context = ReadContext.of(connection)
-    # State messages travel on the records' queue (ConcurrentMessageRepository), so none overtakes its records.
+    # State messages travel on the records' queue (engine.RecordsQueue), so none overtakes its records.
     queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
-    messages = ConcurrentMessageRepository(queue, repository)
+    messages = RecordsQueue(queue)
     streams = [
         concurrent_stream(
             BY_NAME[configured.stream.name],
@@ -81,8 +78,8 @@ def read(
                 stream_failures.append(message.trace.error.failure_type)
             yield message
     except AirbyteTracedException as failed:
-        if not stream_failures:
-            raise
+        if not stream_failures or failed.failure_type != FailureType.config_error:
+            raise  # not the engine's closing error (that one is always a config_error, after the streams' errors)
         # The engine ends a read in which streams failed with one closing error (always a config_error, even for
         # an outage). Each stream's own error was already emitted with its name; this one only ends the run, with
         # the type of those errors. Told apart by the stream errors seen before it, not by the engine's wording.

@@ -21,6 +21,8 @@ from .endpoints import accounting_base, connections_url
 from .errors import json_type, objects_problem, page_problem
 from .parallel import Limits
 
+LOOKUP_TIMEOUT = (10, 60)  # connect, read (seconds): a small answer, at the start of every check and read
+
 
 @dataclass(frozen=True)
 class Organisation:
@@ -48,7 +50,7 @@ class XeroLookup:
         """A GET on the one HTTP path; a 2xx answer not of `shape` is retried like an outage, as any page is."""
         client = XeroClient(what, self._authenticator, self._limits, tenant_id=tenant_id, logger=self._logger)
         try:
-            return client.get(url, records_key, shape=shape, decode=json.loads)
+            return client.get(url, records_key, shape=shape, decode=json.loads, timeout=LOOKUP_TIMEOUT)
         except AirbyteTracedException:
             raise
         except requests.RequestException as error:

@@ -218,3 +218,55 @@ def test_given_two_organisations_checkpoints_queued_in_the_other_order_then_the_
 
     [final] = list(repository.consume_queue())
     assert set(final.state.stream.stream_state.__dict__["tenants"]) == {TENANT_ID, OTHER_TENANT_ID}
+
+
+def test_given_stop_sync_on_stream_failure_when_a_saved_state_is_refused_then_streams_not_yet_started_are_not_read(config, xero, monkeypatch):
+    from airbyte_cdk.test.state_builder import StateBuilder
+
+    monkeypatch.setattr("source_xero.sync.MAX_STREAMS_IN_FLIGHT", 1)  # one partition at a time: invoices first
+    xero.get(API + "Invoices", **ok({"Invoices": []}))
+    xero.get(API + "Accounts", **ok({"Accounts": []}))
+    broken = StateBuilder().with_stream_state("invoices", {"tenants": {TENANT_ID: {"UpdatedDateUTC": "soon"}}}).build()
+    source = SourceXero()
+    source.stop_sync_on_stream_failure = True
+
+    output = read(source, config, catalog("invoices", "accounts"), broken)
+
+    assert any("saved state of stream invoices cannot be used" in (e.trace.error.message or "") for e in output.errors)
+    assert [r for r in xero.request_history if r.url.startswith(API + "Accounts")] == []
+
+
+class _Record:
+    def __init__(self, name):
+        self.name = name
+
+
+def test_given_a_full_queue_when_a_worker_checkpoints_and_the_main_thread_emits_then_the_checkpoint_stays_behind_its_records():
+    """A checkpoint emitted on a worker thread goes on the records' queue from that thread, behind the records it
+    covers, even when the queue is full and the main thread emits something meanwhile (the main thread holds back
+    only its own messages)."""
+    import threading
+    from queue import Queue
+
+    from airbyte_cdk.models import AirbyteMessage, AirbyteLogMessage, Level
+
+    from source_xero.engine import RecordsQueue
+
+    def message(text):
+        return AirbyteMessage(type=Type.LOG, log=AirbyteLogMessage(level=Level.INFO, message=text))
+
+    queue = Queue(maxsize=2)
+    repository = RecordsQueue(queue)  # built on this (the main) thread, as the engine's main thread builds it
+    queue.put(_Record("r49"))
+    queue.put(_Record("r50"))  # the queue is full
+    worker = threading.Thread(target=repository.emit_message, args=(message("state claiming r50"),))
+    worker.start()
+    worker.join(timeout=0.2)  # blocked on the full queue
+
+    repository.emit_message(message("final state of another stream"))  # the main thread: the queue is full, held back
+    held = [m.log.message for m in repository.consume_queue()]
+    order = [getattr(item, "name", None) or item.log.message for item in (queue.get(), queue.get(), queue.get())]
+    worker.join(timeout=5)
+
+    assert held == ["final state of another stream"]
+    assert order == ["r49", "r50", "state claiming r50"]
