@@ -128,12 +128,12 @@ class XeroConfig(_Strict):
                 f"tenant_ids holds {', '.join(repr(w) for w in wrong)}, which is not a Xero tenant id: each entry must be "
                 "a UUID such as 'a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708'"
             )
-        return list(dict.fromkeys(ids))  # a repeated id is read once
+        return _unique_ids(ids)  # a repeated id (also in another case) is read once
 
     @property
     def tenants(self) -> Tuple[str, ...]:
         """The organisations to read, in the user's order; empty: every organisation the token reaches."""
-        return tuple(dict.fromkeys([*self.tenant_ids, *([self.tenant_id] if self.tenant_id else [])]))
+        return tuple(_unique_ids([*self.tenant_ids, *([self.tenant_id] if self.tenant_id else [])]))
 
     @field_validator("start_date", mode="before")
     @classmethod
@@ -172,6 +172,14 @@ class XeroConfig(_Strict):
     @property
     def uses_pasted_access_token(self) -> bool:
         return isinstance(self.credentials, AccessTokenCredentials)
+
+
+def _unique_ids(ids: List[str]) -> List[str]:
+    """Each id once, in its first form: ids that differ only in case name the same organisation."""
+    first: dict[str, str] = {}
+    for tenant_id in ids:
+        first.setdefault(tenant_id.lower(), tenant_id)
+    return list(first.values())
 
 
 def _uuid_or_empty(value: Any, problem: str) -> str:

@@ -45,6 +45,8 @@ from airbyte_cdk.sources.types import Record
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
 from .context import ReadContext
+from .cursor import _bad_state
+from .errors import json_type
 from .tenants import Organisation
 
 TENANTS_KEY = "tenants"
@@ -123,14 +125,30 @@ class TenantStates(Cursor):
         self._message_repository = message_repository
         self._lock = threading.Lock()
         self._manager = ConnectorStateManager()
-        self._tenants: Dict[str, Mapping[str, Any]] = _tenants_of(stream_name, saved, legacy_owner)
+        self._saved = copy.deepcopy(dict(saved or {}))
+        # An entry (or a "tenants") that is not an object is kept as saved and refused when its organisation is read.
+        self._tenants: Dict[str, Any] = _tenants_of(stream_name, saved, legacy_owner)
         self._readers: Dict[str, Reader] = {}
         self._observed: Dict[str, int] = {}
 
     # -- what the partitions use ---------------------------------------------------------------------
-    def of(self, tenant_id: str) -> MutableMapping[str, Any]:
+    def of(self, tenant_id: str, refuse: bool = True) -> MutableMapping[str, Any]:
+        """The organisation's saved state; a config_error naming the stream and the organisation if it is not an object
+        (unless `refuse` is off: a full refresh, which starts from nothing anyway)."""
+        tenants = self._saved.get(TENANTS_KEY, {})
+        if not refuse:
+            with self._lock:
+                entry = self._tenants.get(tenant_id)
+            return copy.deepcopy(dict(entry)) if isinstance(entry, Mapping) else {}
+        if not isinstance(tenants, Mapping):
+            raise _bad_state(self._stream_name, tenants, f'"tenants" is a {json_type(tenants)}, not an object of organisations')
         with self._lock:
-            return copy.deepcopy(dict(self._tenants.get(tenant_id) or {}))
+            entry = self._tenants.get(tenant_id)
+        if entry is not None and not isinstance(entry, Mapping):
+            raise _bad_state(
+                self._stream_name, entry, f"the entry of organisation {tenant_id} is a {json_type(entry)}, not a JSON object"
+            )
+        return copy.deepcopy(dict(entry or {}))
 
     def follow(self, tenant_id: str, reader: Reader) -> None:
         """The organisation's read under way: its state is taken at each checkpoint."""
@@ -183,16 +201,19 @@ class TenantStates(Cursor):
         return True
 
     def _message(self) -> AirbyteMessage:
-        self._manager.update_state_for_stream(self._stream_name, None, {TENANTS_KEY: copy.deepcopy(self._tenants)})
+        # A "tenants" that is not an object goes out as it was saved, unless a (full refresh) read replaced it.
+        usable = isinstance(self._saved.get(TENANTS_KEY, {}), Mapping) or self._tenants
+        state = {TENANTS_KEY: copy.deepcopy(self._tenants)} if usable else self._saved
+        self._manager.update_state_for_stream(self._stream_name, None, state)
         return self._manager.create_state_message(self._stream_name, None)
 
 
-def _tenants_of(stream: str, saved: Optional[Mapping[str, Any]], legacy_owner: Optional[str]) -> Dict[str, Mapping[str, Any]]:
+def _tenants_of(stream: str, saved: Optional[Mapping[str, Any]], legacy_owner: Optional[str]) -> Dict[str, Any]:
     if not saved:
         return {}
-    tenants = saved.get(TENANTS_KEY)
-    if isinstance(tenants, Mapping):
-        return {str(k): v for k, v in tenants.items() if isinstance(v, Mapping)}
+    if TENANTS_KEY in saved:
+        tenants = saved[TENANTS_KEY]
+        return {str(k): v for k, v in tenants.items()} if isinstance(tenants, Mapping) else {}  # refused in `of`
     # A state from before 3.0.0: one organisation's, the organisation the old config named.
     if legacy_owner:
         return {legacy_owner: dict(saved)}
@@ -228,8 +249,8 @@ class XeroPartition(Partition):
         if signals.day_limited(tenant_id) or (signals.stream_failed and self._stop_on_failure()):
             return  # its state stays as saved: the stream's final state message carries it over
         states = self._states
-        saved = states.of(tenant_id) if states is not None else {}
         try:
+            saved = states.of(tenant_id, refuse=self._incremental) if states is not None else {}  # may refuse it
             reader = self._row.reader(self._organisation, self._context, saved, self._incremental)  # may refuse the state
             if states is not None:
                 states.follow(tenant_id, reader)

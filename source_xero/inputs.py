@@ -8,7 +8,13 @@ import json
 from typing import Any, List, Mapping, MutableMapping
 
 from airbyte_cdk.config_observation import emit_configuration_as_airbyte_control_message
-from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, FailureType
+from airbyte_cdk.models import (
+    AirbyteStateMessage,
+    AirbyteStateMessageSerializer,
+    ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteCatalogSerializer,
+    FailureType,
+)
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
@@ -83,6 +89,8 @@ def read_state(state_path: str) -> List[AirbyteStateMessage]:
     for item in raw:
         if not isinstance(item, dict):
             raise refuse(f"it holds a JSON {type(item).__name__} where a state message belongs")
+        if item.get("type") == "GLOBAL":
+            raise refuse("it holds a GLOBAL state message, and this connector writes per-stream states (type STREAM)")
         stream_state = (item.get("stream") or {}).get("stream_state")
         if stream_state is not None and not isinstance(stream_state, dict):
             name = ((item.get("stream") or {}).get("stream_descriptor") or {}).get("name")
@@ -92,6 +100,40 @@ def read_state(state_path: str) -> List[AirbyteStateMessage]:
         except Exception as error:  # the serializer's own errors are not user-readable
             raise refuse(f"a state message is malformed ({type(error).__name__})") from None
     return messages
+
+
+def read_catalog(catalog_path: str) -> ConfiguredAirbyteCatalog:
+    """The --catalog file: a configured catalog. The output of discover (a CATALOG message, or the catalog in it,
+    whose streams have no sync_mode), or a file that is not there, is a config_error naming the file."""
+
+    def refuse(problem: str) -> AirbyteTracedException:
+        return AirbyteTracedException(
+            message=f"The catalog (--catalog {catalog_path}) cannot be used: {problem}. Pass a configured catalog: "
+            '{"streams": [{"stream": <a stream discover lists>, "sync_mode": "incremental" or "full_refresh", '
+            '"destination_sync_mode": "append"}, ...]}.',
+            internal_message=f"catalog unusable: {problem}",
+            failure_type=FailureType.config_error,
+        )
+
+    try:
+        with open(catalog_path, encoding="utf-8") as file:
+            raw = json.load(file)
+    except FileNotFoundError:
+        raise refuse("there is no such file") from None
+    except IsADirectoryError:
+        raise refuse("it is a directory, not a file") from None
+    except (OSError, ValueError, RecursionError) as error:
+        raise refuse(f"it is not a readable JSON file ({type(error).__name__})") from None
+    if isinstance(raw, dict) and raw.get("type") == "CATALOG":
+        raise refuse("it holds the output of discover (a CATALOG message), not a configured catalog")
+    if not isinstance(raw, dict) or not isinstance(raw.get("streams"), list):
+        raise refuse(f"it holds a JSON {type(raw).__name__} without a list of streams")
+    if any(isinstance(s, dict) and "stream" not in s and "name" in s for s in raw["streams"]):
+        raise refuse("it holds a catalog as discover describes it, whose streams have no sync_mode")
+    try:
+        return ConfiguredAirbyteCatalogSerializer.load(raw)
+    except Exception as error:  # the serializer's own errors are not user-readable
+        raise refuse(f"a stream of it is malformed ({type(error).__name__})") from None
 
 
 def _per_stream(states: Mapping[str, Any]) -> List[dict]:

@@ -57,6 +57,9 @@ class SourceXero(AbstractSource):
     def read_state(self, state_path: str) -> List[AirbyteStateMessage]:  # type: ignore[override]  # the CDK returns the same list type, typed looser
         return inputs.read_state(state_path)
 
+    def read_catalog(self, catalog_path: str) -> ConfiguredAirbyteCatalog:  # type: ignore[override]  # the CDK's is a classmethod
+        return inputs.read_catalog(catalog_path)
+
     def connection(self, config: Mapping[str, Any]) -> Connection:
         """One Connection per connection for the life of this source: one token chain, one set of limits."""
         key = connection_key(config)

@@ -38,11 +38,14 @@ def read(
             "Refresh the source schema in Airbyte (or run discover) and select streams from that list.",
             failure_type=FailureType.config_error,
         )
+    if not catalog.streams:  # the engine would wait forever for partitions of no stream
+        logger.info("No stream is selected in the catalog: nothing to read.")
+        return
     settings = connection.settings
     organisations = connection.organisations()  # a config mistake fails here, before any stream starts
     # The state of a connector before 3.0.0 belongs to the organisation its config named (migrated to
-    # the first of tenant_ids), or to the only organisation read.
-    legacy_owner = settings.tenants[0] if settings.tenants else (organisations[0].tenant_id if len(organisations) == 1 else None)
+    # the first of tenant_ids; organisations keep that order, in Xero's form of the id), or to the only one read.
+    legacy_owner = organisations[0].tenant_id if settings.tenants or len(organisations) == 1 else None
     saved = ConnectorStateManager(state if isinstance(state, list) else None)
     context = ReadContext.of(connection)
     # State messages travel on the records' queue (engine.RecordsQueue), so none overtakes its records.

@@ -118,12 +118,13 @@ def choose(wanted: Sequence[str], connected: Sequence[Organisation], custom_conn
                 "No Xero organisation is connected to this app. Authorise the app for an organisation, then retry."
             )
         return list(connected)
-    by_id = {t.tenant_id: t for t in connected}
-    unknown = [tenant_id for tenant_id in wanted if tenant_id not in by_id]
+    # Xero's /connections gives ids in lower case; a user may paste them in upper case. Xero's form is used after.
+    by_id = {t.tenant_id.lower(): t for t in connected}
+    unknown = [tenant_id for tenant_id in wanted if tenant_id.lower() not in by_id]
     if unknown:
         raise _config_error(
             f"tenant_ids names {', '.join(unknown)}: not connected to this Xero app. Connected organisations: "
             f"{describe(connected)}. Remove the id from tenant_ids (or leave tenant_ids empty to read every connected one), "
             "or connect the organisation to the app and re-authorise."
         )
-    return [by_id[tenant_id] for tenant_id in wanted]
+    return list({by_id[tenant_id.lower()].tenant_id: by_id[tenant_id.lower()] for tenant_id in wanted}.values())

@@ -170,7 +170,7 @@ def test_given_a_custom_connection_and_two_tenant_ids_when_read_then_config_erro
     assert error.failure_type.value == "config_error" and "Custom Connection reaches exactly one" in error.message
 
 
-@pytest.mark.parametrize("value, accepted", [([], True), ([TENANT_ID, OTHER_TENANT_ID], True), (["not-a-uuid"], False), ("a-string", False)])
+@pytest.mark.parametrize("value, accepted", [([], True), ([TENANT_ID, OTHER_TENANT_ID], True), ([TENANT_ID, TENANT_ID], True), ([TENANT_ID, TENANT_ID.upper()], True), (["not-a-uuid"], False), ("a-string", False)])
 def test_spec_and_model_agree_on_tenant_ids(config, value, accepted):
     from importlib import resources
 
