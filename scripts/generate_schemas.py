@@ -28,7 +28,14 @@ Rules
 2. Types: every type is nullable (``["null", T]``). string/integer/number/boolean map one to one
    (money and doubles are numbers). Enums become plain strings: Xero adds values over time and an
    ``enum`` would make valid records fail validation. ``format: uuid``/``int32``/``double`` are dropped.
-   The few fields Xero's own examples show with another type get both types (TYPE_QUIRKS).
+   Exactly one type besides null, always: ``["null", "string", "integer"]`` maps to no column type in
+   Airbyte's destinations nor in PyAirbyte ("Could not determine airbyte type from JSON schema"), and
+   a typed destination nulls a value of the other type. The few fields Xero's own examples show with
+   another type than the spec declares (TYPE_QUIRKS) keep the declared type, and the connector turns
+   the other type into it when it reads them (source_xero/quirks.py: an integer ReceiptNumber becomes
+   its text, 1 -> "1"; a batch payment's "50.00" / "false" become 50.0 / false). That loses nothing,
+   keeps every record valid against its schema and every column one type. TYPE_QUIRKS must name
+   exactly the fields quirks.COERCED converts, with the same type (checked when generating).
 3. Dates: ``x-is-msdate-time`` (UpdatedDateUTC, CreatedDateUTC...) is a real UTC instant:
    ``format: date-time`` + ``airbyte_type: timestamp_with_timezone``. ``x-is-msdate`` (Date,
    DueDate, JournalDate...) is a calendar date: ``format: date``. A plain ``format: date-time``
@@ -92,7 +99,8 @@ SharedKey = tuple[str, frozenset[str]]
 # The connector's table of streams (source_xero/table.py) is the one list of streams; which OpenAPI
 # component describes one record of each is read from the spec itself (record_components).
 sys.path.insert(0, str(REPO_ROOT))
-from source_xero.table import STREAMS as TABLE  # noqa: E402  (the repository root is on the path only now)
+from source_xero.quirks import COERCED  # noqa: E402  (the repository root is on the path only now)
+from source_xero.table import STREAMS as TABLE  # noqa: E402
 
 
 @functools.cache
@@ -191,8 +199,9 @@ SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
     },
 }
 
-# Fields whose values in the spec's own response examples contradict the declared type. A typed
-# destination nulls a value that does not match its column type, so these accept both types.
+# Fields whose values in the spec's own response examples contradict the declared type. Their
+# schemas keep the declared type only (rule 2) and the connector converts the other type on reading
+# (source_xero/quirks.py), so that a record still validates and no column has two types.
 # Evidence (all in xero_accounting.yaml examples): BatchPayment nested in GET /BankTransactions and
 # GET /Payments answers shows TotalAmount "50.00" and IsReconciled "false" as strings (GET
 # /BatchPayments shows numbers); every GET /Receipts example has ReceiptNumber as an integer (1, 2).
@@ -200,8 +209,6 @@ TYPE_QUIRKS: dict[str, dict[str, str]] = {
     "BatchPayment": {"IsReconciled": "string", "TotalAmount": "string"},
     "Receipt": {"ReceiptNumber": "integer"},
 }
-# Marker set on the property nodes listed in TYPE_QUIRKS (private to this script).
-ALSO_TYPE = "x-source-xero-also-type"
 
 SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 
@@ -223,8 +230,12 @@ def load_components(spec_path: Path) -> Components:
         for name, node in extra.items():
             properties.setdefault(name, copy.deepcopy(node))
     for component, quirks in TYPE_QUIRKS.items():
-        for name, extra_type in quirks.items():
-            components[component]["properties"][name][ALSO_TYPE] = extra_type
+        for name in quirks:
+            declared = components[component]["properties"][name].get("type", "string")
+            if COERCED.get(name) != declared:
+                raise ValueError(
+                    f"{component}.{name}: TYPE_QUIRKS needs source_xero/quirks.py to convert it to {declared!r}"
+                )
     for component, node in components.items():
         for name in node.get("properties", {}):
             # YAML 1.1 would turn an unquoted key such as `No` into a boolean: refuse to guess.
@@ -331,9 +342,6 @@ def scalar_schema(node: Node) -> Node:
         }
     if json_type == "string" and node.get("format") == "date":
         return {"type": nullable("string"), "format": "date"}
-    if ALSO_TYPE in node:
-        # TYPE_QUIRKS: the declared type plus the one Xero is seen to send.
-        return {"type": nullable(json_type) + [node[ALSO_TYPE]]}
     # Enums, uuid/int32/double formats and lengths are deliberately dropped (rule 2).
     return {"type": nullable(json_type)}
 

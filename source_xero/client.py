@@ -3,10 +3,10 @@
 A call is the CDK's public `HttpClient.send_request`, with the connector's one error policy
 (errors.XeroErrorHandler), its backoff (errors.XeroBackoff), the connection's authenticator, and a
 session whose transport keeps Xero's limits and the transport's guards (parallel.py, transport.py).
-Every 2xx answer is decoded once (dates converted, dates.RecordDates) and checked against the shape
-Xero documents for it before it is taken: a garbled answer is retried like an outage, never read as
-"no records". What comes back is a `Page`: the decoded body and the few facts of the answer a read
-uses (its status, pagination block, Date header and round trip).
+Every 2xx answer is decoded once (dates converted, dates.RecordDates; the few fields Xero mistypes given
+their type, quirks.py) and checked against the shape Xero documents for it before it is taken: a garbled
+answer is retried like an outage, never read as "no records". What comes back is a `Page`: the decoded
+body and the few facts of the answer a read uses (its status, pagination block, Date header and round trip).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import requests
 from airbyte_cdk.sources.streams.http.http_client import HttpClient
 from requests.auth import AuthBase
 
+from . import quirks
 from .dates import RecordDates
 from .errors import RunSignals, XeroBackoff, XeroErrorHandler, answer_problem, page_problem, xero_error_detail
 from .parallel import Limits, mount
@@ -96,6 +97,7 @@ class XeroClient:
         self._logger = logger or logging.getLogger("airbyte")
         self._session = mount(requests.Session(), limits)
         self._dates = RecordDates(on_unknown=self._unknown_date)
+        self._decode_page = quirks.decoder(self._dates.decode_page)
 
     def get(
         self,
@@ -109,7 +111,7 @@ class XeroClient:
     ) -> Page:
         """GET `url`; a 2xx answer must be of `shape` (default: an envelope holding `records_key`)."""
         check: Shape = shape or (lambda body: page_problem(body, records_key))
-        decoded = _DecodedOnce(decode or self._dates.decode_page)
+        decoded = _DecodedOnce(decode or self._decode_page)
         handler = XeroErrorHandler(
             self._logger,
             self.name,
