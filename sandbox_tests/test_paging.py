@@ -1,4 +1,4 @@
-"""The four paging kinds, exactly as XERO_API_NOTES.md describes them."""
+"""The four paging kinds, as docs/xero.md ("Supported sync modes") describes them."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional
 import pytest
 
 from source_xero.scopes import Scope
-from source_xero.table import STREAMS
+from source_xero.table import REPORTS_BY_NAME, STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"
@@ -220,6 +220,27 @@ def test_streams_table_has_every_stream_with_its_key_cursor_and_scopes(docs: str
         assert modes in row, f"{spec.name}: sync modes should read {modes!r}"
 
 
+def _key_columns(cell: str) -> List[str]:
+    """The backticked column names of a primary key cell, up to a parenthesis ("(and `x` with ...)")."""
+    return re.findall(r"`([^`]+)`", cell.split("(")[0])
+
+
+def test_streams_table_primary_keys_are_the_catalog_keys(docs: str):
+    """The primary key column says exactly what discover declares (`row.catalog_key()`), in order: a
+    currency code or tax type is unique per organisation only, so those keys lead with `tenant_id`."""
+    header = "| Stream | Xero endpoint | Sync modes | Primary key |"
+    rows = {row[0].strip("`"): row for row in _table_rows(docs, header)}
+    for spec in STREAMS:
+        assert _key_columns(rows[spec.name][3]) == spec.catalog_key(), f"{spec.name}: primary key column"
+    report_header = header + " Cursor | Calls |"
+    reports = {row[0].strip("`"): row for row in _table_rows(docs, report_header)}
+    assert set(reports) == set(REPORTS_BY_NAME)
+    for name, report in REPORTS_BY_NAME.items():
+        key = reports[name][3]
+        assert _key_columns(key) == report.catalog_key(), f"{name}: primary key column"
+        assert ("`tracking_option`" in key) == report.tracked, f"{name}: the tracking breakdown's key column"
+
+
 def test_every_scope_is_documented(docs: str):
     for scope in Scope:
         for name in scope.names:
@@ -243,11 +264,66 @@ def test_configuration_reference_names_every_spec_field(docs: str):
         assert auth_type in docs
 
 
+def _spec_defaults(schema: dict, path: str = "") -> Iterator[tuple]:
+    """(dotted field, its spec default or None) for every field of the spec."""
+    for name, field in (schema.get("properties") or {}).items():
+        yield f"{path}{name}", field.get("default")
+        yield from _spec_defaults(field, f"{path}{name}.")
+    for option in schema.get("oneOf") or []:
+        yield from _spec_defaults(option, path)
+
+
+def test_configuration_reference_defaults_are_the_spec_defaults(docs: str):
+    """The Default column shows the spec's default, and no value where the spec has none (the form then
+    shows the field empty: what an empty value does is the Description's business)."""
+    spec = json.loads((PACKAGE / "spec.json").read_text())
+    rows = {row[0].strip("`"): row for row in _table_rows(docs, "| Field | Required | Default | Description |")}
+    for name, value in dict(_spec_defaults(spec["connectionSpecification"])).items():
+        default = json.dumps(value) if value is not None else None
+        cell = rows[name][2]
+        if default is None:
+            assert cell in ("", "empty"), f"{name}: the spec has no default, the docs say {cell!r}"
+        else:
+            assert cell == f"`{default}`", f"{name}: the spec's default is {default}, the docs say {cell!r}"
+
+
 def test_required_sections(docs: str):
     for heading in ("## Prerequisites", "## Bad input", "## Versioning policy", "## Changelog", "## Troubleshooting"):
         assert re.search(rf"^{re.escape(heading)}\b", docs, re.MULTILINE), f"missing section {heading}"
     assert "SOURCE_XERO_WRITE_BACK_CONFIG" in docs
     assert "config_change_callback" in docs and "set_config" in docs
+
+
+MARKDOWN_PAGES = ("README.md", "docs/xero.md", "xero_sandbox/README.md")
+
+
+@pytest.mark.parametrize("page", MARKDOWN_PAGES)
+def test_pyairbyte_examples_run_this_connector(page: str):
+    """Without `local_executable`, `ab.get_source("source-xero")` installs PyPI's airbyte-source-xero (2.x), not
+    this connector; offline, PyAirbyte also needs AIRBYTE_OFFLINE_MODE=1 (docs/xero.md says so)."""
+    text = (REPO_ROOT / page).read_text(encoding="utf-8")
+    calls = re.findall(r"get_source\((.*?)\)\n", text, flags=re.DOTALL)
+    for call in calls:
+        assert "local_executable=" in call, f"{page}: a PyAirbyte get_source(...) without local_executable"
+    if page == "docs/xero.md":
+        assert calls and "AIRBYTE_OFFLINE_MODE" in text
+
+
+def test_readme_says_how_to_run_against_the_sandbox():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Running the connector", 1)[1].split("\n## ", 1)[0]
+    for needed in ("XERO_API_BASE_URL", "XERO_IDENTITY_BASE_URL", "python -m xero_sandbox --port 0", "repository root"):
+        assert needed in section, f"README's 'Running the connector' does not mention {needed}"
+
+
+@pytest.mark.parametrize("page", MARKDOWN_PAGES)
+def test_markdown_files_named_exist(page: str):
+    """A `NAME.md` the page mentions (in backticks or as a link) is a file of the repository."""
+    text = (REPO_ROOT / page).read_text(encoding="utf-8")
+    named = set(re.findall(r"[`(]([\w./-]+\.md)[`)#]", text))
+    existing = {path.name for path in REPO_ROOT.rglob("*.md") if ".venv" not in path.parts}
+    missing = sorted(name for name in named if Path(name).name not in existing)
+    assert not missing, f"{page} refers to {missing}, which the repository does not have"
 
 
 def test_page_is_safe_for_mdx(docs: str):

@@ -2,7 +2,7 @@
 journals the sandbox serves, in Xero's nested display shape (Header / Section / Row / SummaryRow rows,
 cells of text, account ids in cell Attributes, column titles such as "31 Mar 2024", latest first).
 
-What the sandbox reproduces of Xero's behaviour (XERO_API_NOTES.md "Reports"):
+What the sandbox reproduces of Xero's behaviour (Xero's developer documentation of the reports; docs/xero.md "Financial reports"):
 - `periods` (1-12) + `timeframe` (MONTH, QUARTER, YEAR) add comparison columns, each the asked-for range
   moved back by whole periods KEEPING THE DAY OF MONTH (clamped to the month's length): asked for
   2024-09-01..2024-09-30, the August column covers 2024-08-01..2024-08-30 and loses the 31st.

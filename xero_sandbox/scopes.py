@@ -1,4 +1,4 @@
-"""Xero's OAuth read scopes, as XERO_API_NOTES.md lists them (the OpenAPI spec does not tie scopes to paths).
+"""Xero's OAuth read scopes, as Xero's developer documentation lists them (the OpenAPI spec does not tie scopes to paths).
 
 A resource is readable with its classic scope family (`.read` or the write form) or with one of its granular
 read scopes (or that scope's write form): see `streams.granted`.

@@ -15,7 +15,7 @@ cannot share the connector's mistakes:
 
 Where the spec is silent or says otherwise, `OVERRIDES` says so, each with its reason.
 
-Paging kinds (XERO_API_NOTES.md):
+Paging kinds (Xero's developer documentation, developer.xero.com; docs/xero.md "Supported sync modes"):
   PAGED      page + pageSize (default 100, capped at 1000); without `page`: everything, no LineItems,
              or HighVolumeException above a threshold
   PAGE_ONLY  page, fixed 100 per page (Quotes, LinkedTransactions)
@@ -72,7 +72,7 @@ OVERRIDES: Dict[str, Dict[str, Any]] = {
     # TaxRate has no TaxRateID: TaxType ("OUTPUT", "TAX001", ...) is the key other records point at.
     "TaxRates": {"pk": "TaxType"},
     # No If-Modified-Since (the spec agrees), yet records carry UpdatedDateUTC: a connector reads the list
-    # whole and keeps its cursor on that field itself (XERO_API_NOTES.md: linked_transactions).
+    # whole and keeps its cursor on that field itself (docs/xero.md: linked_transactions).
     "LinkedTransactions": {"cursor": U},
 }
 
