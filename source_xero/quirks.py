@@ -14,7 +14,7 @@ type Xero is seen to send into it, losing nothing:
 Anything else (a value already of the right type, a string that is no number, an unexpected type) is passed
 through exactly as sent. Each name has one type in every schema (unit_tests/test_schemas.py checks it), so the
 conversion goes by property name, at any depth. It only runs on a page whose raw text shows such a value (see
-`_NEEDS_COERCION`): the other pages are not walked.
+`needs_coercion`): the other pages are not walked.
 """
 
 from __future__ import annotations
@@ -73,10 +73,19 @@ def coerce(body: Any) -> Any:
     return body
 
 
+_NAMES = tuple(f'"{name}"'.encode("ascii") for name in COERCED)
+
+
+def needs_coercion(raw: bytes) -> bool:
+    """Whether the raw page shows a COERCED name with a value of the other type. The names are looked for
+    first (a plain substring search, a small part of a decode): most pages, invoices among them, have none."""
+    return any(name in raw for name in _NAMES) and _NEEDS_COERCION.search(raw) is not None
+
+
 def coerce_page(raw: bytes, decode: Callable[[bytes], Any]) -> Any:
-    """`decode(raw)`, coerced when the raw text shows a value to coerce (`_NEEDS_COERCION`)."""
+    """`decode(raw)`, coerced when the raw text shows a value to coerce (`needs_coercion`)."""
     body = decode(raw)
-    if _NEEDS_COERCION.search(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")) is not None:
+    if needs_coercion(raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")):
         coerce(body)
     return body
 
@@ -90,4 +99,4 @@ def decoder(decode: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     return decode_and_coerce
 
 
-__all__ = ["COERCED", "coerce", "coerce_page", "decoder"]
+__all__ = ["COERCED", "coerce", "coerce_page", "decoder", "needs_coercion"]
