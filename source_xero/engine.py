@@ -47,10 +47,9 @@ from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 from .context import ReadContext
 from .cursor import _bad_state
 from .errors import json_type
-from .tenants import Organisation
+from .tenants import ORGANISATION_KEY, Organisation
 
 TENANTS_KEY = "tenants"
-ORGANISATION_KEY = "tenant_id"
 CHECKPOINT_EVERY = 50  # records of one organisation between checkpoints: at least one per page of any kind
 logger = logging.getLogger("airbyte")
 

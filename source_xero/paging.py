@@ -406,10 +406,6 @@ class Keyset:
     page_size: int
     send_page_size: bool = True
 
-    @property
-    def description(self) -> str:
-        return f"page + pageSize={self.page_size}" if self.send_page_size else f"page ({self.page_size})"
-
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         return KeysetPages(page_size=self.page_size, send_page_size=self.send_page_size, primary_key=primary_key)
 
@@ -417,8 +413,6 @@ class Keyset:
 @dataclass(frozen=True)
 class Offsets:
     """Journals: an offset by number (JournalOffsets)."""
-
-    description: str = "offset (JournalNumber)"
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         return JournalOffsets(start_offset=cursor.position)
@@ -429,7 +423,6 @@ class Walks:
     """Pages without If-Modified-Since or order, walked until a walk is clean (NumberedPages)."""
 
     page_size: int = 100
-    description: str = "page (100), no If-Modified-Since"
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         pages = NumberedPages(page_size=self.page_size, primary_key=primary_key, cursor_field=cursor.field or "UpdatedDateUTC")
@@ -439,8 +432,6 @@ class Walks:
 @dataclass(frozen=True)
 class OneCall:
     """One call returns the whole list (SingleCall)."""
-
-    description: str = "single call"
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         return SingleCall()

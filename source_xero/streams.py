@@ -20,9 +20,8 @@ from .endpoints import accounting_base
 from .paging import JournalOffsets, PageRequest, Pages, PagingKind
 from .pipeline import PagePipeline
 from .scopes import Scope
-from .tenants import Organisation
+from .tenants import ORGANISATION_KEY, Organisation
 
-ORGANISATION_KEY = "tenant_id"  # the column every record carries: the organisation it was read from
 UNITDP = {"unitdp": 4}  # four-decimal unit amounts, as entered in Xero, instead of rounded to two
 
 

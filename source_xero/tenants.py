@@ -24,6 +24,9 @@ from .parallel import Limits
 LOOKUP_TIMEOUT = (10, 60)  # connect, read (seconds): a small answer, at the start of every check and read
 
 
+ORGANISATION_KEY = "tenant_id"  # the column every record carries: the organisation it was read from
+
+
 @dataclass(frozen=True)
 class Organisation:
     tenant_id: str
