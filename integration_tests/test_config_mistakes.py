@@ -79,6 +79,47 @@ def test_a_mage_style_config_naming_a_secret_instead_of_a_refresh_token_says_wha
     assert world.sb.calls_to("/connect/token") == [] or all(c["status"] != 200 for c in world.sb.calls_to("/connect/token")[-1:])
 
 
+# A config from 2.x names its organisation in `tenant_id`, so it is migrated before it is checked. Each mistake
+# below, in such a config -> what the FAILED status must say.
+MIGRATED_MISTAKES = {
+    "no-credentials": (lambda c: c.pop("credentials"), ("credentials", "is required")),
+    "no-auth_type": (lambda c: c["credentials"].pop("auth_type"), ("auth_type", "is required")),
+    "start_date-in-the-future": (lambda c: c.update(start_date="2999-01-01T00:00:00Z"), ("start_date", "future")),
+    "start_date-in-year-1": (lambda c: c.update(start_date="0001-01-01T00:00:00Z"), ("start_date", "1970")),
+    "lookback_minutes-out-of-range": (lambda c: c.update(lookback_minutes=5000), ("lookback_minutes", "0 to 1440")),
+    "mage-style-secret-name": (
+        lambda c: c["credentials"].update(refresh_token_secret_name="xero_refresh_token", refresh_token=""),
+        ("refresh_token_secret_name", "refresh token itself"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MIGRATED_MISTAKES))
+def test_check_of_a_2x_config_with_a_mistake_answers_failed_naming_it_never_a_crash(world, case):
+    change, phrases = MIGRATED_MISTAKES[case]
+    config = world.config()
+    config.pop("tenant_ids", None)
+    config["tenant_id"] = world.sb.tenant_id  # 2.x's field: migrated before anything else
+    change(config)
+
+    run = world.check(config)
+
+    status = connection_status(run)
+    assert status is not None and status["status"] == "FAILED", error_summary(run)
+    assert all(phrase.lower() in status["message"].lower() for phrase in phrases), status["message"]
+    assert run.returncode == 0 and not run.errors, error_summary(run)
+    assert not any(word in run.stdout + run.stderr for word in ("Traceback", "FATAL")), (run.stdout + run.stderr)[-2000:]
+    assert run.controls == [], "a config with a mistake was handed out as the migrated config"
+
+
+@pytest.mark.parametrize("value", [5000, -1, 2.5, "ten"])
+def test_a_number_out_of_range_says_the_range_and_what_the_number_means(world, value):
+    run = world.check({**world.config(), "lookback_minutes": value})
+
+    message = _refused(run, "lookback_minutes", "whole number from 0 to 1440", "minutes")
+    assert "Input should be" not in message
+
+
 @pytest.mark.parametrize(
     "kind",
     ["not-json", "empty", "a-list", "missing", "a-directory"],

@@ -21,7 +21,7 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Callable, Iterator, List, Optional
 
 import pytest
 
@@ -164,13 +164,14 @@ def _read_only(path: Path) -> Callable[[], None]:
     pytest.skip("this user may replace a read-only file and chattr is not allowed here: cannot make a read-only config")
 
 
-def _read_with_a_read_only_config(world: SandboxRun, folder: Path, config: dict):
-    """A read with write-back on and `config` in a file the connector cannot replace; the path and the run."""
+def _read_with_a_read_only_config(world: SandboxRun, folder: Path, config: dict, env: Optional[dict] = None):
+    """A read with write-back required (or `env`) and `config` in a file the connector cannot replace; the path
+    and the run."""
     config_path = folder / "config.json"
     config_path.write_text(json.dumps(config))
     undo = _read_only(config_path)
     try:
-        run = world.read(config_path=str(config_path), streams=["accounts"], env=WRITE_BACK)
+        run = world.read(config_path=str(config_path), streams=["accounts"], env=WRITE_BACK if env is None else env)
     finally:
         undo()
     assert json.loads(config_path.read_text()) == config  # the write really failed
@@ -187,6 +188,19 @@ def test_a_read_only_config_file_still_gets_the_new_token_out_by_control_then_sa
     # The CONTROL message came first: it is on an earlier line than the error.
     kinds = [m["type"] if m["type"] != "TRACE" else f"TRACE {m['trace']['type']}" for m in run.messages]
     assert kinds.index("CONTROL") < kinds.index("TRACE ERROR")
+
+
+def test_by_default_a_read_only_config_file_gets_one_warning_and_the_read_completes(world, tmp_path):
+    """Without SOURCE_XERO_WRITE_BACK_CONFIG the file is rewritten when it can be; a mounted, read-only config (as a
+    platform may give) must not stop the sync: the token goes out by CONTROL and one warning says so."""
+    config = world.config()
+    config_path, run = _read_with_a_read_only_config(world, tmp_path, config, env={"SOURCE_XERO_WRITE_BACK_CONFIG": ""})  # unset
+
+    assert run.returncode == 0 and not run.errors, error_summary(run)
+    assert len(run.records_of("accounts")) == len(world.sb.ground_truth("accounts"))
+    assert _control_tokens(run)[-1] == world.sb.latest_refresh_token
+    warnings = [m for m in run.logs("WARN") if "could not be written back" in m]
+    assert len(warnings) == 1 and str(config_path) in warnings[0] and "CONTROL message" in warnings[0], warnings
 
 
 def test_a_redirect_from_the_token_endpoint_is_not_followed_and_the_token_goes_nowhere_else(world, elsewhere):

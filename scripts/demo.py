@@ -90,7 +90,7 @@ def main() -> None:
 def run(info: dict) -> None:
     url = info["url"]
     os.environ.update(
-        XERO_API_BASE_URL=url, XERO_IDENTITY_BASE_URL=url, SOURCE_XERO_WRITE_BACK_CONFIG="1",
+        XERO_API_BASE_URL=url, XERO_IDENTITY_BASE_URL=url,
         AIRBYTE_OFFLINE_MODE="1", NO_LIVE_PROGRESS="1", DO_NOT_TRACK="1",
     )
     config_path = WORK / "config.json"

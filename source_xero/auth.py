@@ -59,8 +59,11 @@ TOKEN_NETWORK_ERRORS = (
 REJECTED_REFRESH_MESSAGES = {
     "invalid_grant": (
         "Xero rejected the refresh token (invalid_grant): it was revoked, went unused for 60 days, or was "
-        "already replaced by a newer one (Xero rotates it on every use; another tool sharing this token "
-        "invalidates it). Re-authorise the Xero connection in Airbyte (or obtain a new refresh token) and retry."
+        "already replaced by a newer one (Xero rotates it on every use and keeps the old one only about 30 minutes; "
+        "another tool sharing this token invalidates it). Re-authorise the Xero connection in Airbyte (or obtain a "
+        "new refresh token) and retry. On the command line, each run writes the new token back to its --config file "
+        "(unless SOURCE_XERO_WRITE_BACK_CONFIG=0) and prints it in a CONNECTOR_CONFIG CONTROL message: run with "
+        "that file, never with an older copy of it."
     ),
     "invalid_client": (
         "Xero rejected the client id or client secret (invalid_client). Copy both again from "

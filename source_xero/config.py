@@ -228,6 +228,20 @@ def _json_type(value: Any) -> str:
     return {dict: "object", list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(value), "number")
 
 
+# What each number of the config means, said with its range when a value is out of it or not a whole number.
+NUMBER_MEANINGS = {
+    "lookback_minutes": "how many minutes before the previous read each incremental read looks again for edits Xero "
+    f"lists late (default {DEFAULT_LOOKBACK_MINUTES})",
+    "report_months_to_reread": "how many recent months the report streams read again on every sync (default 3)",
+}
+NUMBER_ERRORS = ("less_than_equal", "greater_than_equal", "int_type", "int_parsing", "int_from_float", "bool_type")
+
+
+def _number_range(field: str) -> Tuple[int, int]:
+    bounds = {type(rule).__name__: rule for rule in XeroConfig.model_fields[field].metadata}
+    return int(getattr(bounds.get("Ge"), "ge", 0)), int(getattr(bounds.get("Le"), "le", 0))
+
+
 def _describe(error: Mapping[str, Any]) -> str:
     """One problem in the user's words: where, what is wrong, what to write instead (never the value of a secret)."""
     location = ".".join(
@@ -248,6 +262,11 @@ def _describe(error: Mapping[str, Any]) -> str:
             "auth_type must be 'oauth2_refresh_token' (Xero OAuth app), 'custom_connection' (Xero Custom Connection) "
             "or 'oauth2_access_token' (a pasted access token, valid 30 minutes)"
         )
+    elif kind in NUMBER_ERRORS and location in NUMBER_MEANINGS:
+        low, high = _number_range(location)
+        given = error.get("input")
+        shown = f"{given!r}" if isinstance(given, (int, float, str)) and len(str(given)) <= 20 else f"a {_json_type(given)}"
+        message = f"must be a whole number from {low} to {high}, not {shown}: {NUMBER_MEANINGS[location]}"
     elif kind == "string_too_short":
         message = "must not be empty"
     elif kind == "string_type":
@@ -257,7 +276,10 @@ def _describe(error: Mapping[str, Any]) -> str:
             f"must be an object holding auth_type ({AUTH_TYPES}), client_id, client_secret and, for an OAuth app, "
             f"refresh_token; not a {_json_type(error.get('input'))}"
         )
-    return f"{location}: {message}" if location else message
+    message = message.rstrip(".")
+    if not location or message.startswith(f"{location} "):  # the validator's own text already names the field
+        return message
+    return f"{location}: {message}"
 
 
 def trim_pasted_values(config: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

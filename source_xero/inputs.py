@@ -24,7 +24,6 @@ from .config import (
     migrate_tenant_id,
     needs_tenant_migration,
     parse_config,
-    refuse_secret_references,
     trim_pasted_values,
 )
 from .legacy import is_2x_custom_connection, migrate_2x_custom_connection
@@ -35,10 +34,14 @@ from .table import BY_NAME
 def read_config(config_path: str) -> MutableMapping[str, Any]:
     """Load the config. A flat config from another Xero tool, or a 2.x Custom Connection config
     (`oauth2_confidential_application`), is moved into this spec's shape, and a config naming one
-    `tenant_id` has it moved into `tenant_ids`; either way the result is emitted (and written back, when
-    opted in) so it is stored in the new shape. A failed write-back comes after that CONTROL message."""
+    `tenant_id` has it moved into `tenant_ids`; a migrated config that is valid is emitted (and written back)
+    so it is stored in the new shape. A failed write-back comes after that CONTROL message.
+
+    Only a file that cannot be read at all is refused here. A mistake in its content is left to the config
+    check that every command runs next (run.XeroEntrypoint.validate_connection), so that `check` answers it
+    with a FAILED connection status naming the mistake, migrated config or not."""
+    sink = ConfigFileSink(config_path)  # an unknown SOURCE_XERO_WRITE_BACK_CONFIG value is refused before anything
     config = trim_pasted_values(_read_config_file(config_path))
-    refuse_secret_references(config)
     migrated = False
     if is_2x_custom_connection(config):
         config, migrated = migrate_2x_custom_connection(config), True
@@ -46,10 +49,9 @@ def read_config(config_path: str) -> MutableMapping[str, Any]:
         config, migrated = migrate_flat(config), True
     if needs_tenant_migration(config):
         config, migrated = migrate_tenant_id(config), True
-    if migrated:
-        parse_config(config)  # a migrated config is handed out only once it is valid: a mistake is named first
+    if migrated and _is_valid(config):  # a config with a mistake is not stored: the check names the mistake first
         try:
-            ConfigFileSink(config_path).save(config)
+            sink.save(config)
         except WriteBackFailed as failed:
             emit_configuration_as_airbyte_control_message(config)
             raise failed.as_config_error() from None
@@ -57,6 +59,14 @@ def read_config(config_path: str) -> MutableMapping[str, Any]:
     for secret in _secrets_of(config):
         add_to_secrets(secret)
     return config
+
+
+def _is_valid(config: Mapping[str, Any]) -> bool:
+    try:
+        parse_config(config)
+    except AirbyteTracedException:
+        return False
+    return True
 
 
 def read_state(state_path: str) -> List[AirbyteStateMessage]:
@@ -163,7 +173,7 @@ def _read_config_file(path: str) -> MutableMapping[str, Any]:
     def refuse(problem: str) -> AirbyteTracedException:
         return AirbyteTracedException(
             message=f"The config file {path} cannot be used: {problem}. Pass a JSON file holding one object with "
-            "credentials, tenant_id and start_date (see the connector's documentation for an example).",
+            "credentials, tenant_ids and start_date (see the connector's documentation for an example).",
             internal_message=f"config file unusable: {problem}",
             failure_type=FailureType.config_error,
         )

@@ -217,7 +217,47 @@ def test_given_write_back_enabled_when_token_rotates_then_config_file_holds_new_
     assert os.stat(config_path).st_mode & 0o777 == 0o600
 
 
-def test_given_write_back_not_enabled_when_token_rotates_then_config_file_is_untouched(config, xero, tmp_path, capsys):
+def test_given_no_write_back_setting_when_token_rotates_then_config_file_holds_the_new_token(config, xero, tmp_path, monkeypatch):
+    """The command line's default: a user who follows the README never keeps a rotated-away token in the file."""
+    monkeypatch.delenv("SOURCE_XERO_WRITE_BACK_CONFIG", raising=False)
+    config_path, catalog_path = _files(tmp_path, config)
+    xero.get(API + "Accounts", **ACCOUNTS)
+
+    output = run_command(SourceXero(), ["read", "--config", str(config_path), "--catalog", str(catalog_path)])
+
+    assert record_data(output)
+    assert json.loads(config_path.read_text())["credentials"]["refresh_token"] == NEW_REFRESH_TOKEN
+
+
+def test_given_a_config_path_that_is_a_symbolic_link_when_token_rotates_then_the_linked_file_is_rewritten(config, xero, tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_XERO_WRITE_BACK_CONFIG", raising=False)
+    real_path, catalog_path = _files(tmp_path, config)
+    link = tmp_path / "link.json"
+    link.symlink_to(real_path)
+    xero.get(API + "Accounts", **ACCOUNTS)
+
+    run_command(SourceXero(), ["read", "--config", str(link), "--catalog", str(catalog_path)])
+
+    assert link.is_symlink()
+    assert json.loads(real_path.read_text())["credentials"]["refresh_token"] == NEW_REFRESH_TOKEN
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "on please"])
+def test_given_an_unknown_write_back_setting_then_the_command_stops_with_a_config_error_naming_it(config, tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SOURCE_XERO_WRITE_BACK_CONFIG", value)
+    config_path, catalog_path = _files(tmp_path, config)
+    before = config_path.read_bytes()
+
+    output = run_command(SourceXero(), ["read", "--config", str(config_path), "--catalog", str(catalog_path)])
+
+    [error] = [message.trace.error for message in output.errors]
+    assert error.failure_type == FailureType.config_error
+    assert "SOURCE_XERO_WRITE_BACK_CONFIG" in error.message and "set it to 1" in error.message
+    assert config_path.read_bytes() == before
+
+
+def test_given_write_back_turned_off_when_token_rotates_then_config_file_is_untouched(config, xero, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCE_XERO_WRITE_BACK_CONFIG", "0")
     config_path, catalog_path = _files(tmp_path, config)
     before = config_path.read_bytes()
     xero.get(API + "Accounts", **ACCOUNTS)

@@ -309,6 +309,18 @@ def test_pyairbyte_examples_run_this_connector(page: str):
         assert calls and "AIRBYTE_OFFLINE_MODE" in text
 
 
+def test_readme_stream_counts_are_the_tables():
+    """The README's headline ("journals and N more streams") and its demo output ("discover  N streams") count
+    the streams discover lists: every list stream and every report stream of the table."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    every = len(STREAMS) + len(REPORTS_BY_NAME)
+    headline = re.search(r"invoices, contacts, payments, journals and (\d+) more streams", readme)
+    assert headline, "the README's headline no longer counts the streams"
+    assert int(headline.group(1)) == every - 4, f"README headline: 4 + {headline.group(1)} streams, discover has {every}"
+    demo = re.search(r"discover\s+(\d+) streams", readme)
+    assert demo and int(demo.group(1)) == every, f"README demo output: {demo and demo.group(1)} streams, discover has {every}"
+
+
 def test_readme_says_how_to_run_against_the_sandbox():
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Running the connector", 1)[1].split("\n## ", 1)[0]
