@@ -269,6 +269,11 @@ def test_row_12_scopes_missing_for_some_streams(own):
     assert read.returncode == 0 and not read.errors, error_summary(read)
     assert any(_mentions(m, ["journals", "skipped", "accounting.journals.read"]) for m in read.logs("WARN")), error_summary(read)
     assert read.records_of("journals") == []
+    # its status says data is missing (INCOMPLETE, with a line saying why); the streams read in full are COMPLETE
+    statuses = {m["trace"]["stream_status"]["stream_descriptor"]["name"]: m["trace"]["stream_status"]["status"]
+                for m in read.of_type("TRACE") if m["trace"]["type"] == "STREAM_STATUS"}
+    assert statuses == {"journals": "INCOMPLETE", "accounts": "COMPLETE", "invoices": "COMPLETE", "manual_journals": "COMPLETE"}
+    assert any(_mentions(m, ["journals", "ends INCOMPLETE"]) for m in read.logs("WARN")), error_summary(read)
     assert state_of(read, "journals") in (None, {"JournalNumber": 100})
     assert truth_problems(world.sb, [read], ["accounts", "invoices", "manual_journals"]) == []
     assert cursor_problems(world.sb, read.final_state(), ["accounts", "invoices", "manual_journals"]) == []

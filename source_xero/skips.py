@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Dict, Optional, Protocol, Set, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Set, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -53,12 +53,27 @@ class Skips:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.refused: Dict[Tuple[str, str], int] = {}
+        self._skipped: Dict[str, List[str]] = {}  # stream -> the organisations (labels) it was skipped for
 
     def skip(self, row: Skippable, organisation: Organisation, status: int, detail: str, refused_outright: bool = True) -> None:
-        if refused_outright:
-            with self._lock:
+        with self._lock:
+            if refused_outright:
                 self.refused[(organisation.tenant_id, row.name)] = status
+            self._skipped.setdefault(row.name, []).append(organisation.label)
         logging.getLogger("airbyte").warning(skip_message(row, organisation, status, detail))
+
+    def incomplete(self, stream: str) -> Optional[str]:
+        """Why a stream that was skipped (for one organisation or more) ends INCOMPLETE, not COMPLETE; None when
+        it was not skipped. Its status is the user's one sign, besides the warning, that data is missing."""
+        with self._lock:
+            organisations = list(self._skipped.get(stream, ()))
+        if not organisations:
+            return None
+        message = (
+            f"Stream {stream} ends INCOMPLETE: Xero refused it or does not have it for {', '.join(organisations)} (the "
+            "warning above says why and how to fix it). The records of every other organisation were synced."
+        )
+        return message
 
     def every_selected_refused(self, organisation: Organisation, selected: Set[str]) -> Optional[AirbyteTracedException]:
         """The run's error when Xero refused every selected stream of an organisation with a 403 (a

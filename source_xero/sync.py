@@ -7,11 +7,19 @@ import logging
 from queue import Queue
 from typing import Any, Callable, Iterator, List, Optional
 
-from airbyte_cdk.models import AirbyteMessage, ConfiguredAirbyteCatalog, FailureType, Type
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    FailureType,
+    TraceType,
+    Type,
+)
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
 from airbyte_cdk.sources.utils.slice_logger import DebugSliceLogger
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message as stream_status_message
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .connection import Connection
@@ -79,7 +87,7 @@ def read(
         for message in engine.read(streams):  # type: ignore[arg-type]  # DefaultStream is the engine's own stream kind
             if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
                 stream_failures.append(message.trace.error.failure_type)
-            yield message
+            yield _incomplete_if_skipped(message, context, logger)
     except AirbyteTracedException as failed:
         if not stream_failures or failed.failure_type != FailureType.config_error:
             raise  # not the engine's closing error (that one is always a config_error, after the streams' errors)
@@ -100,6 +108,20 @@ def read(
         refused = context.skips.every_selected_refused(organisation, selected)
         if refused is not None:
             raise refused
+
+
+def _incomplete_if_skipped(message: AirbyteMessage, context: ReadContext, logger: logging.Logger) -> AirbyteMessage:
+    """The engine ends every stream that raised nothing COMPLETE. A stream skipped for an organisation (skips.py)
+    raised nothing, but its data is not all there: it ends INCOMPLETE, with one line saying why."""
+    trace = message.trace
+    if message.type != Type.TRACE or trace is None or trace.type != TraceType.STREAM_STATUS or trace.stream_status is None:
+        return message
+    descriptor = trace.stream_status.stream_descriptor
+    reason = context.skips.incomplete(descriptor.name) if trace.stream_status.status == AirbyteStreamStatus.COMPLETE else None
+    if reason is None:
+        return message
+    logger.warning(reason)
+    return stream_status_message(descriptor, AirbyteStreamStatus.INCOMPLETE)
 
 
 def _run_failure_type(failures: List[Optional[FailureType]]) -> FailureType:

@@ -28,7 +28,10 @@ def test_given_journals_forbidden_when_read_then_it_is_skipped_with_reason_and_f
     assert "accounting.journals.read" in warning and "re-authorise" in warning  # the fix
     assert "Advanced" in warning
     assert len(api_calls(xero, "Journals")) == 1
-    assert output.get_stream_statuses("journals")[-1] == AirbyteStreamStatus.COMPLETE
+    assert output.get_stream_statuses("journals")[-1] == AirbyteStreamStatus.INCOMPLETE  # data is missing: not COMPLETE
+    assert output.get_stream_statuses("accounts")[-1] == AirbyteStreamStatus.COMPLETE
+    [why] = [line for line in log_lines(output) if "Stream journals ends INCOMPLETE" in line]
+    assert "refused it or does not have it" in why
 
 
 def test_given_retired_endpoint_404_when_read_then_it_is_skipped_with_reason_and_fix(config, xero):
