@@ -196,6 +196,10 @@ def test_an_expired_access_token_mid_sync_is_refreshed_and_the_call_retried_once
     assert retry["status"] == 200
     assert len(recorder.refreshes) == 2  # the first token, and one after the 401
     assert run.controls[-1]["connectorConfig"]["config"]["credentials"]["refresh_token"] == world.sb.latest_refresh_token
+    # the log says what happened (a 401, a refreshed token, the call retried), never that a rate limit was hit
+    logs = run.logs()
+    assert not [line for line in logs if "rate limit" in line.lower()], [line for line in logs if "rate limit" in line.lower()]
+    assert [line for line in logs if "HTTP 401" in line and "refreshed" in line], logs[-20:]
 
 
 def test_faults_on_the_token_endpoint_are_retried(worlds):

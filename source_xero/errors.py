@@ -246,7 +246,10 @@ class XeroErrorHandler(ErrorHandler):
             )
         if status == 401:
             return _resolution(
-                ResponseAction.REFRESH_TOKEN_THEN_RETRY, FailureType.transient_error, "Xero access token expired or was rejected."
+                ResponseAction.REFRESH_TOKEN_THEN_RETRY,
+                FailureType.transient_error,
+                "Xero answered HTTP 401: the access token expired or was revoked. "
+                "The token was refreshed and the call is retried.",
             )
         if status in (403, 404):
             return _resolution(ResponseAction.IGNORE)
@@ -314,6 +317,10 @@ class XeroBackoff(BackoffStrategy):
         self, response_or_exception: Optional[Union[requests.Response, requests.RequestException]], attempt_count: int
     ) -> Optional[float]:
         if isinstance(response_or_exception, requests.Response):
+            if response_or_exception.status_code == 401:
+                # The token was just refreshed: retry at once. No wait of our own also keeps the CDK from logging
+                # its "Rate limit exceeded (HTTP 401)" line, which a user reads as a rate limit.
+                return None
             wait = retry_after_seconds(response_or_exception)
             if wait is not None:
                 return wait + self._rng.uniform(0.05, 1.0)
