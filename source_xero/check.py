@@ -1,19 +1,21 @@
 """The connection check: every organisation reachable or not, and the streams the granted scopes cannot read.
 One unreachable organisation fails the check, named, with the fix; a missing scope does not (a plain new app
-has no Journals; the other streams still sync), it is named with the scope to add."""
+has no Journals; the other streams still sync), it is named with the scope to add. With a tracking category
+set for the profit and loss, each organisation must have it: one /TrackingCategories call per organisation."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .connection import Connection
+from .reports import resolve_tracking_category, tracking_categories_of
 from .scopes import describe_unreadable, unreadable
-from .table import ROWS
-from .tenants import XeroLookup, describe
+from .table import REPORTS, ROWS
+from .tenants import Organisation, XeroLookup, describe
 
 
 def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bool, Optional[str]]:
@@ -42,7 +44,39 @@ def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bo
             "The app was disconnected from it, or the id is wrong: reconnect the organisation to the Xero app (and "
             "re-authorise the connection), or remove it from tenant_ids. The app also needs the accounting.settings.read scope."
         )
+    try:
+        missing = missing_tracking_category(logger, connection, lookup, organisations, granted)
+    except AirbyteTracedException as error:
+        if error.failure_type == FailureType.config_error:
+            return False, error.message
+        raise
+    if missing:
+        return False, " ".join(missing)
     return True, unreadable_streams(logger, granted)
+
+
+def missing_tracking_category(
+    logger: logging.Logger, connection: Connection, lookup: XeroLookup, organisations: Sequence[Organisation], granted: Any
+) -> List[str]:
+    """What is wrong with the tracking category option, one message per organisation that does not have the
+    category. Nothing is called when no option is set, or when no report that uses it is readable."""
+    choice = connection.settings.tracking_category
+    usable = [row for row in REPORTS if row.tracked and (granted is None or row.scope.granted_by(granted))]
+    if choice is None or not usable:
+        return []
+    problems = []
+    for organisation in organisations:
+        body = lookup.tracking_categories(organisation)
+        try:
+            found = resolve_tracking_category(choice, None if body is None else tracking_categories_of(body), organisation)
+        except AirbyteTracedException as error:
+            if error.failure_type != FailureType.config_error:
+                raise
+            logger.info(f"Organisation {organisation.label}: no tracking category {choice.value!r}.")
+            problems.append(str(error.message))
+            continue
+        logger.info(f"Organisation {organisation.label}: tracking category {choice.value!r} is {found}.")
+    return problems
 
 
 def unreadable_streams(logger: logging.Logger, granted: Any) -> Optional[str]:

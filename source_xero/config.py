@@ -8,13 +8,14 @@ persists it as a whole); `XeroConfig` is the validated, read-only view the rest 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, List, Literal, Mapping, MutableMapping, Optional, Tuple, Union
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .dates import parse_timestamp
 
@@ -23,7 +24,7 @@ TENANT_ID_PATTERN = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 DEFAULT_START_DATE = "2000-01-01T00:00:00Z"
 EARLIEST_START = datetime(1970, 1, 1, tzinfo=timezone.utc)  # Xero's /Date(ms)/ counts from here
 # Values users paste (with a stray space or newline around them): trimmed before anything reads them.
-TRIMMED_TOP_LEVEL = ("tenant_id", "start_date")
+TRIMMED_TOP_LEVEL = ("tenant_id", "start_date", "report_tracking_category", "report_tracking_category_id")
 TRIMMED_CREDENTIALS = ("auth_type", "client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
 # What other tools put where a refresh token belongs: the name of a secret in their own secret store.
 SECRET_REFERENCE_KEYS = ("refresh_token_secret_name",)
@@ -33,6 +34,27 @@ MAX_LOOKBACK_MINUTES = 1440
 
 # The keys another family of Xero tools keeps at the top level of its config file.
 FLAT_KEYS = ("client_id", "client_secret", "refresh_token", "access_token", "token_expiry_date")
+
+
+@dataclass(frozen=True)
+class TrackingCategoryChoice:
+    """The tracking category the profit and loss is broken down by, as the user named it: by name (the same in
+    every organisation, matched without case) or by id (a TrackingCategoryID, which exists in one organisation only)."""
+
+    option: str  # the config field that holds it
+    value: str  # as the user wrote it, trimmed
+
+    @property
+    def by_name(self) -> bool:
+        return self.option == "report_tracking_category"
+
+    @property
+    def key(self) -> str:
+        """What a tracking category's name (or id) is compared with: without case."""
+        return self.value.casefold() if self.by_name else self.value.lower()
+
+    def matches(self, category_id: str, name: str) -> bool:
+        return (name.strip().casefold() if self.by_name else category_id.lower()) == self.key
 
 
 class _Strict(BaseModel):
@@ -86,6 +108,7 @@ class XeroConfig(_Strict):
     tenant_id: str = ""  # before 3.0.0: one organisation; moved into tenant_ids (see migrate_tenant_id)
     start_date: str = DEFAULT_START_DATE
     report_months_to_reread: int = Field(default=3, ge=0, le=120)
+    report_tracking_category: str = ""
     report_tracking_category_id: str = ""
     lookback_minutes: int = Field(default=DEFAULT_LOOKBACK_MINUTES, ge=0, le=MAX_LOOKBACK_MINUTES, strict=True)
 
@@ -111,6 +134,36 @@ class XeroConfig(_Strict):
             "report_tracking_category_id must be a tracking category's TrackingCategoryID (a UUID, see the "
             "tracking_categories stream), or empty for a profit and loss without a tracking breakdown",
         )
+
+    @field_validator("report_tracking_category", mode="before")
+    @classmethod
+    def _tracking_category_is_a_name(cls, value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ValueError(
+                "report_tracking_category must be the name of a tracking category (text in quotes, such as 'Region'), "
+                f"not a {_json_type(value)}, or empty for a profit and loss without a tracking breakdown"
+            )
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _one_tracking_category(self) -> XeroConfig:
+        if self.report_tracking_category and self.report_tracking_category_id:
+            raise ValueError(
+                "report_tracking_category and report_tracking_category_id are both set: keep one. The name "
+                "(report_tracking_category) works for every organisation; the id only for the one organisation that has it"
+            )
+        return self
+
+    @property
+    def tracking_category(self) -> Optional[TrackingCategoryChoice]:
+        """The tracking category the profit and loss is broken down by, or None for no breakdown."""
+        if self.report_tracking_category:
+            return TrackingCategoryChoice("report_tracking_category", self.report_tracking_category)
+        if self.report_tracking_category_id:
+            return TrackingCategoryChoice("report_tracking_category_id", self.report_tracking_category_id)
+        return None
 
     @field_validator("tenant_ids", mode="before")
     @classmethod

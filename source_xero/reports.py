@@ -23,6 +23,7 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .client import Page
+from .config import TrackingCategoryChoice
 from .context import ReadContext
 from .dates import msdate_to_date
 from .endpoints import accounting_base
@@ -65,11 +66,12 @@ class ReportSpec:
     def records_key(self) -> str:
         return "Reports"
 
-    def tracking_category(self, context: Optional[ReadContext]) -> Optional[str]:
-        """The tracking category the rows are broken down by: only for a report that can be, when one is set."""
+    def tracking_category(self, context: Optional[ReadContext]) -> Optional[TrackingCategoryChoice]:
+        """The tracking category the rows are broken down by, as the user named it (each organisation's own id is
+        found in its /TrackingCategories): only for a report that can be, when one is set."""
         if not self.tracked or context is None:
             return None
-        return context.settings.report_tracking_category_id or None
+        return context.settings.tracking_category
 
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [*self.primary_key, *(["tracking_option"] if self.tracking_category(context) else [])]
@@ -80,7 +82,8 @@ class ReportSpec:
         return ReportReader(self, organisation, context, saved if incremental else {})
 
     def request(self, months: Sequence[date], tracking_category: Optional[str]) -> dict:
-        """The query parameters of one call for these months (ascending; more than one only with comparison columns)."""
+        """The query parameters of one call for these months (ascending; more than one only with comparison columns);
+        `tracking_category`: the organisation's own TrackingCategoryID."""
         last = months[-1]
         if self.dated_by == "range":
             params: dict = {"fromDate": last.isoformat(), "toDate": month_end(last).isoformat()}
@@ -129,18 +132,81 @@ def _as_date(value: Any) -> Optional[date]:
 
 
 # -- what the three reports share in one read -----------------------------------------------------------------
+@dataclass(frozen=True)
+class TrackingCategory:
+    name: str
+    status: str
+    options: Mapping[str, str]  # option name -> TrackingOptionID
+
+
+def tracking_categories_of(body: Any) -> dict[str, TrackingCategory]:
+    """An organisation's /TrackingCategories answer: {TrackingCategoryID: category}, in Xero's order."""
+    return {
+        str(c.get("TrackingCategoryID")): TrackingCategory(
+            str(c.get("Name") or ""),
+            str(c.get("Status") or ""),
+            {str(o.get("Name")): str(o.get("TrackingOptionID")) for o in c.get("Options") or []},
+        )
+        for c in (body or {}).get("TrackingCategories") or []
+    }
+
+
+def resolve_tracking_category(
+    choice: TrackingCategoryChoice, tracking: Optional[Mapping[str, TrackingCategory]], organisation: Organisation
+) -> str:
+    """The organisation's own TrackingCategoryID of the category the user named (by name: without case, an active
+    category before an archived one). `tracking` None: Xero refused the organisation's tracking categories.
+    A category the organisation does not have is the user's mistake: say which organisation, and which it has."""
+    if tracking is None:
+        if not choice.by_name:
+            return choice.value  # as before names existed: Xero itself answers for an id it does not know
+        raise AirbyteTracedException(
+            message=f"report_tracking_category {choice.value!r} cannot be looked up in organisation {organisation.label}: "
+            "Xero refused its tracking categories. Grant the accounting.settings.read scope and re-authorise, or leave "
+            "report_tracking_category empty.",
+            internal_message="tracking categories refused",
+            failure_type=FailureType.config_error,
+        )
+    found = [key for key, category in tracking.items() if choice.matches(key, category.name)]
+    if found:
+        return sorted(found, key=lambda key: tracking[key].status not in ("", "ACTIVE"))[0]
+    if choice.by_name:
+        names = ", ".join(
+            category.name + ("" if category.status in ("", "ACTIVE") else " (archived)") for category in tracking.values()
+        )
+        raise AirbyteTracedException(
+            message=f"report_tracking_category {choice.value!r} is not a tracking category of organisation "
+            f"{organisation.label}. Its tracking categories: {names or 'none'}. Every organisation read needs a tracking "
+            "category of that name: put a name they all have in report_tracking_category, read this organisation in "
+            "a connection of its own, or leave report_tracking_category empty.",
+            internal_message="unknown tracking category name",
+            failure_type=FailureType.config_error,
+        )
+    known = ", ".join(f"{category.name} ({key})" for key, category in tracking.items())
+    raise AirbyteTracedException(
+        message=f"report_tracking_category_id {choice.value} is not a tracking category of organisation "
+        f"{organisation.label}. Its tracking categories: {known or 'none'}. A tracking category id belongs to one "
+        "organisation: to break down several organisations by the same category, put its name in "
+        "report_tracking_category instead and leave report_tracking_category_id empty; or put one of these ids in "
+        "report_tracking_category_id, or leave it empty.",
+        internal_message="unknown tracking category id",
+        failure_type=FailureType.config_error,
+    )
+
+
 class OrganisationFacts:
     """Read once per read and organisation, for every report stream: the lock dates (Organisation),
     each account's code and type (Accounts), which the profit and loss and the balance sheet do not show,
-    and, with a tracking breakdown, the tracking categories (their option ids; the report only names them)."""
+    and, with a tracking breakdown, the tracking categories (the organisation's own id of the category the
+    user named, and its option ids; the report only names them)."""
 
-    def __init__(self, tracking_category: Optional[str] = None) -> None:
+    def __init__(self, tracking_category: Optional[TrackingCategoryChoice] = None) -> None:
         self._lock = threading.Lock()
         self._loaded = False
         self._tracking_category = tracking_category
         self.lock_date: Optional[date] = None
         self.accounts: dict[str, Tuple[Optional[str], Optional[str]]] = {}
-        self.tracking: Optional[dict[str, Tuple[str, dict[str, str]]]] = None  # id -> (name, {option name: option id})
+        self.tracking: Optional[dict[str, TrackingCategory]] = None  # None: not asked for, or refused
 
     def load(self, fetch: Callable[[str], Optional[Any]]) -> None:
         """`fetch(path)` answers the decoded body, or None when Xero refused the call."""
@@ -155,31 +221,17 @@ class OrganisationFacts:
                 self.accounts[str(account.get("AccountID"))] = (account.get("Code"), account.get("Type"))
             categories = fetch("TrackingCategories") if self._tracking_category else None
             if categories is not None:
-                self.tracking = {
-                    str(c.get("TrackingCategoryID")): (
-                        str(c.get("Name")),
-                        {str(o.get("Name")): str(o.get("TrackingOptionID")) for o in c.get("Options") or []},
-                    )
-                    for c in categories.get("TrackingCategories") or []
-                }
+                self.tracking = tracking_categories_of(categories)
             self._loaded = True
 
-    def check_tracking_category(self, category_id: str) -> None:
-        """A tracking category the organisation does not have is the user's mistake: say which it has."""
-        if self.tracking is None or category_id in self.tracking:
-            return
-        known = ", ".join(f"{name} ({key})" for key, (name, _) in self.tracking.items()) or "none"
-        raise AirbyteTracedException(
-            message=f"report_tracking_category_id {category_id} is not a tracking category of this organisation. Its "
-            f"tracking categories: {known}. Put one of these ids in report_tracking_category_id, or leave it empty.",
-            internal_message="unknown tracking category",
-            failure_type=FailureType.config_error,
-        )
+    def tracking_category_id(self, choice: TrackingCategoryChoice, organisation: Organisation) -> str:
+        """This organisation's id of the category the user named; a config_error naming the organisation if it has none."""
+        return resolve_tracking_category(choice, self.tracking, organisation)
 
     def option_id(self, category_id: str, option_name: Optional[str]) -> Optional[str]:
         if self.tracking is None or category_id not in self.tracking or option_name is None:
             return None
-        return self.tracking[category_id][1].get(option_name)
+        return self.tracking[category_id].options.get(option_name)
 
 
 class ReportReader:
@@ -190,9 +242,10 @@ class ReportReader:
         self.organisation = organisation
         self._context = context
         self._client = context.client(row.name, organisation)
-        self.tracking_category = row.tracking_category(context)
+        self._tracking_choice = row.tracking_category(context)
+        self.tracking_category: Optional[str] = None  # the organisation's own id of that category, once facts are loaded
         self.facts: OrganisationFacts = context.shared(
-            organisation, lambda: OrganisationFacts(context.settings.report_tracking_category_id or None)
+            organisation, lambda: OrganisationFacts(context.settings.tracking_category)
         )
         self.start_date = context.report_start
         self.months_to_reread = context.settings.report_months_to_reread
@@ -221,8 +274,8 @@ class ReportReader:
         first = first_of_month(self.start_date.date()) if self.start_date else add_months(current, 1 - DEFAULT_MONTHS)
         saved = self._saved_from()
         self.facts.load(self._facts_fetch)
-        if self.tracking_category:
-            self.facts.check_tracking_category(self.tracking_category)
+        if self._tracking_choice:
+            self.tracking_category = self.facts.tracking_category_id(self._tracking_choice, self.organisation)
         open_from = first_open_month(current, self.facts.lock_date, self.months_to_reread)
         months = months_to_read(first, current, saved, open_from)
         calls = plan_calls(months, self.row.comparison_columns and not self.tracking_category)

@@ -42,7 +42,8 @@ def _config_error(message: str) -> AirbyteTracedException:
 
 
 class XeroLookup:
-    """The two calls about organisations themselves: /connections and /Organisation."""
+    """The calls of the check and of a read's start: /connections, /Organisation, and /TrackingCategories when the
+    check has a tracking category to look for."""
 
     def __init__(self, authenticator: Any, limits: Limits, logger: Optional[logging.Logger] = None) -> None:
         self._authenticator = authenticator
@@ -92,6 +93,28 @@ class XeroLookup:
         raise AirbyteTracedException(
             message=f"Xero could not return organisation {tenant.label} (HTTP {page.status}). Retry later.",
             internal_message=f"Organisation answered {page.status}",
+            failure_type=FailureType.transient_error,
+        )
+
+
+    def tracking_categories(self, tenant: Organisation) -> Optional[Mapping[str, Any]]:
+        """The organisation's /TrackingCategories answer (asked as the report streams ask it), or None when Xero
+        refuses it (no accounting.settings.read)."""
+        page = self._get(
+            f"the tracking categories of organisation {tenant.label}",
+            accounting_base() + "TrackingCategories",
+            tenant.tenant_id,
+            "TrackingCategories",
+            lambda body: page_problem(body, "TrackingCategories"),
+        )
+        if page.status == 200:
+            return page.body
+        if page.status in (401, 403, 404):
+            return None
+        raise AirbyteTracedException(
+            message=f"Xero could not return the tracking categories of organisation {tenant.label} (HTTP {page.status}). "
+            "Retry later.",
+            internal_message=f"TrackingCategories answered {page.status}",
             failure_type=FailureType.transient_error,
         )
 

@@ -344,15 +344,18 @@ def numbered_rows(prefix: str, count: int, first: str = "2021-01-01T00:00:00Z", 
     return [(f"{prefix}-{i:05d}", iso_plus(first, seconds=i * step_seconds)) for i in range(count)]
 
 
-def reader_of(config: Mapping[str, Any], name: str, state: Optional[Mapping[str, Any]] = None, incremental: bool = True) -> Any:
-    """The connector's read of one stream for the configured organisation (TENANT_ID), as a partition makes it."""
+def reader_of(
+    config: Mapping[str, Any], name: str, state: Optional[Mapping[str, Any]] = None, incremental: bool = True, organisation: str = ""
+) -> Any:
+    """The connector's read of one stream for the configured organisation (TENANT_ID, named `organisation`), as a
+    partition makes it."""
     from source_xero.connection import Connection
     from source_xero.context import ReadContext
     from source_xero.table import BY_NAME
     from source_xero.tenants import Organisation
 
     context = ReadContext.of(Connection(dict(config), None))
-    return BY_NAME[name].reader(Organisation(TENANT_ID, ""), context, dict(state or {}), incremental)
+    return BY_NAME[name].reader(Organisation(TENANT_ID, organisation), context, dict(state or {}), incremental)
 
 
 def run_command(source: Any, args: List[str]) -> Any:

@@ -240,3 +240,34 @@ def test_given_organisation_answering_garbage_persistently_when_check_then_trans
 
     assert raised.value.failure_type == FailureType.transient_error
     assert "organisation" in str(raised.value.message)
+
+
+def _tracking_calls(xero):
+    return [r for r in xero.request_history if r.url.startswith(API + "TrackingCategories")]
+
+
+def test_given_a_tracking_category_name_but_no_profit_and_loss_scope_when_check_then_no_tracking_categories_are_asked_for(config, xero):
+    xero.post(TOKEN_URL, **token_answer(scope="offline_access accounting.settings.read accounting.reports.balancesheet.read"))
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
+    xero.get(API + "Organisation", **organisation())
+
+    status = _check({**config, "report_tracking_category": "Region"})
+
+    assert status.status == Status.SUCCEEDED, status.message
+    assert _tracking_calls(xero) == []
+
+
+def test_given_a_tracking_category_name_and_two_organisations_when_one_lacks_it_then_check_fails_naming_only_that_one(config, xero):
+    xero.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)"), connection(OTHER_TENANT_ID, "Demo Company (US)")]))
+    xero.get(API + "Organisation", **organisation())
+    region = {"TrackingCategoryID": "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "Name": "Region", "Status": "ACTIVE", "Options": []}
+    channel = {"TrackingCategoryID": "7c6d5e4f-3a21-4c1d-8e9f-0a1b2c3d4e5f", "Name": "Channel", "Status": "ACTIVE", "Options": []}
+    answers = {TENANT_ID: [region], OTHER_TENANT_ID: [channel]}
+    xero.get(API + "TrackingCategories", json=lambda request, _: {"TrackingCategories": answers[request.headers["Xero-Tenant-Id"]]}, headers={"Content-Type": "application/json"})
+
+    status = _check({**config, "tenant_ids": [], "report_tracking_category": "REGION"})
+
+    assert status.status == Status.FAILED
+    assert f"Demo Company (US) ({OTHER_TENANT_ID})" in status.message and "'REGION'" in status.message and "Channel" in status.message
+    assert TENANT_ID not in status.message
+    assert sorted(r.headers["Xero-Tenant-Id"] for r in _tracking_calls(xero)) == sorted([TENANT_ID, OTHER_TENANT_ID])

@@ -14,7 +14,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from builders import run_command, CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, START_DATE, TENANT_ID, control_configs
 from source_xero import SourceXero
 from source_xero.table import ROWS
-from source_xero.config import AccessTokenCredentials, CustomConnectionCredentials, OAuthCredentials, XeroConfig, parse_config
+from source_xero.config import AccessTokenCredentials, CustomConnectionCredentials, OAuthCredentials, XeroConfig, parse_config, trim_pasted_values
 
 FLAT = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "refresh_token": REFRESH_TOKEN, "tenant_id": TENANT_ID, "start_date": START_DATE}
 
@@ -138,6 +138,67 @@ def test_given_future_start_date_when_check_then_connection_fails_naming_start_d
     assert raised.value.failure_type == FailureType.config_error
     assert "start_date" in raised.value.message
     assert xero.request_history == []
+
+
+# -- the tracking category of the profit and loss: by name (every organisation) or by id (one) ---------
+
+
+def test_given_both_tracking_category_options_when_parsed_then_a_config_error_says_to_keep_one(config):
+    config.update(report_tracking_category="Region", report_tracking_category_id="351953c4-8672-4d1a-b3f9-50e38d8c4f4e")
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(config)
+
+    assert raised.value.failure_type == FailureType.config_error
+    assert "report_tracking_category and report_tracking_category_id are both set" in raised.value.message
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\n", None])
+def test_given_an_empty_tracking_category_name_when_parsed_then_no_breakdown_is_asked_for(config, name):
+    config["report_tracking_category"] = name
+
+    settings = parse_config(config)
+
+    assert settings.report_tracking_category == ""
+    assert settings.tracking_category is None
+
+
+def test_given_a_tracking_category_name_with_spaces_around_when_parsed_then_it_is_trimmed_and_kept_in_its_case(config):
+    config["report_tracking_category"] = "  Cost Centre \n"
+
+    choice = parse_config(config).tracking_category
+
+    assert choice is not None and choice.value == "Cost Centre" and choice.by_name
+    assert trim_pasted_values(config)["report_tracking_category"] == "Cost Centre"
+
+
+@pytest.mark.parametrize("given, expected", [("Region", "region"), ("REGION", "region"), (" région ", "région"), ("Straße", "strasse")])
+def test_a_tracking_category_name_is_matched_without_case(config, given, expected):
+    config["report_tracking_category"] = given
+
+    choice = parse_config(config).tracking_category
+
+    assert choice is not None and choice.key == expected
+
+
+def test_given_a_tracking_category_id_when_parsed_then_it_is_the_id_choice(config):
+    config["report_tracking_category_id"] = " 351953C4-8672-4d1a-b3f9-50e38d8c4f4e "
+
+    choice = parse_config(config).tracking_category
+
+    assert choice is not None and not choice.by_name and choice.value == "351953C4-8672-4d1a-b3f9-50e38d8c4f4e"
+    assert choice.key == "351953c4-8672-4d1a-b3f9-50e38d8c4f4e"
+
+
+@pytest.mark.parametrize("value", [123, ["Region"], {"name": "Region"}])
+def test_given_a_tracking_category_name_that_is_not_text_when_parsed_then_a_config_error_names_the_field(config, value):
+    config["report_tracking_category"] = value
+
+    with pytest.raises(AirbyteTracedException) as raised:
+        parse_config(config)
+
+    assert raised.value.failure_type == FailureType.config_error
+    assert "report_tracking_category must be the name of a tracking category" in raised.value.message
 
 
 # -- spec.json and the pydantic model describe the same config ---------------------------------------

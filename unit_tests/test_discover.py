@@ -45,8 +45,9 @@ def test_report_stream_has_its_composite_key_and_month_cursor(discovered, name):
     assert {spec.name for spec in REPORTS} == set(REPORT_KEYS)
 
 
-def test_with_a_tracking_category_the_profit_and_loss_key_holds_the_tracking_option():
-    config = {**copy.deepcopy(BASE_CONFIG), "report_tracking_category_id": "351953c4-8672-4d1a-b3f9-50e38d8c4f4e"}
+@pytest.mark.parametrize("option, value", [("report_tracking_category_id", "351953c4-8672-4d1a-b3f9-50e38d8c4f4e"), ("report_tracking_category", "Region")])
+def test_with_a_tracking_category_the_profit_and_loss_key_holds_the_tracking_option(option, value):
+    config = {**copy.deepcopy(BASE_CONFIG), option: value}
     with requests_mock.Mocker():
         output = discover(SourceXero(), config)
     streams = {stream.name: stream for stream in output.catalog.catalog.streams}

@@ -21,8 +21,8 @@ def trial_balance(amount: str) -> dict:
     return {"Reports": [{"ReportType": "TrialBalance", "Rows": [header, {"RowType": "Section", "Title": "Revenue", "Rows": [{"RowType": "Row", "Cells": cells}]}]}]}
 
 
-def stream_of(config, name, state=None):
-    return reader_of(config, name, state)
+def stream_of(config, name, state=None, organisation=""):
+    return reader_of(config, name, state, organisation=organisation)
 
 
 @pytest.fixture
@@ -81,4 +81,78 @@ def test_an_unknown_tracking_category_is_a_config_error_listing_the_organisation
 
     assert failure.value.failure_type == FailureType.config_error
     assert wrong in failure.value.message and "Region (5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d)" in failure.value.message
+    assert not [r for r in xero.request_history if "Reports" in r.url]
+
+
+REGION_ID = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+REGION = {"TrackingCategoryID": REGION_ID, "Name": "Region", "Status": "ACTIVE", "Options": [{"TrackingOptionID": "o-1", "Name": "North"}]}
+OLD_REGION = {"TrackingCategoryID": "6b5c4d3e-2f10-4b0c-9d8e-7f6a5b4c3d2e", "Name": "REGION", "Status": "ARCHIVED", "Options": []}
+CHANNEL = {"TrackingCategoryID": "7c6d5e4f-3a21-4c1d-8e9f-0a1b2c3d4e5f", "Name": "Channel", "Status": "ACTIVE", "Options": []}
+
+
+def profit_and_loss_by_option(amount: str) -> dict:
+    cells = [{"Value": v, "Attributes": [{"Id": "account", "Value": ACCOUNT}]} for v in ("Sales", amount, "", amount)]
+    header = {"RowType": "Header", "Cells": [{"Value": v} for v in ("", "North", "Unassigned", "Total")]}
+    return {"Reports": [{"ReportType": "ProfitAndLoss", "Rows": [header, {"RowType": "Section", "Title": "Income", "Rows": [{"RowType": "Row", "Cells": cells}]}]}]}
+
+
+def organisation_with(xero, *categories):
+    xero.get(API + "Organisation", **ok(envelope("Organisations", [{"OrganisationID": "org-1"}])))
+    xero.get(API + "Accounts", **ok(envelope("Accounts", [{"AccountID": ACCOUNT, "Code": "200", "Type": "REVENUE"}])))
+    xero.get(API + "TrackingCategories", **ok(envelope("TrackingCategories", list(categories))))
+
+
+def test_a_tracking_category_name_in_another_case_breaks_the_report_down_by_the_organisations_own_category(reports_config, xero):
+    organisation_with(xero, OLD_REGION, CHANNEL, REGION)  # an archived category of the same name loses to the active one
+    xero.get(API + "Reports/ProfitAndLoss", **ok(profit_and_loss_by_option("12.50")))
+    stream = stream_of({**reports_config, "report_tracking_category": "  rEgIoN "}, "profit_and_loss_monthly")
+
+    rows = list(stream.records())
+
+    asked = [r.qs for r in xero.request_history if "ProfitAndLoss" in r.url]
+    assert len(asked) == 3 and all(q["trackingcategoryid"] == [REGION_ID.lower()] for q in asked)
+    assert {(r["tracking_category_id"], r["tracking_option"], r["tracking_option_id"], r["amount"]) for r in rows} == {(REGION_ID, "North", "o-1", 12.5)}
+    assert len([r for r in xero.request_history if "TrackingCategories" in r.url]) == 1
+
+
+def test_an_unknown_tracking_category_name_is_a_config_error_naming_the_organisation_and_its_categories(reports_config, xero):
+    organisation_with(xero, REGION, CHANNEL)
+    stream = stream_of({**reports_config, "report_tracking_category": "Cost Centre"}, "profit_and_loss_monthly", organisation="Demo Company (US)")
+
+    with pytest.raises(AirbyteTracedException) as failure:
+        list(stream.records())
+
+    message = failure.value.message
+    assert failure.value.failure_type == FailureType.config_error
+    assert "'Cost Centre'" in message and "Demo Company (US) (a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708)" in message
+    assert "Region, Channel" in message
+    assert not [r for r in xero.request_history if "Reports" in r.url]
+
+
+def test_another_organisations_tracking_category_id_is_a_config_error_naming_the_organisation_and_the_name_option(reports_config, xero):
+    organisation_with(xero, REGION)
+    other = CHANNEL["TrackingCategoryID"]
+    stream = stream_of({**reports_config, "report_tracking_category_id": other}, "profit_and_loss_monthly", organisation="Demo Company (US)")
+
+    with pytest.raises(AirbyteTracedException) as failure:
+        list(stream.records())
+
+    message = failure.value.message
+    assert failure.value.failure_type == FailureType.config_error
+    assert other in message and "Demo Company (US) (a3f1c2d4-5b6e-7f80-91a2-b3c4d5e6f708)" in message
+    assert f"Region ({REGION_ID})" in message and "put its name in report_tracking_category" in message
+
+
+def test_without_the_settings_scope_a_tracking_category_name_is_a_config_error_naming_the_organisation(reports_config, xero):
+    refused = {"status_code": 403, "json": {"Title": "Forbidden", "Detail": "AuthorizationUnsuccessful"}, "headers": {"Content-Type": "application/json"}}
+    xero.get(API + "Organisation", **refused)
+    xero.get(API + "Accounts", **refused)
+    xero.get(API + "TrackingCategories", **refused)
+    stream = stream_of({**reports_config, "report_tracking_category": "Region"}, "profit_and_loss_monthly", organisation="Demo Company (US)")
+
+    with pytest.raises(AirbyteTracedException) as failure:
+        list(stream.records())
+
+    assert failure.value.failure_type == FailureType.config_error
+    assert "Demo Company (US)" in failure.value.message and "accounting.settings.read" in failure.value.message
     assert not [r for r in xero.request_history if "Reports" in r.url]

@@ -140,11 +140,21 @@ _TRACKING = (
     ("Project 🚀 (old)", "ARCHIVED", ("Apollo", "Gemini")),
     ("Cost Centre", "ACTIVE", ("CC-100", "CC-200", "CC-300 (closed)")),
 )
+# Every other organisation: a "Region" and a "Department" of its own (same names, other ids, other options), and
+# no "Cost Centre" (a "Channel" instead). Tracking categories belong to one organisation in Xero: a connection of
+# several organisations meets exactly this, the same name with different ids, and a name one of them lacks.
+_TRACKING_ELSEWHERE = (
+    ("Region", "ACTIVE", ("East", "West", "Central", "Overseas 🌏")),
+    ("Department", "ACTIVE", ("Sales", "Support", "Admin")),
+    ("Project 🚀 (old)", "ARCHIVED", ("Apollo",)),
+    ("Channel", "ACTIVE", ("Online", "Retail")),
+)
 
 
 def tracking_category(ctx, i, rng, stamp):
-    name, status, options = _TRACKING[i % len(_TRACKING)]
-    if i >= len(_TRACKING):
+    categories = _TRACKING if ctx.tenant.index == 0 else _TRACKING_ELSEWHERE
+    name, status, options = categories[i % len(categories)]
+    if i >= len(categories):
         name = f"{name} {i}"
     category_id = ctx.pk("tracking_categories", i)
     return {
