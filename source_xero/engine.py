@@ -31,9 +31,9 @@ import threading
 from collections import deque
 from functools import cache
 from queue import Full, Queue
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Protocol, Sequence
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, MutableMapping, Optional, Protocol, Sequence, Tuple
 
-from airbyte_cdk.models import AirbyteMessage, Level, SyncMode
+from airbyte_cdk.models import AirbyteMessage, FailureType, Level
 from airbyte_cdk.sources.connector_state_manager import ConnectorStateManager
 from airbyte_cdk.sources.message import InMemoryMessageRepository, LogMessage, MessageRepository
 from airbyte_cdk.sources.streams.concurrent.cursor import Cursor, CursorField, FinalStateCursor
@@ -43,10 +43,12 @@ from airbyte_cdk.sources.streams.concurrent.partitions.partition_generator impor
 from airbyte_cdk.sources.streams.concurrent.partitions.types import QueueItem
 from airbyte_cdk.sources.types import Record
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .context import ReadContext
 from .cursor import _bad_state
 from .errors import json_type
+from .lines import Family
 from .tenants import ORGANISATION_KEY, Organisation
 
 TENANTS_KEY = "tenants"
@@ -88,12 +90,16 @@ class RecordsQueue(MessageRepository):
 
 
 class Reader(Protocol):
-    """One organisation's read of one row: records out, and the state the read may claim at any moment."""
+    """One organisation's read of a family (lines.py): (stream, record) pairs out, and the state the read may claim
+    at any moment, which a checkpoint takes only when `checkpoint_ok` (every row of the last parent is out)."""
 
     @property
     def state(self) -> Mapping[str, Any]: ...
 
-    def records(self) -> Iterator[Mapping[str, Any]]: ...
+    @property
+    def checkpoint_ok(self) -> bool: ...
+
+    def rows(self) -> Iterator[Tuple[str, Mapping[str, Any]]]: ...
 
 
 class Row(Protocol):
@@ -106,8 +112,6 @@ class Row(Protocol):
     def cursor_field(self) -> Optional[str]: ...
 
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]: ...
-
-    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> Reader: ...
 
 
 class TenantStates(Cursor):
@@ -129,6 +133,13 @@ class TenantStates(Cursor):
         self._tenants: Dict[str, Any] = _tenants_of(stream_name, saved, legacy_owner)
         self._readers: Dict[str, Reader] = {}
         self._observed: Dict[str, int] = {}
+        self._due: Dict[str, bool] = {}
+        # The states of the streams read by this stream's partitions (lines.py: a parent's nested lists): each
+        # checkpoint of this stream moves theirs to the same claim, and each emits its own state message.
+        self._followers: List[TenantStates] = []
+
+    def lead(self, followers: Sequence[TenantStates]) -> None:
+        self._followers = list(followers)
 
     # -- what the partitions use ---------------------------------------------------------------------
     def of(self, tenant_id: str, refuse: bool = True) -> MutableMapping[str, Any]:
@@ -149,6 +160,22 @@ class TenantStates(Cursor):
             )
         return copy.deepcopy(dict(entry or {}))
 
+    def family_state(self, tenant_id: str, refuse: bool, cursor_field: Optional[str]) -> MutableMapping[str, Any]:
+        """The state a read for this stream and its followers starts from: theirs when they agree, else the oldest
+        (by the cursor value; an empty one, a stream never read, is the oldest of all), so none of them misses a
+        record. Each one's entry may be refused (`of`)."""
+        states = [self.of(tenant_id, refuse), *(follower.of(tenant_id, refuse) for follower in self._followers)]
+        if all(state == states[0] for state in states):
+            return states[0]
+        if cursor_field is None or any(not state for state in states):
+            return {}
+        values = [state.get(cursor_field) for state in states]
+        try:
+            oldest = min(range(len(states)), key=lambda index: values[index])  # type: ignore[arg-type, return-value]  # cursor values of one kind
+        except TypeError:  # values of different types (or missing): no order, read from the start
+            return {}
+        return states[oldest]
+
     def follow(self, tenant_id: str, reader: Reader) -> None:
         """The organisation's read under way: its state is taken at each checkpoint."""
         with self._lock:
@@ -162,6 +189,10 @@ class TenantStates(Cursor):
         if reader is None:
             return
         state = reader.state  # outside the lock: building it may sort many ids, and only this thread reads it
+        for states in (self, *self._followers):
+            states._take(tenant_id, state)
+
+    def _take(self, tenant_id: str, state: Mapping[str, Any]) -> None:
         with self._lock:
             if not state or state == self._tenants.get(tenant_id):
                 return
@@ -176,11 +207,16 @@ class TenantStates(Cursor):
             return {TENANTS_KEY: copy.deepcopy(self._tenants)}
 
     def observe(self, record: Record) -> None:
+        """Every CHECKPOINT_EVERY records of an organisation (of every stream its partition emits), a checkpoint, at
+        the first record after which the reader may claim its state (lines.py: the last row of a parent)."""
         tenant_id = str(record.data.get(ORGANISATION_KEY))
         with self._lock:
             self._observed[tenant_id] = self._observed.get(tenant_id, 0) + 1
-            due = self._observed[tenant_id] % CHECKPOINT_EVERY == 0
-        if due:
+            due = self._due.get(tenant_id, False) or self._observed[tenant_id] % CHECKPOINT_EVERY == 0
+            reader = self._readers.get(tenant_id)
+            ready = due and (reader is None or reader.checkpoint_ok)
+            self._due[tenant_id] = due and not ready
+        if ready:
             self.checkpoint(tenant_id)
 
     def close_partition(self, partition: Partition) -> None:
@@ -224,46 +260,88 @@ def _tenants_of(stream: str, saved: Optional[Mapping[str, Any]], legacy_owner: O
     return {}
 
 
+class FamilyDone:
+    """Which organisations' partitions of a family's leader have ended, and which of them failed: what the follower
+    streams wait for. Set when a partition ends, however it ends."""
+
+    def __init__(self, leader: str, organisations: Sequence[Organisation]) -> None:
+        self.leader = leader
+        self._waiting = {o.tenant_id for o in organisations}
+        self._failed: List[str] = []
+        self._condition = threading.Condition()
+
+    def finish(self, organisation: Organisation, failed: bool) -> None:
+        with self._condition:
+            self._waiting.discard(organisation.tenant_id)
+            if failed:
+                self._failed.append(organisation.label)
+            self._condition.notify_all()
+
+    def wait(self, run_over: Callable[[], bool]) -> List[str]:
+        """Until every partition ended (or the run is over); the organisations whose partition failed."""
+        with self._condition:
+            while self._waiting and not run_over():
+                self._condition.wait(timeout=1.0)
+            return list(self._failed)
+
+
 class XeroPartition(Partition):
-    """One organisation's read of one stream. Yields records only; its state leaves through `TenantStates`."""
+    """One organisation's read of a family (a stream, or a parent with its nested lists). Yields records only; their
+    state leaves through the leader's `TenantStates` (and its followers')."""
 
     def __init__(
         self,
-        row: Row,
+        family: Family,
         organisation: Organisation,
         context: ReadContext,
         incremental: bool,
         states: Optional[TenantStates],
         stop_on_failure: Callable[[], bool],
+        done: Optional[FamilyDone] = None,
     ) -> None:
-        self._row = row
+        self._family = family
         self._organisation = organisation
         self._context = context
         self._incremental = incremental
         self._states = states
         self._stop_on_failure = stop_on_failure
+        self._done = done
 
     def read(self) -> Iterable[Record]:
+        failed = False
+        try:
+            yield from self._read()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            if self._done is not None:
+                self._done.finish(self._organisation, failed)
+
+    def _read(self) -> Iterable[Record]:
         tenant_id, name, signals = self._organisation.tenant_id, self._organisation.name, self._context.signals
         if signals.day_limited(tenant_id) or (signals.stream_failed and self._stop_on_failure()):
             return  # its state stays as saved: the stream's final state message carries it over
         states = self._states
+        leader = self._family.leader.name
         try:
-            saved = states.of(tenant_id, refuse=self._incremental) if states is not None else {}  # may refuse it
-            reader = self._row.reader(self._organisation, self._context, saved, self._incremental)  # may refuse the state
+            saved = (
+                states.family_state(tenant_id, self._incremental, self._family.root.cursor_field) if states is not None else {}
+            )  # may refuse it
+            reader = self._family.reader(self._organisation, self._context, saved, self._incremental)  # may refuse the state
             if states is not None:
                 states.follow(tenant_id, reader)
-            for data in reader.records():
+            for stream, data in reader.rows():
                 record = dict(data) if not isinstance(data, dict) else data
                 record[ORGANISATION_KEY] = tenant_id
                 record["tenant_name"] = name
-                yield Record(data=record, stream_name=self._row.name)
+                yield Record(data=record, stream_name=stream)
         except Exception:
             if states is not None:
                 states.checkpoint(tenant_id)  # exact: records read so far are not read again
             if signals.day_limited(tenant_id):
                 logger.warning(
-                    f"Stream {self._row.name} of {self._organisation.label} stopped at Xero's daily limit with its state "
+                    f"Stream {leader} of {self._organisation.label} stopped at Xero's daily limit with its state "
                     "saved; the other organisations go on."
                 )
                 return
@@ -274,10 +352,10 @@ class XeroPartition(Partition):
         return {ORGANISATION_KEY: self._organisation.tenant_id}
 
     def stream_name(self) -> str:
-        return self._row.name
+        return self._family.leader.name
 
     def __hash__(self) -> int:
-        return hash((self._row.name, self._organisation.tenant_id))
+        return hash((self._family.leader.name, self._organisation.tenant_id))
 
 
 class OrganisationPartitions(PartitionGenerator):
@@ -288,40 +366,43 @@ class OrganisationPartitions(PartitionGenerator):
         yield from self._partitions()
 
 
+class AfterTheLeader(PartitionGenerator):
+    """The partitions of a follower stream: none. Its records come from the leader's partitions; it ends once they
+    have all ended, so its final state goes out behind every one of its records. The engine generates the partitions
+    of one stream at a time: the followers come after every leader (sync.py), so waiting here holds back no read.
+    A follower whose leader failed for an organisation fails too, saying so."""
+
+    def __init__(self, name: str, done: FamilyDone, run_over: Callable[[], bool]) -> None:
+        self._name = name
+        self._done = done
+        self._run_over = run_over
+
+    def generate(self) -> Iterable[Partition]:
+        failed = self._done.wait(self._run_over)
+        if failed:
+            raise AirbyteTracedException(
+                message=f"Stream {self._name} is read from the answers of stream {self._done.leader}, which failed for "
+                f"{', '.join(failed)}: see that stream's error. The records read before it are synced, with their state.",
+                internal_message=f"leader {self._done.leader} failed",
+                failure_type=FailureType.transient_error,
+            )
+        yield from ()
+
+
 @cache
 def schema_of(name: str) -> Mapping[str, Any]:
     """The stream's JSON schema (schemas/<name>.json, shared pieces resolved), loaded once per process."""
     return ResourceSchemaLoader("source_xero").get_schema(name)
 
 
-def concurrent_stream(
+def _stream(
     row: Row,
-    organisations: Sequence[Organisation],
+    generator: PartitionGenerator,
+    cursor: Cursor,
     context: Optional[ReadContext],
-    sync_mode: SyncMode,
-    saved_state: Optional[Mapping[str, Any]],
-    legacy_owner: Optional[str],
-    message_repository: MessageRepository,
-    stop_on_failure: Callable[[], bool] = lambda: False,
 ) -> DefaultStream:
-    """The engine's stream for one catalog entry: a partition per organisation, in the given order. Built with
-    no organisations and no context, it is the stream as discover describes it."""
-    cursor: Cursor
-    states: Optional[TenantStates] = None
-    if row.cursor_field is not None:
-        states = TenantStates(row.name, saved_state, legacy_owner, message_repository)
-        cursor = states
-    else:
-        cursor = FinalStateCursor(row.name, None, message_repository)
-    incremental = sync_mode == SyncMode.incremental
-
-    def partitions() -> List[Partition]:
-        if context is None:
-            return []
-        return [XeroPartition(row, o, context, incremental, states, stop_on_failure) for o in organisations]
-
     return DefaultStream(
-        partition_generator=OrganisationPartitions(partitions),
+        partition_generator=generator,
         name=row.name,
         json_schema=lambda: schema_of(row.name),
         primary_key=row.catalog_key(context),
@@ -329,3 +410,48 @@ def concurrent_stream(
         logger=logger,
         cursor=cursor,
     )
+
+
+def described_stream(row: Row, context: Optional[ReadContext], messages: MessageRepository) -> DefaultStream:
+    """The stream as discover describes it: no organisation, nothing to read."""
+    cursor = TenantStates(row.name, None, None, messages) if row.cursor_field else FinalStateCursor(row.name, None, messages)
+    return _stream(row, OrganisationPartitions(lambda: []), cursor, context)
+
+
+def family_streams(
+    family: Family,
+    organisations: Sequence[Organisation],
+    context: ReadContext,
+    incremental: bool,
+    saved_states: Callable[[str], Optional[Mapping[str, Any]]],
+    legacy_owner: Optional[str],
+    messages: MessageRepository,
+    stop_on_failure: Callable[[], bool],
+    run_over: Callable[[], bool],
+) -> Tuple[DefaultStream, List[DefaultStream]]:
+    """The engine's streams of one family of the catalog: the leader's, with a partition per organisation, in the
+    given order; and the followers', whose records the leader's partitions emit."""
+    leader = family.leader
+    # Every member of a family is placed on its root's cursor (a nested list's state is its parent's): all of them
+    # keep a state per organisation, or none does.
+    if family.root.cursor_field is not None:
+        tenant_states = {m.name: TenantStates(m.name, saved_states(m.name), legacy_owner, messages) for m in family.members}
+        states: Optional[TenantStates] = tenant_states[leader.name]
+        tenant_states[leader.name].lead([tenant_states[m.name] for m in family.followers])
+        cursors: Dict[str, Cursor] = dict(tenant_states)
+    else:
+        states = None
+        cursors = {m.name: FinalStateCursor(m.name, None, messages) for m in family.members}
+    lead = cursors[leader.name]
+    done = FamilyDone(leader.name, organisations) if family.followers else None
+
+    def partitions() -> List[Partition]:
+        return [XeroPartition(family, o, context, incremental, states, stop_on_failure, done) for o in organisations]
+
+    leader_stream = _stream(leader, OrganisationPartitions(partitions), lead, context)
+    followers = [
+        _stream(member, AfterTheLeader(member.name, done, run_over), cursors[member.name], context)
+        for member in family.followers
+        if done is not None
+    ]
+    return leader_stream, followers

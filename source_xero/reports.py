@@ -66,6 +66,10 @@ class ReportSpec:
     def records_key(self) -> str:
         return "Reports"
 
+    @property
+    def family(self) -> str:
+        return self.name
+
     def tracking_category(self, context: Optional[ReadContext]) -> Optional[TrackingCategoryChoice]:
         """The tracking category the rows are broken down by, as the user named it (each organisation's own id is
         found in its /TrackingCategories): only for a report that can be, when one is set."""

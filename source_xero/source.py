@@ -16,7 +16,6 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
-    SyncMode,
 )
 from airbyte_cdk.sources import AbstractSource
 from airbyte_cdk.sources.message import InMemoryMessageRepository
@@ -27,7 +26,7 @@ from .check import check_connection
 from .config import parse_config
 from .connection import Connection, connection_key
 from .context import ReadContext
-from .engine import concurrent_stream
+from .engine import described_stream
 from .table import ROWS
 
 
@@ -82,10 +81,7 @@ class SourceXero(AbstractSource):
     def streams(self, config: Mapping[str, Any]) -> List[Stream]:
         """Every stream as discover describes it (built for no organisation: discover calls nothing)."""
         context = ReadContext(parse_config(config), authenticator=None)
-        return [
-            concurrent_stream(row, [], context, SyncMode.incremental, None, None, self._message_repository)  # type: ignore[misc]  # discover takes any stream with as_airbyte_stream
-            for row in ROWS
-        ]
+        return [described_stream(row, context, self._message_repository) for row in ROWS]  # type: ignore[misc]  # discover takes any stream with as_airbyte_stream
 
     def read(
         self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None

@@ -49,6 +49,11 @@ class ListEndpoint:
     def cursor_field(self) -> Optional[str]:
         return self.cursor.field
 
+    @property
+    def family(self) -> str:
+        """The row whose endpoint a read of this stream calls: its own (lines.py: a nested list names its parent)."""
+        return self.name
+
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [ORGANISATION_KEY, self.primary_key] if self.key_per_organisation else [self.primary_key]
 

@@ -4,14 +4,17 @@ and how the run ends (the streams' own errors already named; the run's closing e
 from __future__ import annotations
 
 import logging
+import threading
 from queue import Queue
-from typing import Any, Callable, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteMessage,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
+    ConfiguredAirbyteStream,
     FailureType,
+    SyncMode,
     TraceType,
     Type,
 )
@@ -24,8 +27,9 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from .connection import Connection
 from .context import ReadContext
-from .engine import RecordsQueue, concurrent_stream
-from .table import BY_NAME, longest_first
+from .engine import RecordsQueue, family_streams
+from .lines import Family
+from .table import BY_NAME, ROWS, longest_first
 
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, the transport caps them
 MAX_WORKERS = 100  # partitions read at once over every organisation (each also has its page pipeline's threads)
@@ -59,19 +63,25 @@ def read(
     # State messages travel on the records' queue (engine.RecordsQueue), so none overtakes its records.
     queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
     messages = RecordsQueue(queue)
-    streams = [
-        concurrent_stream(
-            BY_NAME[configured.stream.name],
+    run_over = threading.Event()
+    leaders, followers = [], []
+    for family, incremental in families(catalog):
+        leader, its_followers = family_streams(
+            family,
             organisations,
             context,
-            configured.sync_mode,
-            saved.get_stream_state(configured.stream.name, configured.stream.namespace),
+            incremental,
+            lambda name: saved.get_stream_state(name, None),
             legacy_owner,
             messages,
             stop_on_failure,
+            run_over.is_set,
         )
-        for configured in sorted(catalog.streams, key=lambda configured: longest_first(configured.stream.name))
-    ]
+        leaders.append(leader)
+        followers.extend(its_followers)
+    # A follower's partitions wait for its leader's (engine.AfterTheLeader); the engine starts the streams in this
+    # order, one partition generator at a time, so every leader's partitions are under way before any follower waits.
+    streams = [*leaders, *followers]
     engine = ConcurrentSource.create(
         # Partition generators take a worker only for a moment (a list of organisations); the rest read. Capped:
         # beyond it an organisation reads fewer streams at once, not fewer calls a minute (pages go ahead).
@@ -100,6 +110,8 @@ def read(
             internal_message="streams failed",
             failure_type=_run_failure_type(stream_failures),
         ) from None
+    finally:
+        run_over.set()  # a follower still waiting (the engine stopped early) stops waiting
     day_limit = context.signals.day_limit_error()
     if day_limit is not None:
         raise day_limit
@@ -108,6 +120,21 @@ def read(
         refused = context.skips.every_selected_refused(organisation, selected)
         if refused is not None:
             raise refused
+
+
+def families(catalog: ConfiguredAirbyteCatalog) -> List[Tuple[Family, bool]]:
+    """The catalog's streams by the endpoint they read (lines.py), the usually longest first; each family with
+    whether its read is incremental (only when every selected member of it is)."""
+    grouped: Dict[str, List[ConfiguredAirbyteStream]] = {}
+    for configured in catalog.streams:
+        grouped.setdefault(BY_NAME[configured.stream.name].family, []).append(configured)
+    planned = []
+    for root, configured in sorted(grouped.items(), key=lambda item: longest_first(item[0])):
+        # the root first (its partitions lead when it is selected), then the nested lists in table order
+        members = sorted((BY_NAME[c.stream.name] for c in configured), key=lambda row: (row.name != root, ROWS.index(row)))
+        incremental = all(c.sync_mode == SyncMode.incremental for c in configured)
+        planned.append((Family(BY_NAME[root], tuple(members)), incremental))
+    return planned
 
 
 def _incomplete_if_skipped(message: AirbyteMessage, context: ReadContext, logger: logging.Logger) -> AirbyteMessage:

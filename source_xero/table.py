@@ -1,7 +1,8 @@
 """Every stream of the connector, one row each: the one table discover, the read, the check, the schema
 generator, the docs check and the tests all read.
 
-A row is a `ListEndpoint` (a list of the Accounting API, streams.py) or a `ReportSpec` (a monthly report,
+A row is a `ListEndpoint` (a list of the Accounting API, streams.py), a `NestedList` (a list nested in the
+records of a ListEndpoint, such as an invoice's line items, lines.py) or a `ReportSpec` (a monthly report,
 reports.py). Each kind reads itself (`row.reader(...)`); everything else about an endpoint is a field of
 its row: path, envelope key, primary key, cursor kind (cursor.py), paging kind (paging.py), scope
 (scopes.py), fixed query parameters, and the hint a skip adds. Adding an endpoint is one row here plus its
@@ -13,13 +14,14 @@ from __future__ import annotations
 from typing import Mapping, Tuple, Union
 
 from .cursor import CREATED, FULL_TABLE, JOURNAL_NUMBER, UPDATED
+from .lines import NestedList
 from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS
 from .report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
 from .reports import ReportSpec
 from .scopes import Scope
 from .streams import UNITDP, ListEndpoint
 
-Row = Union[ListEndpoint, ReportSpec]
+Row = Union[ListEndpoint, NestedList, ReportSpec]
 ARCHIVED_TOO = {"includeArchived": "true"}
 JOURNALS_TIER = "apps created from March 2026 also need Xero's Advanced tier for Journals"
 
@@ -58,6 +60,34 @@ STREAMS: Tuple[ListEndpoint, ...] = (
     ListEndpoint("tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",  FULL_TABLE, ONE_CALL, Scope.SETTINGS, ARCHIVED_TOO),
 )
 
+_PARENT = {row.name: row for row in STREAMS}
+# What a line needs to be read without a join: its document's date, status, contact, currency and tax mode.
+DOCUMENT = ("Date", "Status", "Contact.ContactID", "CurrencyCode", "LineAmountTypes")
+# An allocation has a date of its own; it takes its document's number, type, status, contact and currency.
+ALLOCATED = ("Status", "Contact.ContactID", "CurrencyCode")
+
+# Lists nested in the records of a row above, as streams of their own (lines.py): no call of their own, the
+# parent's cursor, state and lossless rules. Key: the item's own id, else (tenant_id, parent id, line_number).
+NESTED: Tuple[NestedList, ...] = (
+    NestedList("bank_transaction_line_items",  _PARENT["bank_transactions"],   "LineItems",      "LineItem",          "LineItemID",       ("Type", *DOCUMENT), "Tracking"),
+    NestedList("credit_note_line_items",       _PARENT["credit_notes"],        "LineItems",      "LineItem",          "LineItemID",       ("CreditNoteNumber", "Type", *DOCUMENT), "Tracking"),
+    NestedList("invoice_line_items",           _PARENT["invoices"],            "LineItems",      "LineItem",          "LineItemID",       ("InvoiceNumber", "Type", *DOCUMENT), "Tracking"),
+    NestedList("overpayment_line_items",       _PARENT["overpayments"],        "LineItems",      "LineItem",          "LineItemID",       ("Type", *DOCUMENT), "Tracking"),
+    NestedList("prepayment_line_items",        _PARENT["prepayments"],         "LineItems",      "LineItem",          "LineItemID",       ("Type", *DOCUMENT), "Tracking"),
+    NestedList("purchase_order_line_items",    _PARENT["purchase_orders"],     "LineItems",      "LineItem",          "LineItemID",       ("PurchaseOrderNumber", *DOCUMENT), "Tracking"),
+    NestedList("quote_line_items",             _PARENT["quotes"],              "LineItems",      "LineItem",          "LineItemID",       ("QuoteNumber", *DOCUMENT), "Tracking"),
+    NestedList("repeating_invoice_line_items", _PARENT["repeating_invoices"],  "LineItems",      "LineItem",          "LineItemID",       ("Type", "Status", "Contact.ContactID", "CurrencyCode", "LineAmountTypes"), "Tracking"),
+    NestedList("manual_journal_lines",         _PARENT["manual_journals"],     "JournalLines",   "ManualJournalLine", None,               ("Date", "Status", "LineAmountTypes", "Narration"), "Tracking"),
+    NestedList("journal_lines",                _PARENT["journals"],            "JournalLines",   "JournalLine",       "JournalLineID",    ("JournalDate", "CreatedDateUTC", "SourceType", "SourceID", "Reference"), "TrackingCategories"),
+    NestedList("credit_note_allocations",      _PARENT["credit_notes"],        "Allocations",    "Allocation",        "AllocationID",     ("CreditNoteNumber", "Type", *ALLOCATED)),
+    NestedList("overpayment_allocations",      _PARENT["overpayments"],        "Allocations",    "Allocation",        "AllocationID",     ("Type", *ALLOCATED)),
+    NestedList("prepayment_allocations",       _PARENT["prepayments"],         "Allocations",    "Allocation",        "AllocationID",     ("Type", *ALLOCATED)),
+    NestedList("tracking_category_options",    _PARENT["tracking_categories"], "Options",        "TrackingOption",    "TrackingOptionID", ("Name as TrackingCategoryName",)),
+    NestedList("contact_addresses",            _PARENT["contacts"],            "Addresses",      "Address",           None,               ("Name as ContactName", "ContactStatus")),
+    NestedList("contact_phones",               _PARENT["contacts"],            "Phones",         "Phone",             None,               ("Name as ContactName", "ContactStatus")),
+    NestedList("contact_persons",              _PARENT["contacts"],            "ContactPersons", "ContactPerson",     None,               ("Name as ContactName", "ContactStatus")),
+)
+
 REPORTS: Tuple[ReportSpec, ...] = (
     ReportSpec("profit_and_loss_monthly", "Reports/ProfitAndLoss", Scope.REPORTS_PROFIT_AND_LOSS, "from_date", ("tenant_id", "from_date", "account_id"), True,  profit_and_loss_rows, "range", tracked=True),
     ReportSpec("balance_sheet_monthly",   "Reports/BalanceSheet",  Scope.REPORTS_BALANCE_SHEET,   "date",      ("tenant_id", "date", "account_id"),      True,  balance_sheet_rows,   "date"),
@@ -65,9 +95,10 @@ REPORTS: Tuple[ReportSpec, ...] = (
 )
 # fmt: on
 
-ROWS: Tuple[Row, ...] = (*STREAMS, *REPORTS)
+ROWS: Tuple[Row, ...] = (*STREAMS, *NESTED, *REPORTS)
 BY_NAME: Mapping[str, Row] = {row.name: row for row in ROWS}
 STREAMS_BY_NAME: Mapping[str, ListEndpoint] = {row.name: row for row in STREAMS}
+NESTED_BY_NAME: Mapping[str, NestedList] = {row.name: row for row in NESTED}
 REPORTS_BY_NAME: Mapping[str, ReportSpec] = {row.name: row for row in REPORTS}
 
 # A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records

@@ -1,0 +1,227 @@
+"""Lists nested in Xero's records, as streams of their own: an invoice's LineItems, a journal's JournalLines, a
+credit note's Allocations, a contact's Phones, ...
+
+A `NestedList` row (table.py) names its parent row, the key of the nested list in the parent's records, the
+OpenAPI component of one item (for its schema), the item's own id (or none: then the item's position keys it),
+the parent's fields copied onto each item, and the item's list of tracking pairs. Its rows come from the
+parent's answers and cost no call of their own: `Family` reads a parent row once for every selected stream that
+lives in its answers (the parent and its nested lists), and `FamilyReader` turns each parent record into the
+rows of each of them.
+
+Each row carries the parent's id, its cursor value (`UpdatedDateUTC` for documents, `JournalNumber` for
+journals) and the columns needed to use a line without a join. A line that Xero removes from a document is
+not in the document's next version: its last row keeps the parent's older cursor value. The current lines of
+a document are the rows that carry the document's newest cursor value (docs/xero.md, "Nested lists").
+
+State. A nested list's state is its parent's, claimed by the same read. A parent record and its rows leave
+together: the rows first, the parent's own record last. The reader claims a parent (its `state`) only while
+it is suspended on the last row of that parent (`checkpoint_ok`), so a checkpoint never covers a parent whose
+rows are not all on the queue (cursor.py, invariant 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple
+
+from .context import ReadContext
+from .scopes import Scope
+from .tenants import ORGANISATION_KEY, Organisation
+
+if TYPE_CHECKING:
+    from .streams import ListEndpoint, ListReader
+
+LINE_NUMBER = "line_number"  # an item's position in its parent's list, from 1, in Xero's order
+TRACKING_SLOTS = 2  # Xero allows two active tracking categories per organisation
+TRACKING_COLUMNS = (
+    "tracking_category_{n}_id",
+    "tracking_category_{n}_name",
+    "tracking_option_{n}_id",
+    "tracking_option_{n}_name",
+)
+TRACKING_FIELDS = ("TrackingCategoryID", "Name", "TrackingOptionID", "Option")
+
+
+def carried_column(path: str) -> Tuple[str, Tuple[str, ...]]:
+    """("Contact.ContactID") -> ("ContactID", ("Contact", "ContactID")); ("Name as ContactName") -> ("ContactName", ("Name",))."""
+    source, _, column = path.partition(" as ")
+    parts = tuple(source.split("."))
+    return (column or parts[-1]), parts
+
+
+def tracking_columns() -> List[str]:
+    return [column.format(n=n) for n in range(1, TRACKING_SLOTS + 1) for column in TRACKING_COLUMNS]
+
+
+@dataclass(frozen=True)
+class NestedList:
+    """One row of the table: a list nested in each record of a parent row, read from the parent's answers."""
+
+    name: str
+    parent: ListEndpoint
+    list_key: str  # the nested list's key in a parent record ("LineItems")
+    component: str  # the OpenAPI component of one item ("LineItem"), for its schema
+    key: Optional[str]  # the item's own id (a GUID); None: the item is keyed by tenant_id, the parent's id and its position
+    carried: Tuple[str, ...] = ()  # parent fields copied onto each row: "Field", "Nested.Field", or "Field as Column"
+    tracking: Optional[str] = None  # the item's list of tracking pairs ("Tracking"), flattened into TRACKING_SLOTS pairs
+
+    @property
+    def scope(self) -> Scope:
+        return self.parent.scope
+
+    @property
+    def refused_hint(self) -> str:
+        return self.parent.refused_hint
+
+    @property
+    def family(self) -> str:
+        return self.parent.name
+
+    @property
+    def cursor_field(self) -> Optional[str]:
+        return self.parent.cursor_field
+
+    def parent_columns(self) -> List[str]:
+        """The columns a row takes from its parent: its id, its cursor value, and the carried fields."""
+        columns = [self.parent.primary_key, *([self.cursor_field] if self.cursor_field else [])]
+        return columns + [carried_column(path)[0] for path in self.carried]
+
+    def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
+        return [self.key] if self.key else [ORGANISATION_KEY, self.parent.primary_key, LINE_NUMBER]
+
+    def reader(
+        self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
+    ) -> FamilyReader:
+        """The list read alone: its parent's endpoint, read for these rows only."""
+        parent_reader = self.parent.reader(organisation, context, saved, incremental)
+        return FamilyReader(parent_reader, self.parent.name, (self,), emit_parent=False)
+
+    def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        items = parent.get(self.list_key)
+        if not isinstance(items, list) or not items:
+            return []
+        common: Dict[str, Any] = {self.parent.primary_key: parent.get(self.parent.primary_key)}
+        if self.cursor_field:
+            common[self.cursor_field] = parent.get(self.cursor_field)
+        for path in self.carried:
+            column, parts = carried_column(path)
+            common[column] = _dig(parent, parts)
+        rows = []
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, Mapping):
+                continue  # not an item (Xero never sends one); the position still counts it
+            row = {**item, **common, LINE_NUMBER: number}
+            if self.tracking:
+                _flatten_tracking(row, item.get(self.tracking))
+            rows.append(row)
+        return rows
+
+
+def _dig(record: Mapping[str, Any], parts: Sequence[str]) -> Any:
+    value: Any = record
+    for part in parts:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _flatten_tracking(row: Dict[str, Any], pairs: Any) -> None:
+    usable = [pair for pair in pairs if isinstance(pair, Mapping)] if isinstance(pairs, list) else []
+    for n in range(1, TRACKING_SLOTS + 1):
+        pair = usable[n - 1] if n <= len(usable) else {}
+        for column, field in zip(TRACKING_COLUMNS, TRACKING_FIELDS, strict=True):
+            row[column.format(n=n)] = pair.get(field)
+
+
+class OwnRows:
+    """A reader of one stream (a list or a report alone), as a partition reads a family: (stream, record) pairs."""
+
+    checkpoint_ok = True
+
+    def __init__(self, reader: Any, name: str) -> None:
+        self._reader = reader
+        self._name = name
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        state: Mapping[str, Any] = self._reader.state
+        return state
+
+    def rows(self) -> Iterator[Tuple[str, Mapping[str, Any]]]:
+        for record in self._reader.records():
+            yield self._name, record
+
+
+class FamilyReader:
+    """One organisation's read of a parent row for the selected streams that live in its answers: the parent's
+    own records (when selected) and the rows of each selected nested list, as (stream, record) pairs."""
+
+    def __init__(self, parent_reader: ListReader, parent_name: str, nested: Sequence[NestedList], emit_parent: bool) -> None:
+        self._inner = parent_reader
+        self._parent_name = parent_name
+        self._nested = tuple(nested)
+        self._emit_parent = emit_parent
+        self._at_boundary = True  # suspended on the last row of a parent (or before the first, or done)
+        self._claimed: Mapping[str, Any] = parent_reader.state  # the state last taken at a boundary
+
+    @property
+    def checkpoint_ok(self) -> bool:
+        return self._at_boundary
+
+    @property
+    def state(self) -> Mapping[str, Any]:
+        if self._at_boundary:
+            self._claimed = self._inner.state
+        return self._claimed
+
+    def rows(self) -> Iterator[Tuple[str, Mapping[str, Any]]]:
+        for parent in self._inner.records():
+            out: List[Tuple[str, Mapping[str, Any]]] = [(n.name, row) for n in self._nested for row in n.rows_of(parent)]
+            if self._emit_parent:
+                out.append((self._parent_name, parent))
+            for index, pair in enumerate(out):
+                self._at_boundary = index == len(out) - 1
+                yield pair
+        self._at_boundary = True
+
+
+class Member(Protocol):
+    """A row of the table as a family needs it (table.py: ListEndpoint, NestedList, ReportSpec)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def cursor_field(self) -> Optional[str]: ...
+
+    def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]: ...
+
+    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Family:
+    """What one partition of an organisation reads: the endpoint of `root`, for the selected streams that live in
+    its answers (`members`, the leader first: the stream whose partitions read; the others follow it)."""
+
+    root: Member
+    members: Tuple[Member, ...]
+
+    @property
+    def leader(self) -> Member:
+        return self.members[0]
+
+    @property
+    def followers(self) -> Tuple[Member, ...]:
+        return self.members[1:]
+
+    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> Any:
+        """A reader with `rows()` of (stream, record) pairs, `state` and `checkpoint_ok`."""
+        nested = [member for member in self.members if member.name != self.root.name]
+        if not nested:
+            return OwnRows(self.root.reader(organisation, context, saved, incremental), self.root.name)
+        parent_reader = self.root.reader(organisation, context, saved, incremental)
+        emit_parent = any(member.name == self.root.name for member in self.members)
+        return FamilyReader(parent_reader, self.root.name, nested, emit_parent)  # type: ignore[arg-type]  # members other than the root are nested lists
