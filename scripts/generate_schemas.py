@@ -13,6 +13,8 @@ hand loses fields and gets date types wrong; the spec already says which field i
 Outputs
 -------
 * ``source_xero/schemas/<stream>.json``: one draft-07 schema per stream (every list stream of source_xero/table.py, see STREAMS).
+* ``source_xero/schemas/<nested>.json``: one draft-07 schema per nested list of the table (``table.NESTED``, see
+  NESTED_ROWS and rule 7): an invoice's line items, a journal's lines, a contact's phones, ...
 * ``source_xero/schemas/shared/<name>.json``: nested objects that occur in more than one stream,
   referenced by bare file name (``{"$ref": "line_item.json"}``), which is what the CDK's
   ResourceSchemaLoader resolves (it looks bare names up in ``schemas/shared/``).
@@ -60,11 +62,28 @@ Rules
    C' contains C and X, so along any chain of references the context grows and never comes back.
 6. Output is deterministic: keys sorted, 2-space indent, trailing newline; stale shared files are
    removed.
+7. Nested lists (source_xero/lines.py): a row of ``table.NESTED`` is a list nested in each record of a
+   parent stream, read as a stream of its own, one record per item (``NestedList.rows_of``). Its
+   schema is the item's component (``row.component``: LineItem, JournalLine, Allocation, ...)
+   expanded as a stream root, by rules 1-5 (for rule 5 a nested row is one stream more), plus
+   the columns the connector adds to each item:
+   * the parent's columns (``row.parent_columns()``: its primary key, its cursor field when it has
+     one, each carried path, e.g. "Contact.ContactID" or "Name as ContactName"), each declared
+     exactly as the parent's component declares the property at that path. A carried path must
+     name a scalar. The parent's values are laid over the item's, so a parent column other than
+     the primary key that is also a field of the item is refused (the line's own value would be
+     lost); the primary key may be one (TrackingOption.TrackingCategoryID) if typed alike;
+   * ``line_number``, a nullable integer (the item's position, from 1);
+   * when ``row.tracking`` names the item's tracking list, the flattened tracking columns of
+     ``lines.tracking_columns()``, nullable strings;
+   * ``tenant_id`` and ``tenant_name``, as in every stream.
+   Any other column an item would share with these is refused too. date_fields.json also reads
+   the nested components (rule 3 applies to them as everywhere).
 
 The three monthly report streams (profit_and_loss_monthly, balance_sheet_monthly, trial_balance_monthly)
 are not resources of the spec: their schemas are written by hand and this script leaves them alone.
 
-Only the standard library and PyYAML are used.
+Only the standard library, PyYAML and the connector's own table (source_xero/table.py, lines.py, quirks.py) are used.
 """
 
 import argparse
@@ -99,7 +118,17 @@ SharedKey = tuple[str, frozenset[str]]
 # The connector's table of streams (source_xero/table.py) is the one list of streams; which OpenAPI
 # component describes one record of each is read from the spec itself (record_components).
 sys.path.insert(0, str(REPO_ROOT))
-from source_xero.quirks import COERCED  # noqa: E402  (the repository root is on the path only now)
+from source_xero.lines import (  # noqa: E402  (the repository root is on the path only now)
+    LINE_NUMBER,
+    TRACKING_COLUMNS,
+    TRACKING_FIELDS,
+    TRACKING_SLOTS,
+    NestedList,
+    carried_column,
+    tracking_columns,
+)
+from source_xero.quirks import COERCED  # noqa: E402
+from source_xero.table import NESTED  # noqa: E402
 from source_xero.table import STREAMS as TABLE  # noqa: E402
 
 
@@ -255,6 +284,13 @@ def ref_target(node: Node) -> str | None:
 
 
 STREAMS = record_components()
+# The lists nested in the records of those streams (lines.py), streams of their own: name -> row. One record of
+# such a stream is one item of the list (`row.component`), with columns of its parent laid over it.
+NESTED_ROWS: dict[str, NestedList] = {row.name: row for row in NESTED}
+# Every stream whose schema is expanded from a component, and that component (the root of its expansion).
+ROOTS: dict[str, str] = {**STREAMS, **{name: row.component for name, row in NESTED_ROWS.items()}}
+if len(ROOTS) != len(STREAMS) + len(NESTED_ROWS):
+    raise ValueError("a nested row has the name of a stream: " + ", ".join(sorted(set(STREAMS) & set(NESTED_ROWS))))
 
 
 def is_object_component(components: Components, name: str) -> bool:
@@ -457,9 +493,9 @@ class SchemaBuilder:
 
 
 def choose_shared(components: Components) -> frozenset[SharedKey]:
-    """Rule 5, first pass: the (component, context) keys met in two or more streams."""
+    """Rule 5, first pass: the (component, context) keys met in two or more streams (nested rows included)."""
     counter = SchemaBuilder(components)
-    for stream, component in STREAMS.items():
+    for stream, component in ROOTS.items():
         counter.current_stream = stream
         counter.expand_component(component, ())
     return frozenset(key for key, streams in counter.occurrences.items() if len(streams) >= 2)
@@ -473,8 +509,90 @@ ORGANISATION_COLUMNS = {
 }
 
 
+# Added by lines.py to every row of a nested list: the item's position, and its tracking pairs flattened.
+LINE_NUMBER_COLUMN = {
+    "type": ["null", "integer"],
+    "description": "The item's position in its parent's list, from 1, in Xero's order.",
+}
+
+
+def tracking_schemas(tracking: str) -> dict[str, Node]:
+    """The flattened tracking columns of lines.py, each a nullable string, described by the field it copies."""
+    columns: dict[str, Node] = {}
+    for slot in range(1, TRACKING_SLOTS + 1):
+        for template, field in zip(TRACKING_COLUMNS, TRACKING_FIELDS, strict=True):
+            columns[template.format(n=slot)] = {
+                "type": ["null", "string"],
+                "description": f"{field} of pair {slot} of the item's {tracking} list (null when it has fewer pairs).",
+            }
+    if list(columns) != tracking_columns():
+        raise ValueError("the tracking columns are not named as lines.py names them")
+    return columns
+
+
+def parent_column_paths(row: NestedList) -> list[tuple[str, tuple[str, ...]]]:
+    """(column, path in the parent's record) of each column a nested row takes from its parent, in the order of
+    `row.parent_columns()`: the parent's primary key, its cursor field, then each carried path (lines.py)."""
+    paths: list[tuple[str, tuple[str, ...]]] = [(row.parent.primary_key, (row.parent.primary_key,))]
+    if row.cursor_field:
+        paths.append((row.cursor_field, (row.cursor_field,)))
+    paths += [carried_column(path) for path in row.carried]
+    if [column for column, _ in paths] != row.parent_columns():
+        raise ValueError(f"{row.name}: the parent columns {row.parent_columns()} are not read as lines.py reads them")
+    return paths
+
+
+def parent_property(builder: SchemaBuilder, component: str, path: tuple[str, ...]) -> Node:
+    """Schema of the scalar property at `path` ("Contact", "ContactID") of `component`: the node the parent
+    stream's own schema declares there (a scalar's schema does not depend on where it is met)."""
+    for depth, part in enumerate(path):
+        node = builder.components[component].get("properties", {}).get(part)
+        if node is None:
+            raise ValueError(f"{component} has no property {part!r} (carried path {'.'.join(path)})")
+        if depth == len(path) - 1:
+            if not builder.is_scalar(node):
+                raise ValueError(f"carried path {'.'.join(path)} is not a scalar field of its parent")
+            return scalar_schema(resolve_scalar(builder.components, node))
+        target = ref_target(node)
+        if target is None or not is_object_component(builder.components, target):
+            raise ValueError(f"carried path {'.'.join(path)}: {component}.{part} is not an object")
+        component = target
+    raise ValueError("an empty carried path")
+
+
+def nested_schema(builder: SchemaBuilder, row: NestedList) -> Node:
+    """Schema of one row of a nested list (lines.NestedList.rows_of): the item's component expanded as a stream
+    root, the parent's columns typed as in the parent's component, line_number, the tracking columns when the
+    row flattens a tracking list, and the organisation columns."""
+    schema = builder.expand_component(row.component, ())
+    properties = schema["properties"]
+    item_fields = set(properties)
+    parent_component = STREAMS[row.parent.name]
+    for column, path in parent_column_paths(row):
+        node = parent_property(builder, parent_component, path)
+        if column in item_fields and column != row.parent.primary_key:
+            # rows_of lays the parent's values over the item's: the line's own field would be lost.
+            raise ValueError(f"{row.name}: the parent column {column} is a field of {row.component} too")
+        if column in properties and properties[column] != node:
+            raise ValueError(f"{row.name}: {column} is typed differently in {parent_component} and {row.component}")
+        properties[column] = node
+    added: dict[str, Node] = {LINE_NUMBER: copy.deepcopy(LINE_NUMBER_COLUMN)}
+    if row.tracking:
+        added.update(tracking_schemas(row.tracking))
+    added.update(copy.deepcopy(ORGANISATION_COLUMNS))
+    for column, node in added.items():
+        if column in properties:
+            raise ValueError(f"{row.name}: the column {column} is a field of {row.component} or of its parent too")
+        properties[column] = node
+    schema["description"] = (
+        f"One {row.component} of the {row.list_key} list of a {parent_component} (stream {row.parent.name}), with "
+        f"its parent's {', '.join(row.parent_columns())} and its position ({LINE_NUMBER})."
+    )
+    return schema
+
+
 def build_all(components: Components) -> dict[str, Node]:
-    """Return {path relative to schemas/: JSON document} for every stream and shared file."""
+    """Return {path relative to schemas/: JSON document} for every stream, nested row and shared file."""
     builder = SchemaBuilder(components, shared=choose_shared(components))
     files: dict[str, Node] = {}
     for stream, component in sorted(STREAMS.items()):
@@ -482,6 +600,10 @@ def build_all(components: Components) -> dict[str, Node]:
         schema["properties"].update(copy.deepcopy(ORGANISATION_COLUMNS))
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{stream}.json"] = schema
+    for name, row in sorted(NESTED_ROWS.items()):
+        schema = nested_schema(builder, row)
+        schema["$schema"] = JSON_SCHEMA_DRAFT
+        files[f"{name}.json"] = schema
     for key in builder.shared:
         name = f"shared/{shared_file_name(key)}"
         if name in files:
@@ -496,10 +618,10 @@ def build_all(components: Components) -> dict[str, Node]:
 
 
 def reachable_components(components: Components) -> set[str]:
-    """Every object component reachable from the 26 streams, the stream components included."""
+    """Every object component reachable from the streams and nested rows, their root components included."""
     reach = reachability(components)
     names: set[str] = set()
-    for component in STREAMS.values():
+    for component in ROOTS.values():
         names |= {component} | reach[component]
     return names
 
