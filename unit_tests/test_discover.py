@@ -11,7 +11,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from conftest import BASE_CONFIG
 from source_xero import SourceXero
-from source_xero.table import REPORTS, STREAMS
+from source_xero.table import NESTED, REPORTS, ROWS, STREAMS
 
 # name: (primary key, cursor field or None for full refresh), from the connector's one table of streams. The
 # table itself is held against Xero's OpenAPI spec by sandbox_tests/test_connector_agreement.py.
@@ -30,8 +30,17 @@ def discovered():
 
 
 def test_discover_lists_exactly_the_streams_of_the_table(discovered):
-    assert len(discovered) == len(STREAMS) + len(REPORTS)
-    assert sorted(discovered) == sorted([*EXPECTED, *REPORT_KEYS])
+    assert len(discovered) == len(ROWS) == len(STREAMS) + len(NESTED) + len(REPORTS)
+    assert sorted(discovered) == sorted([*EXPECTED, *(row.name for row in NESTED), *REPORT_KEYS])
+
+
+@pytest.mark.parametrize("row", NESTED, ids=lambda row: row.name)
+def test_a_nested_list_is_keyed_by_its_own_id_or_its_place_and_syncs_like_its_parent(discovered, row):
+    stream, parent = discovered[row.name], discovered[row.parent.name]
+    expected_key = [row.key] if row.key else ["tenant_id", row.parent.primary_key, "line_number"]
+    assert stream.source_defined_primary_key == [[column] for column in expected_key]
+    assert set(stream.supported_sync_modes) == set(parent.supported_sync_modes)
+    assert stream.default_cursor_field == parent.default_cursor_field
 
 
 @pytest.mark.parametrize("name", sorted(REPORT_KEYS))
@@ -88,4 +97,4 @@ def test_given_empty_tenant_and_one_connection_when_discover_then_it_succeeds(co
 
     output = discover(SourceXero(), config)
 
-    assert len(output.catalog.catalog.streams) == len(STREAMS) + len(REPORTS)
+    assert len(output.catalog.catalog.streams) == len(ROWS)
