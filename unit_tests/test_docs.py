@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional
 import pytest
 
 from source_xero.scopes import Scope
-from source_xero.table import REPORTS_BY_NAME, STREAMS
+from source_xero.table import NESTED, REPORTS_BY_NAME, ROWS, STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"
@@ -241,6 +241,18 @@ def test_streams_table_primary_keys_are_the_catalog_keys(docs: str):
         assert ("`tracking_option`" in key) == report.tracked, f"{name}: the tracking breakdown's key column"
 
 
+def test_nested_lists_table_has_every_nested_list_with_its_parent_key_cursor_and_columns(docs: str):
+    rows = {row[0].strip("`"): row for row in _table_rows(docs, "| Stream | Read from (stream, list) |")}
+    assert set(rows) == {row.name for row in NESTED}, "the nested lists table must list exactly table.NESTED"
+    for nested in NESTED:
+        cells = rows[nested.name]
+        assert f"`{nested.parent.name}`, `{nested.list_key}`" in cells[1], f"{nested.name}: parent and list"
+        assert ("Full refresh, Incremental" if nested.cursor_field else "Full refresh") in cells[2]
+        assert _key_columns(cells[3]) == nested.catalog_key(), f"{nested.name}: primary key column"
+        assert (f"`{nested.cursor_field}`" if nested.cursor_field else "—") in cells[4]
+        assert _key_columns(cells[5].split(";")[0]) == nested.parent_columns(), f"{nested.name}: columns from the parent"
+
+
 def test_every_scope_is_documented(docs: str):
     for scope in Scope:
         for name in scope.names:
@@ -313,7 +325,7 @@ def test_readme_stream_counts_are_the_tables():
     """The README's headline ("journals and N more streams") and its demo output ("discover  N streams") count
     the streams discover lists: every list stream and every report stream of the table."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    every = len(STREAMS) + len(REPORTS_BY_NAME)
+    every = len(ROWS)
     headline = re.search(r"invoices, contacts, payments, journals and (\d+) more streams", readme)
     assert headline, "the README's headline no longer counts the streams"
     assert int(headline.group(1)) == every - 4, f"README headline: 4 + {headline.group(1)} streams, discover has {every}"
