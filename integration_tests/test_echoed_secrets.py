@@ -22,7 +22,6 @@ from typing import Dict, Iterator, List
 from urllib.parse import quote, quote_plus
 
 import pytest
-
 from cli import Run, source_xero
 from reliability_helpers import SandboxRun, TokenRecorder, error_summary, non_control_output
 
@@ -94,7 +93,8 @@ def test_error_bodies_quoting_the_bearer_token_leak_no_secret_even_at_debug_leve
     run = _debug_read(world, ["accounts", "currencies", "tax_rates"])
 
     assert run.returncode != 0, error_summary(run)
-    assert any("Xero rejected the request for accounts" in e["message"] for e in run.errors), error_summary(run)
+    rejected = [e["message"] for e in run.errors if "Xero rejected the request for accounts" in e["message"]]
+    assert rejected and "you sent Bearer ****" in rejected[0], error_summary(run)  # the quote arrived, masked
     assert run.records_of("currencies") and run.records_of("tax_rates"), "the 401 was refreshed and retried"
     assert any(m["log"]["level"] == "DEBUG" for m in run.of_type("LOG")) or '"type": "DEBUG"' in run.stdout, "no DEBUG output"
     secrets = _secrets(world, recorder)
@@ -109,7 +109,8 @@ def test_a_token_endpoint_quoting_the_refresh_token_and_client_secret_leaks_no_s
     run = _debug_read(world, ["accounts"])
 
     assert run.returncode != 0
-    assert any(e["failure_type"] == "config_error" and "invalid_request" in e["message"] for e in run.errors), error_summary(run)
+    refused = [e["message"] for e in run.errors if e["failure_type"] == "config_error" and "invalid_request" in e["message"]]
+    assert refused and "you sent Basic ****" in refused[0], error_summary(run)  # the quote arrived, masked
     assert _leaks_in_any_encoding(run, _secrets(world, recorder)) == []
 
 

@@ -13,6 +13,10 @@ so each rule below holds for every call, retries and redirects included:
   process dies. The largest real Xero answer is a page of 1,000 invoices with their line items: a few
   MB, tens of MB for an organisation with hundreds of lines per invoice. 256 MiB is ten times more than
   that extreme, and still a bounded cost (at most 5 calls in flight: about 1.3 GB in the worst case).
+* **No secret in an error answer.** A server or proxy may quote the token it was sent in an error body, which
+  the error policy, the CDK's logs and the connector's messages quote in turn. Every answer that is not a 2xx
+  has each secret the connector holds masked in its body as soon as it is read (redact.py). A 2xx answer is
+  Xero's data (or, from the token endpoint, the new tokens themselves) and is kept as it came.
 
 A call that breaks a rule raises one of the `requests` exceptions below, which the error handler maps
 like any network failure (retried, then a transient_error naming the stream), except a foreign host,
@@ -30,6 +34,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import redact
 from .endpoints import allowed_hosts
 
 CALL_DEADLINE_SECONDS = 300.0  # a whole call, headers to last byte; Xero's slowest real pages take seconds
@@ -134,7 +139,8 @@ class XeroTransport(HTTPAdapter):
         if expired.is_set():
             response.close()
             raise CallDeadlineExceeded(f"the answer was still arriving after {self.deadline:g} s", response=response)
-        response._content = b"".join(chunks)
+        content = b"".join(chunks)
+        response._content = content if 200 <= response.status_code < 300 else redact.scrub_bytes(content)
         response._content_consumed = True  # type: ignore[attr-defined]  # private in requests, not in types-requests
         return response
 
