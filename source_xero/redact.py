@@ -38,7 +38,9 @@ _SPLIT_BYTES = rb"(?:\s|\\+[nrt])*"
 _lock = threading.Lock()
 _forms: Dict[str, None] = {}  # every form of every remembered secret
 # One (text, bytes) pattern per remembered secret, of its forms not known before: compiled once, when remembered.
-_patterns: List[Tuple[Pattern[str], Pattern[bytes]]] = []
+# Kept longest first, so a secret that holds another is masked whole: the Basic value, base64 of
+# `client_id:client_secret`, ends with base64 of the secret alone when the id and colon fill whole base64 groups.
+_patterns: List[Tuple[int, Pattern[str], Pattern[bytes]]] = []
 
 
 def _lower_escapes(text: str) -> str:
@@ -88,10 +90,12 @@ def remember(secret: Optional[str]) -> None:
         new.sort(key=len, reverse=True)  # longest first: a form that contains another is masked whole
         _patterns.append(
             (
+                len(new[0]),
                 re.compile("|".join(_SPLIT.join(re.escape(char) for char in form) for form in new)),
                 re.compile(b"|".join(_SPLIT_BYTES.join(re.escape(char.encode()) for char in form) for form in new)),
             )
         )
+        _patterns.sort(key=lambda entry: entry[0], reverse=True)
 
 
 def remember_basic_auth(client_id: str, client_secret: str) -> str:
@@ -105,7 +109,7 @@ def remember_basic_auth(client_id: str, client_secret: str) -> str:
 def scrub(text: str) -> str:
     """`text` with every remembered secret, in any of its forms, whole or split over lines, masked."""
     if text:
-        for pattern, _ in list(_patterns):
+        for _length, pattern, _as_bytes in list(_patterns):
             text = pattern.sub(MASK, text)
     return text
 
@@ -113,6 +117,6 @@ def scrub(text: str) -> str:
 def scrub_bytes(body: bytes) -> bytes:
     """As `scrub`, for an answer's body as it came (any encoding that writes ASCII as ASCII, UTF-8 included)."""
     if body:
-        for _, pattern in list(_patterns):
+        for _length, _as_text, pattern in list(_patterns):
             body = pattern.sub(MASK.encode("ascii"), body)
     return body

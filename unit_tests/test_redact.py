@@ -41,3 +41,12 @@ def test_a_short_value_is_masked_only_as_written_and_ordinary_text_is_left_alone
     redact.remember("q7Zx")
     assert redact.scrub("q 7 Z x and q7Zx") == "q 7 Z x and q7Zx"  # only the CDK masks it, as written
     assert redact.scrub("nothing secret here") == "nothing secret here"
+
+
+def test_a_basic_value_that_ends_with_the_secrets_own_base64_is_masked_whole():
+    # "CLIENT-ID-1:" is 12 bytes, four whole base64 groups: base64(id:secret) ends with base64(secret)
+    client_id, client_secret = "CLIENT-ID-1", "aligned-client-secret-0042"
+    redact.remember(client_secret)  # the authenticator remembers the secret before it builds the header
+    value = redact.remember_basic_auth(client_id, client_secret)
+    assert value.endswith(base64.b64encode(client_secret.encode()).decode())
+    assert redact.scrub(f"you sent Basic {value}") == "you sent Basic ****"
