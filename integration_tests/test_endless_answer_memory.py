@@ -1,0 +1,63 @@
+"""An answer that never ends costs about one answer cap of memory, however often it is retried.
+
+The transport cuts an endless answer at transport.MAX_ANSWER_BYTES (256 MiB) and the error policy retries it.
+The real `source-xero read` runs against the sandbox's "endless" fault on Accounts for its first three calls
+(then Xero answers), and once without the fault; each run's peak resident memory is the kernel's own count for
+that process (`os.wait4`'s ru_maxrss). The endless run may peak above the plain one by at most 1.5 times the
+cap: each cut-off answer must be freed before the next call reads another. No timing is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from typing import Iterator, Tuple
+
+import pytest
+
+from cli import SOURCE_XERO, Run
+from reliability_helpers import SandboxRun, say, truth_problems
+from source_xero.transport import MAX_ANSWER_BYTES
+
+API = "/api.xro/2.0/"
+ENDLESS_CALLS = 3
+
+
+@pytest.fixture
+def world() -> Iterator[SandboxRun]:
+    run = SandboxRun.start(seed=42, rate_limits=False, fault_retry_after=0)
+    yield run
+    run.stop()
+
+
+def _read_with_peak_memory(world: SandboxRun) -> Tuple[int, str, int]:
+    """(exit status, stdout, peak resident bytes) of one `source-xero read` of accounts."""
+    args = ["read", "--config", world.file("config", world.config()), "--catalog", world.file("catalog", world.catalog(["accounts"]))]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen([SOURCE_XERO, *args], stdout=out, stderr=err, env={**os.environ, **world.env()})
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            process.returncode = 0  # reaped by wait4: Popen must not wait for it again
+        out.seek(0)
+        return os.waitstatus_to_exitcode(status), out.read().decode("utf-8", "replace"), usage.ru_maxrss * 1024
+
+
+def test_an_answer_that_never_ends_costs_about_one_answer_cap_of_memory_however_often_it_is_retried(world):
+    plain_status, _, plain_peak = _read_with_peak_memory(world)
+    world.sb.reset_log()
+    world.sb.inject(API + "Accounts", "endless", count=ENDLESS_CALLS)
+
+    status, stdout, endless_peak = _read_with_peak_memory(world)
+
+    mib = 1024 * 1024
+    say(f"\n[memory] peak RSS: plain read {plain_peak / mib:.0f} MiB, {ENDLESS_CALLS} endless answers then Xero "
+        f"{endless_peak / mib:.0f} MiB (+{(endless_peak - plain_peak) / mib:.0f} MiB; cap {MAX_ANSWER_BYTES / mib:.0f} MiB)")
+    assert plain_status == 0 and status == 0, stdout[-2000:]
+    calls = [c for c in world.sb.calls if c["path"] == API + "Accounts"]
+    assert [c["fault"] for c in calls] == ["endless"] * ENDLESS_CALLS + [None], "each endless answer was cut off and retried"
+    records = Run(status, stdout, "", [json.loads(line) for line in stdout.splitlines() if line.startswith("{")])
+    assert truth_problems(world.sb, [records], ["accounts"]) == []
+    assert endless_peak - plain_peak < 1.5 * MAX_ANSWER_BYTES
