@@ -10,7 +10,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
 from source_xero import redact
 
-SECRET = 'unit-"secret"\\with+all/the=forms% é-Zq81'
+SECRET = 'Zq"8xK\\Lp+2/wN=9%k é-Rt81vY'  # every character JSON, repr or percent-encoding writes differently
 
 
 def test_every_encoding_of_a_remembered_secret_is_masked_by_the_cdks_filter_and_by_scrub():
