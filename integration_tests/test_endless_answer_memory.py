@@ -3,7 +3,7 @@
 The transport cuts an endless answer at transport.MAX_ANSWER_BYTES (256 MiB) and the error policy retries it.
 The real `source-xero read` runs against the sandbox's "endless" fault on Accounts for its first three calls
 (then Xero answers), and once without the fault; each run's peak resident memory is the kernel's own count for
-that process (`os.wait4`'s ru_maxrss). The endless run may peak above the plain one by at most 1.5 times the
+that process (`os.wait4`'s ru_maxrss, taken by a small parent process: see _MEASURE). The endless run may peak above the plain one by at most 1.5 times the
 cap: each cut-off answer must be freed before the next call reads another. No timing is measured.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from typing import Iterator, Tuple
 
@@ -32,17 +33,31 @@ def world() -> Iterator[SandboxRun]:
     run.stop()
 
 
+# The kernel counts a process's peak from before its exec: a command started straight from this (large) test
+# process would report this process's size as its own peak. So a small Python process forks the command and
+# reports the command's peak (its wait4 ru_maxrss, in KiB) on the last line of stderr.
+_MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+sys.stderr.write(f"\\npeak-rss-kib {usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _read_with_peak_memory(world: SandboxRun) -> Tuple[int, str, int]:
     """(exit status, stdout, peak resident bytes) of one `source-xero read` of accounts."""
     args = ["read", "--config", world.file("config", world.config()), "--catalog", world.file("catalog", world.catalog(["accounts"]))]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([SOURCE_XERO, *args], stdout=out, stderr=err, env={**os.environ, **world.env()})
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            process.returncode = 0  # reaped by wait4: Popen must not wait for it again
+        status = subprocess.run([sys.executable, "-c", _MEASURE, SOURCE_XERO, *args], stdout=out, stderr=err,
+                                env={**os.environ, **world.env()}, timeout=600).returncode
         out.seek(0)
-        return os.waitstatus_to_exitcode(status), out.read().decode("utf-8", "replace"), usage.ru_maxrss * 1024
+        err.seek(0)
+        last = err.read().decode("utf-8", "replace").rstrip().splitlines()[-1]
+        assert last.startswith("peak-rss-kib "), last
+        return status, out.read().decode("utf-8", "replace"), int(last.split()[1]) * 1024
 
 
 def test_an_answer_that_never_ends_costs_about_one_answer_cap_of_memory_however_often_it_is_retried(world):
