@@ -2,9 +2,10 @@
 
 The transport cuts an endless answer at transport.MAX_ANSWER_BYTES (256 MiB) and the error policy retries it.
 The real `source-xero read` runs against the sandbox's "endless" fault on Accounts for its first three calls
-(then Xero answers), and once without the fault; each run's peak resident memory is the kernel's own count for
-that process (`os.wait4`'s ru_maxrss, taken by a small parent process: see _MEASURE). The endless run may peak above the plain one by at most 1.5 times the
-cap: each cut-off answer must be freed before the next call reads another. No timing is measured.
+(then Xero answers), and once without the fault; each run's peak resident memory is the kernel's own count
+for that process (`os.wait4`'s ru_maxrss, taken by a small parent process: see _MEASURE). The endless run
+may peak above the plain one by at most 1.5 times the cap: each cut-off answer must be freed before the next
+call reads another. No timing is measured.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import tempfile
 from typing import Iterator, Tuple
 
 import pytest
-
 from cli import SOURCE_XERO, Run
 from reliability_helpers import SandboxRun, say, truth_problems
+
 from source_xero.transport import MAX_ANSWER_BYTES
 
 API = "/api.xro/2.0/"
@@ -49,7 +50,8 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 def _read_with_peak_memory(world: SandboxRun) -> Tuple[int, str, int]:
     """(exit status, stdout, peak resident bytes) of one `source-xero read` of accounts."""
-    args = ["read", "--config", world.file("config", world.config()), "--catalog", world.file("catalog", world.catalog(["accounts"]))]
+    catalog = world.file("catalog", world.catalog(["accounts"]))
+    args = ["read", "--config", world.file("config", world.config()), "--catalog", catalog]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         status = subprocess.run([sys.executable, "-c", _MEASURE, SOURCE_XERO, *args], stdout=out, stderr=err,
                                 env={**os.environ, **world.env()}, timeout=600).returncode
