@@ -8,6 +8,8 @@ Rules pinned here, against the real command and the sandbox answering wrongly on
 * a redirect to another host is refused (nothing reaches that host, none of its data is emitted); a
   redirect within Xero's host is followed;
 * a Retry-After of inf or 1e400 does not crash the run;
+* a 401 even to a freshly refreshed token (the organisation disconnected the app, the user lost access) is one
+  config_error that says so, names the organisation and says how to re-authorise; no second refresh;
 * an answer that trickles a byte at a time ends at the call's deadline, an answer that never ends at the
   size cap: both in the transport every call goes through, retried, then a transient_error.
 The sandbox puts `Retry-After: 0` on injected answers (`fault_retry_after`) so retries do not wait a minute.
@@ -123,6 +125,22 @@ def test_a_retry_after_too_large_for_a_number_does_not_crash(world, kind):
 
     assert run.returncode == 0 and not run.errors, error_summary(run)
     assert truth_problems(world.sb, [run], ["accounts"]) == []
+
+
+def test_a_401_to_a_freshly_refreshed_token_is_a_config_error_that_names_the_organisation_and_how_to_reauthorise(world):
+    world.sb.inject(API + "Accounts", "401", count=20)
+    organisation = world.sb.tenants[0]
+
+    run = world.read(streams=["accounts", "currencies"])
+
+    assert run.returncode != 0
+    assert not any("Refreshed OAuth access token is rejected" in (e.get("message") or "") for e in run.errors), error_summary(run)
+    said = [e for e in run.errors if "freshly refreshed access token" in (e.get("message") or "")]
+    assert said and said[0]["failure_type"] == "config_error", error_summary(run)
+    for phrase in (f"accounts (GET {API}Accounts)", f"{organisation['name']} ({organisation['tenant_id']})",
+                   "disconnected", "re-authenticate the source", "obtain a new refresh token"):
+        assert phrase in said[0]["message"], f"{phrase!r} not in {said[0]['message']!r}"
+    assert len(api_calls(world.sb, "Accounts")) == 2, "the first 401, then one retry with the refreshed token"
 
 
 # -- the transport: deadline and size cap ---------------------------------------------------------

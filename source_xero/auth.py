@@ -13,7 +13,6 @@ few times and never replaces the token the user has; a redirect is never followe
 
 from __future__ import annotations
 
-import base64
 import logging
 import math
 from datetime import timedelta
@@ -24,10 +23,10 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.exceptions import DefaultBackoffException
 from airbyte_cdk.sources.streams.http.requests_native_auth import Oauth2Authenticator
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_now
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from . import redact
 from .cdk_private import OwnTokenRequest, RotationKeptFirst
 from .config import AccessTokenCredentials, CustomConnectionCredentials, XeroConfig
 from .endpoints import token_url
@@ -125,8 +124,8 @@ def _usable_answer(response: requests.Response, rotates: bool) -> dict[str, Any]
 
 
 def _basic_auth(client_id: str, client_secret: str) -> dict[str, str]:
-    pair = f"{client_id}:{client_secret}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+    """The Basic client authentication header; its value (base64 of the secret) is masked like the secret."""
+    return {"Authorization": "Basic " + redact.remember_basic_auth(client_id, client_secret)}
 
 
 def _rejection_error(response: Optional[requests.Response]) -> Optional[AirbyteTracedException]:
@@ -237,8 +236,7 @@ class _XeroTokenMixin(OwnTokenRequest, _TokenBase):
             )
         answer = _usable_answer(response, self.rotates_refresh_token)
         for secret in (answer.get("access_token"), answer.get("refresh_token")):
-            if secret:
-                add_to_secrets(str(secret))
+            redact.remember(secret)
         if "scope" in answer:
             self.granted_scopes = tuple(answer["scope"].split())
         return answer
@@ -254,8 +252,7 @@ class XeroRefreshTokenAuthenticator(_XeroTokenMixin, RotationKeptFirst):
         credentials.setdefault("access_token", "")
         credentials.setdefault("token_expiry_date", "")
         for secret in (credentials.get("client_secret"), credentials.get("refresh_token"), credentials.get("access_token")):
-            if secret:
-                add_to_secrets(secret)
+            redact.remember(secret)
         self._sink = sink or ConfigFileSink(None)
         super().__init__(
             connector_config=config,
@@ -279,7 +276,7 @@ class XeroClientCredentialsAuthenticator(_XeroTokenMixin, Oauth2Authenticator):
     """Custom Connection: client_credentials grant, one organisation, nothing to rotate or persist."""
 
     def __init__(self, client_id: str, client_secret: str) -> None:
-        add_to_secrets(client_secret)
+        redact.remember(client_secret)
         super().__init__(
             token_refresh_endpoint=token_url(),
             client_id=client_id,

@@ -19,6 +19,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy, Err
 from airbyte_cdk.sources.streams.http.error_handlers.response_models import ErrorResolution, ResponseAction
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from . import redact
 from .transport import MAX_REDIRECTS, AnswerTooLarge, CallDeadlineExceeded, ForeignHostRefused
 
 # A Retry-After longer than this is Xero's day limit (66,975 s has been seen): waiting inside the sync
@@ -60,19 +61,20 @@ def is_json(response: requests.Response) -> bool:
 
 
 def xero_error_detail(response: requests.Response) -> str:
-    """The human part of a Xero error body (JSON or not), short, for messages and logs."""
+    """The human part of a Xero error body (JSON or not), short, for messages and logs. Secrets are masked before
+    it is cut short (a token cut in two would otherwise leave its first half)."""
     try:
         body = response.json()
     except (ValueError, RecursionError):  # not JSON, or JSON nested too deeply to decode
-        return (response.text or "").strip()[:200]
+        return redact.scrub((response.text or "").strip())[:200]
     if not isinstance(body, dict):
-        return str(body)[:200]
+        return redact.scrub(str(body))[:200]
     details = [str(body.get(key)) for key in ("Type", "Title", "Detail", "Message") if body.get(key)]
     elements = body.get("Elements")
     for element in elements if isinstance(elements, list) else []:
         for problem in (element.get("ValidationErrors") if isinstance(element, dict) else None) or []:
             details.append(str(problem.get("Message") if isinstance(problem, dict) else problem))
-    return "; ".join(details)[:300]
+    return redact.scrub("; ".join(details))[:300]
 
 
 def _drop_body_nested_too_deeply(response: requests.Response) -> None:
@@ -181,6 +183,8 @@ class XeroErrorHandler(ErrorHandler):
         self._page_problem = page_problem  # what is wrong with a 2xx answer's body, or None
         self._tenant_id = tenant_id
         self._organisation = organisation or tenant_id or "this organisation"
+        self._named_organisation = organisation or tenant_id  # "" for a call about no organisation (/connections)
+        self._rejected_authorization: Optional[str] = None  # the Authorization header of this call's first 401
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -245,12 +249,7 @@ class XeroErrorHandler(ErrorHandler):
                 "The sync state is saved: the next sync continues from here.",
             )
         if status == 401:
-            return _resolution(
-                ResponseAction.REFRESH_TOKEN_THEN_RETRY,
-                FailureType.transient_error,
-                "Xero answered HTTP 401: the access token expired or was revoked. "
-                "The token was refreshed and the call is retried.",
-            )
+            return self._unauthorized(response)
         if status in (403, 404):
             return _resolution(ResponseAction.IGNORE)
         if status == 429:
@@ -271,6 +270,33 @@ class XeroErrorHandler(ErrorHandler):
             FailureType.transient_error,
             f"Xero answered {self._where} with HTTP {status}: {xero_error_detail(response) or 'no detail'}. If it persists, "
             "check for a proxy between the connector and api.xero.com, and report it with the sync log.",
+        )
+
+    def _unauthorized(self, response: requests.Response) -> ErrorResolution:
+        """A 401: the token expired, so the CDK refreshes it and sends the call again (REFRESH_TOKEN_THEN_RETRY).
+        A 401 to that retry, sent with another token than the first 401 (the refreshed one, or one another
+        stream refreshed meanwhile), means Xero refuses this connection whatever the token: the sync stops
+        with a config_error that says why and how to re-authorise. A second 401 with the same token (the
+        refresh failed) goes back to the CDK, which ends it as a transient failure."""
+        sent = response.request.headers.get("Authorization") if response.request is not None else None
+        if self._rejected_authorization is None or sent == self._rejected_authorization:
+            self._rejected_authorization = sent
+            return _resolution(
+                ResponseAction.REFRESH_TOKEN_THEN_RETRY,
+                FailureType.transient_error,
+                "Xero answered HTTP 401: the access token expired or was revoked. "
+                "The token was refreshed and the call is retried.",
+            )
+        which = f" of organisation {self._named_organisation}" if self._named_organisation else ""
+        return _resolution(
+            ResponseAction.FAIL,
+            FailureType.config_error,
+            f"Xero rejected a freshly refreshed access token for {self._where}{which} (HTTP 401: "
+            f"{xero_error_detail(response) or 'no detail'}). The organisation may have disconnected this app in Xero, "
+            "the user who authorised the connection may have lost access to it, or the connection was removed. "
+            "Re-authorise the connection: in Airbyte, re-authenticate the source; on the command line, obtain a new "
+            "refresh token and put it in the config (a Custom Connection: check on developer.xero.com that it is "
+            "still connected to the organisation). Then sync again.",
         )
 
     def _rate_limited(self, response: requests.Response) -> ErrorResolution:

@@ -20,8 +20,9 @@ from typing import Any, Mapping, MutableMapping, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.sources.streams.http.requests_native_auth import TokenAuthenticator
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from . import redact
 
 CUSTOM_CONNECTION_2X = "oauth2_confidential_application"
 
@@ -71,7 +72,7 @@ class PastedAccessTokenAuthenticator(TokenAuthenticator):
     """
 
     def __init__(self, access_token: str) -> None:
-        add_to_secrets(access_token)
+        redact.remember(access_token)
         super().__init__(token=access_token, auth_method="Bearer")
         self.access_token = access_token
         # What the check says about unreadable streams needs the token's scopes. Xero's access tokens are JWTs

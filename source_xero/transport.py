@@ -12,7 +12,13 @@ so each rule below holds for every call, retries and redirects included:
 * **A cap on the size of an answer.** An answer that never ends would be read into memory until the
   process dies. The largest real Xero answer is a page of 1,000 invoices with their line items: a few
   MB, tens of MB for an organisation with hundreds of lines per invoice. 256 MiB is ten times more than
-  that extreme, and still a bounded cost (at most 5 calls in flight: about 1.3 GB in the worst case).
+  that extreme, and still a bounded cost (at most 5 calls in flight: about 1.3 GB in the worst case). An answer
+  is held once while it is read (no copy when it is handed over), and a cut-off one is freed before the call is
+  retried: one endless answer costs about one cap, however often it comes back.
+* **No secret in an error answer.** A server or proxy may quote the token it was sent in an error body, which
+  the error policy, the CDK's logs and the connector's messages quote in turn. Every answer that is not a 2xx
+  has each secret the connector holds masked in its body as soon as it is read (redact.py). A 2xx answer is
+  Xero's data (or, from the token endpoint, the new tokens themselves) and is kept as it came.
 
 A call that breaks a rule raises one of the `requests` exceptions below, which the error handler maps
 like any network failure (retried, then a transient_error naming the stream), except a foreign host,
@@ -21,6 +27,7 @@ which is refused at once: a retry would meet the same redirect.
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -30,6 +37,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import redact
 from .endpoints import allowed_hosts
 
 CALL_DEADLINE_SECONDS = 300.0  # a whole call, headers to last byte; Xero's slowest real pages take seconds
@@ -116,25 +124,36 @@ class XeroTransport(HTTPAdapter):
         watchdog = threading.Timer(max(0.0, remaining), cut_off)
         watchdog.daemon = True
         watchdog.start()
-        chunks, size = [], 0
+        # One growing buffer, handed over without a copy (BytesIO.getvalue shares it), so an answer costs its own
+        # size once; a list of chunks joined at the end would cost it twice. On every way out but success the
+        # buffer is closed, which frees it at once: the exception's traceback keeps this frame alive for as long
+        # as the CDK keeps the exception (across its retries, in a reference cycle only the garbage collector
+        # breaks), and with it each cut-off answer's 256 MiB until then.
+        buffer = io.BytesIO()
         try:
             for chunk in response.iter_content(_CHUNK):
                 if expired.is_set():
                     break
-                size += len(chunk)
-                if size > self.max_bytes:
+                if buffer.tell() + len(chunk) > self.max_bytes:
                     response.close()
                     raise AnswerTooLarge(f"the answer passed the {self.max_bytes:,} bytes allowed", response=response)
-                chunks.append(chunk)
+                buffer.write(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
             if not expired.is_set():
+                buffer.close()
                 raise
+        except BaseException:
+            buffer.close()
+            raise
         finally:
             watchdog.cancel()
         if expired.is_set():
+            buffer.close()
             response.close()
             raise CallDeadlineExceeded(f"the answer was still arriving after {self.deadline:g} s", response=response)
-        response._content = b"".join(chunks)
+        content = buffer.getvalue()
+        buffer.close()
+        response._content = content if 200 <= response.status_code < 300 else redact.scrub_bytes(content)
         response._content_consumed = True  # type: ignore[attr-defined]  # private in requests, not in types-requests
         return response
 

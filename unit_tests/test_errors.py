@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -12,6 +13,7 @@ import requests
 import source_xero.sync
 from airbyte_cdk.logger import PRINT_BUFFER
 from airbyte_cdk.models import AirbyteMessageSerializer, FailureType, Type
+from airbyte_cdk.sources.streams.http.error_handlers.response_models import ResponseAction
 from airbyte_cdk.test.entrypoint_wrapper import read
 
 from builders import (
@@ -41,7 +43,7 @@ from builders import (
     unauthorized,
 )
 from source_xero import SourceXero
-from source_xero.errors import XeroBackoff
+from source_xero.errors import XeroBackoff, XeroErrorHandler
 
 ACCOUNTS = ok(envelope("Accounts", [account("acc-1", "2021-01-01T00:00:00Z")]))
 
@@ -217,3 +219,27 @@ def test_given_failing_run_then_no_secret_is_printed_outside_control_messages(co
 
     assert output.errors
     assert _leaks(_everything_printed(output, capfd)) == []
+
+
+def _unauthorized_answer(token: str) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 401
+    response._content = b'{"Title":"Unauthorized","Status":401,"Detail":"AuthenticationUnsuccessful"}'
+    response.headers["Content-Type"] = "application/json"
+    response.request = requests.Request("GET", "https://api.xero.com/api.xro/2.0/Accounts",
+                                        headers={"Authorization": f"Bearer {token}"}).prepare()
+    return response
+
+
+def test_a_401_refreshes_and_a_401_to_the_refreshed_token_is_a_config_error_naming_the_organisation():
+    handler = XeroErrorHandler(logging.getLogger("airbyte"), "accounts", tenant_id="t-1", organisation="Demo Company (t-1)",
+                               endpoint="/api.xro/2.0/Accounts")
+    first = handler.interpret_response(_unauthorized_answer("old-token"))
+    again_same_token = handler.interpret_response(_unauthorized_answer("old-token"))  # the refresh failed: the CDK decides
+    refreshed = handler.interpret_response(_unauthorized_answer("new-token"))
+
+    assert first.response_action == again_same_token.response_action == ResponseAction.REFRESH_TOKEN_THEN_RETRY
+    assert refreshed.response_action == ResponseAction.FAIL and refreshed.failure_type == FailureType.config_error
+    assert "freshly refreshed access token for accounts (GET /api.xro/2.0/Accounts) of organisation Demo Company (t-1)" in (
+        refreshed.error_message or "")
+    assert "re-authenticate the source" in (refreshed.error_message or "")

@@ -15,7 +15,7 @@ from . import api, control, identity
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
-from .faults import STREAMED_KINDS, TOKEN_KINDS, Faults, fault_response, spoil_token_answer
+from .faults import ECHO_KINDS, STREAMED_KINDS, TOKEN_KINDS, Faults, echo_response, fault_response, spoil_token_answer
 from .msdate import epoch_ms
 from .oauth import CUSTOM_CONNECTION, OAUTH_APP, Client, TokenService
 from .options import make_options
@@ -111,6 +111,8 @@ class App:
         served = None
         if fault in TOKEN_KINDS:
             response = spoil_token_answer(fault, self._route(request)[0])
+        elif fault in ECHO_KINDS:
+            response = echo_response(fault, request.headers, request.body)
         elif fault == "trickle":
             response, served = self._route(request)
             response.delivery, response.pause = TRICKLE, self.options.trickle_seconds

@@ -18,18 +18,25 @@ Token endpoint answers (the real grant runs, so Xero's side rotates, then the an
 "token_refresh_number" (a number), "token_huge_expires" (expires_in 10**30), "token_inf_expires"
 (expires_in Infinity), "token_html" (200 with an HTML page; the rotated pair is lost).
 
+Answers that quote the credentials the client sent (a careless server or proxy): "echo_400" (a 400
+ValidationException) and "echo_401" (a 401) quote the Authorization header; "token_echo" (a 400 from the token
+endpoint, the grant not run, in both `error` and `error_description`) quotes the Authorization header and the posted refresh_token / client_secret. Each
+value is quoted as sent, percent-encoded (quote and quote_plus), base64-encoded, and split over two lines.
+
 With the live option `fault_retry_after` set, every injected answer (except the 429 kinds) carries that
 Retry-After: tests use 0 so the connector's retries of garbage do not wait a minute.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Mapping, Optional, Sequence, Tuple
+from urllib.parse import parse_qsl, quote, quote_plus
 
 from .response import ENDLESS, RESET, TRUNCATED, Response, xero_problem
 
@@ -38,8 +45,9 @@ GARBAGE_KINDS = ("html200", "truncated_json", "records_null", "records_strings",
 TOKEN_KINDS = ("token_empty_refresh", "token_no_refresh", "token_refresh_number", "token_huge_expires",
                "token_inf_expires", "token_html")
 STREAMED_KINDS = ("trickle", "endless")  # the real answer (or an endless one), delivered slowly / forever
+ECHO_KINDS = ("echo_400", "echo_401", "token_echo")  # error answers quoting the credentials sent (echo_response)
 KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html", "429", "401", "redirect",
-         "retry_after_huge", "retry_after_inf") + GARBAGE_KINDS + TOKEN_KINDS + STREAMED_KINDS
+         "retry_after_huge", "retry_after_inf") + GARBAGE_KINDS + TOKEN_KINDS + STREAMED_KINDS + ECHO_KINDS
 DEFAULT_KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html")
 API_PATHS = ("/api.xro/",)
 
@@ -199,3 +207,30 @@ def spoil_token_answer(kind: str, answer: Response) -> Response:
     elif kind == "token_inf_expires":
         body["expires_in"] = float("inf")  # json.dumps writes Infinity, which Python's json.loads accepts
     return Response.json(200, body, {k: v for k, v in answer.headers.items() if k.lower() != "content-type"})
+
+
+def _quoted(value: str) -> List[str]:
+    """`value` in the forms a careless server writes it: as sent, percent-encoded, base64, split over two lines."""
+    half = len(value) // 2
+    return [value, quote(value, safe=""), quote_plus(value), base64.b64encode(value.encode()).decode("ascii"),
+            value[:half] + "\n" + value[half:]]
+
+
+def echo_response(kind: str, headers: Mapping[str, str], body: bytes) -> Response:
+    """An error answer quoting the credentials of the request (see the module docstring)."""
+    sent: List[str] = []
+    authorization = headers.get("Authorization") or ""
+    if authorization:
+        sent.append(authorization)
+        sent.append(authorization.split(" ", 1)[-1])  # the token (or the Basic value) alone
+    if kind == "token_echo":
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        sent += [form[name] for name in ("refresh_token", "client_secret") if form.get(name)]
+    quotes = [form_ for value in sent for form_ in _quoted(value)]
+    said = "; ".join(f"you sent {q}" for q in quotes)
+    if kind == "token_echo":
+        return Response.json(400, {"error": f"invalid_request: {said}", "error_description": said})
+    if kind == "echo_401":
+        return xero_problem(401, "Unauthorized", f"AuthenticationUnsuccessful: {said}")
+    return Response.json(400, {"ErrorNumber": 10, "Type": "ValidationException", "Message": f"Rejected: {said}",
+                               "Elements": [{"ValidationErrors": [{"Message": q} for q in quotes]}]})

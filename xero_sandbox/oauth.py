@@ -94,7 +94,7 @@ class TokenService:
             except (binascii.Error, UnicodeDecodeError):
                 raise OAuthError("invalid_client") from None
         client = self.clients.get(client_id or "")
-        if client is None or not secrets.compare_digest(client.client_secret, secret or ""):
+        if client is None or not secrets.compare_digest(client.client_secret.encode(), (secret or "").encode()):
             raise OAuthError("invalid_client")
         return client
 
