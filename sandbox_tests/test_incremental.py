@@ -170,3 +170,33 @@ def test_on_call_runs_a_callback_after_the_kth_page(sb, client):
     client.records("Quotes", params={"page": 2})
     client.records("Quotes", params={"page": 3})
     assert calls == [100]
+
+
+def test_deleted_bank_transfers_are_listed_only_with_include_deleted_and_deleted_contact_groups_never(client, sb):
+    """Xero's spec: "includeDeleted=true - Bank transfers with a status of DELETED will be included in the response";
+    "Only contact groups with a status of ACTIVE are returned on GETs". A deletion sets the status, and moves no
+    CreatedDateUTC (a bank transfer has no update stamp)."""
+    def transfers(params):
+        return {t["BankTransferID"]: t for t in client.records("BankTransfers", params=params)}
+
+    before = transfers({})
+    assert all(t["Status"] != "DELETED" for t in before.values())
+    (gone,) = sb.delete("bank_transfers", pks=[next(iter(before))])
+    assert gone not in transfers({}) and gone not in sb.ground_truth("bank_transfers")
+    shown = transfers({"includeDeleted": "true"})[gone]
+    assert shown["Status"] == "DELETED" and shown["CreatedDateUTC"] == before[gone]["CreatedDateUTC"]
+
+    groups = {g["ContactGroupID"] for g in client.records("ContactGroups")}
+    assert all(g["Status"] == "ACTIVE" for g in client.records("ContactGroups", params={"includeDeleted": "true"}))
+    (group,) = sb.delete("contact_groups", pks=[next(iter(groups))])
+    assert {g["ContactGroupID"] for g in client.records("ContactGroups")} == groups - {group}
+
+
+def test_items_accounts_users_and_currencies_are_deleted_outright_and_journals_never(client, sb):
+    for stream, resource, key in (("items", "Items", "ItemID"), ("accounts", "Accounts", "AccountID"),
+                                  ("users", "Users", "UserID"), ("currencies", "Currencies", "Code")):
+        listed = [r[key] for r in client.records(resource)]
+        (gone,) = sb.delete(stream, pks=[listed[-1]])
+        assert [r[key] for r in client.records(resource)] == listed[:-1], stream
+    with pytest.raises(ValueError, match="immutable"):
+        sb.delete("journals", pks=[next(iter(sb.ground_truth("journals")))])

@@ -75,7 +75,8 @@ def test_the_description_read_from_the_spec_is_the_hand_written_table_it_replace
     """Reading the spec changed nothing the sandbox served: the same resources, in the same order, with the same
     facts (resources added since come on top, each held against the connector in test_connector_agreement)."""
     replaced = {row[0] for row in HAND_WRITTEN}
-    assert [_row(d) for d in STREAMS if d.name in replaced] == [tuple(row) for row in HAND_WRITTEN]
+    # Fields added since (deleted_field) come after the hand-written ones.
+    assert [_row(d)[: len(HAND_WRITTEN[0])] for d in STREAMS if d.name in replaced] == [tuple(row) for row in HAND_WRITTEN]
 
 
 def test_every_stream_keeps_the_generator_and_size_it_had():

@@ -80,6 +80,11 @@ Rules
    Any other column an item would share with these is refused too. date_fields.json also reads
    the nested components (rule 3 applies to them as everywhere).
 
+8. Tombstones: a row whose paging kind has tombstones (``row.paging.tombstones``: source_xero/paging.py,
+   WholeListPages, for lists Xero deletes records from outright) also declares ``_ab_cdc_deleted_at``, a
+   nullable UTC timestamp: null on every record read from Xero, set on the tombstone of a deleted one.
+   Airbyte's destinations apply the deletion only when the stream's schema declares that column.
+
 The three monthly report streams (profit_and_loss_monthly, balance_sheet_monthly, trial_balance_monthly)
 are not resources of the spec: their schemas are written by hand and this script leaves them alone.
 
@@ -127,6 +132,7 @@ from source_xero.lines import (  # noqa: E402  (the repository root is on the pa
     carried_column,
     tracking_columns,
 )
+from source_xero.paging import DELETED_AT  # noqa: E402
 from source_xero.quirks import COERCED  # noqa: E402
 from source_xero.table import NESTED  # noqa: E402
 from source_xero.table import STREAMS as TABLE  # noqa: E402
@@ -509,6 +515,17 @@ ORGANISATION_COLUMNS = {
 }
 
 
+# Rule 8: declared by the streams whose rows have tombstones (paging.WholeListPages).
+DELETED_AT_COLUMN = {
+    "type": ["null", "string"],
+    "format": "date-time",
+    "airbyte_type": "timestamp_with_timezone",
+    "description": "Set only on the tombstone of a record Xero deleted outright: when the connector found it gone "
+    "(the read's start, by Xero's clock). Null on every record read from Xero.",
+}
+TOMBSTONED = {row.name for row in TABLE if row.paging.tombstones}
+
+
 # Added by lines.py to every row of a nested list: the item's position, and its tracking pairs flattened.
 LINE_NUMBER_COLUMN = {
     "type": ["null", "integer"],
@@ -598,6 +615,10 @@ def build_all(components: Components) -> dict[str, Node]:
     for stream, component in sorted(STREAMS.items()):
         schema = builder.expand_component(component, ())
         schema["properties"].update(copy.deepcopy(ORGANISATION_COLUMNS))
+        if stream in TOMBSTONED:
+            if DELETED_AT in schema["properties"]:
+                raise ValueError(f"{stream}: Xero's record already has a field {DELETED_AT}")
+            schema["properties"][DELETED_AT] = copy.deepcopy(DELETED_AT_COLUMN)
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{stream}.json"] = schema
     for name, row in sorted(NESTED_ROWS.items()):

@@ -321,6 +321,9 @@ class FullTableCursor:
     fence: Optional[Fence] = None
     hold: Optional[str] = None
 
+    def __init__(self, stream: str = "") -> None:
+        self.stream = stream
+
     def begin(self, fence: Fence) -> None:
         self.fence = fence
 
@@ -346,6 +349,7 @@ class ReadCursor(Protocol):
 
     fence: Optional[Fence]
     hold: Optional[str]
+    stream: str
 
     @property
     def field(self) -> Optional[str]: ...
@@ -404,7 +408,7 @@ class Whole:
     def start(
         self, stream: str, primary_key: str, start: datetime, saved: Optional[Mapping[str, Any]], lookback: timedelta
     ) -> ReadCursor:
-        return FullTableCursor()
+        return FullTableCursor(stream)
 
 
 CursorKind = Union[Stamped, Numbered, Whole]

@@ -9,16 +9,21 @@ calls a paged endpoint without `page` (Xero answers a large organisation with Hi
 and drops line items on the way).
 
 A row of the table names its paging kind (`KEYSET_1000`, `KEYSET_100`, `JOURNAL_OFFSETS`, `WALKS`,
-`ONE_CALL`): a small frozen object whose `start()` makes a read's `Pages`. The read loop (streams.py)
-calls every kind through the same methods; no kind is told apart from another there.
+`ONE_CALL`, `WHOLE_LIST`): a small frozen object whose `start()` makes a read's `Pages`. The read loop
+(streams.py) calls every kind through the same methods; no kind is told apart from another there. Once the
+list is read to its end, `last_records()` gives the records a kind emits after the list's own (WholeListPages:
+tombstones of records Xero deleted outright); a kind's `tombstones` says whether its streams have them.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import uuid
 from dataclasses import dataclass, field, replace
-from typing import AbstractSet, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import AbstractSet, Any, ClassVar, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
-from .cursor import ReadCursor, if_modified_since, placed
+from .cursor import ReadCursor, _bad_state, if_modified_since, placed
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,10 @@ class Pages:
     def end(self) -> None:
         """The list was read to its end and every record selected was emitted."""
 
+    def last_records(self, cursor: ReadCursor) -> Iterator[Record]:
+        """Records emitted after the list's own, once it was read to its end (none by default)."""
+        return iter(())
+
     def claim(self, cursor: ReadCursor) -> Mapping[str, Any]:
         """The state this read may claim now (invariant 1 of cursor.py)."""
         cursor.hold = self.hold
@@ -101,6 +110,107 @@ class SingleCall(Pages):
 
     def ahead(self, following: PageRequest) -> List[PageRequest]:
         return []
+
+
+# Airbyte's destinations delete a deduplicated row when the record that supersedes it carries a non-null
+# `_ab_cdc_deleted_at`: the convention of its CDC sources. Airbyte's destination guide (airbytehq/airbyte,
+# connector-writer/destination/step-by-step/5-advanced-features.md, "CDC Support") has the dedupe MERGE delete the
+# matched row "WHEN MATCHED AND source._ab_cdc_deleted_at IS NOT NULL" and the cursor comparison says the record is
+# newer, and skip the insert of such a record; it applies only when the stream's schema declares the column
+# (destination-redshift_v2's upsertTable does the same). Hence the tombstone's cursor value: it must sort after
+# the last real version of the record.
+DELETED_AT = "_ab_cdc_deleted_at"
+LISTED_KEY = "listed_ids"  # in the state of a WholeListPages read: the ids the destination holds as not deleted
+
+
+def pack_ids(ids: AbstractSet[str]) -> Dict[str, Any]:
+    """The ids in a compact form for the state: GUIDs in Xero's form (lower case, with dashes) as one base64 string
+    of their 16 bytes each, in sorted order (about 22 characters an id instead of 39 as a JSON list); anything
+    else as a sorted list."""
+    guids = sorted(i for i in ids if _is_guid(i))
+    others = sorted(i for i in ids if not _is_guid(i))
+    packed: Dict[str, Any] = {"guids": base64.b64encode(b"".join(uuid.UUID(i).bytes for i in guids)).decode("ascii")}
+    if others:
+        packed["other"] = others
+    return packed
+
+
+def unpack_ids(stream: str, value: Any) -> Set[str]:
+    """The ids `pack_ids` wrote; a config_error naming the stream for anything else."""
+    guids, others = (value.get("guids"), value.get("other", [])) if isinstance(value, Mapping) else (None, None)
+    try:
+        raw = base64.b64decode(guids, validate=True) if isinstance(guids, str) else None
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is None or len(raw) % 16 or not isinstance(others, list) or not all(isinstance(i, str) for i in others):
+        raise _bad_state(stream, value, f"{LISTED_KEY} is not the ids this connector saved")
+    return {str(uuid.UUID(bytes=raw[n : n + 16])) for n in range(0, len(raw), 16)} | set(others)
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+class WholeListPages(SingleCall):
+    """Lists Xero deletes records from outright (Items, Accounts; see docs/xero.md "Deleted records"), read
+    incrementally though one call returns the whole list: an incremental read never sees a deleted record again,
+    so a deduplicated destination would keep it forever.
+
+    So the one call goes without If-Modified-Since (the whole list; the cursor still emits only what is new), and
+    the state keeps, per organisation, the ids the destination holds (`LISTED_KEY`, packed). An id the saved state
+    holds that the list no longer has gets a tombstone once the list was read to its end: its key, the cursor
+    field and `_ab_cdc_deleted_at` both at the read's fence (Xero's clock when the read began: after the last real
+    version of the record, which was stamped before it was deleted). Nothing else about the record is known.
+
+    What the state claims (cursor.py, invariant 1, tombstones included): while the list is read, the saved ids
+    and those emitted so far; while tombstones leave, those less the ids already tombstoned; from the last
+    tombstone on (or the end of the list when none is due), exactly the ids this read listed. A read without
+    saved ids (the first one, or a state from before) emits no tombstone and saves the ids it listed; a read
+    that stops early saves what it may claim so far, and the next one compares the list with that.
+    """
+
+    def __init__(self, primary_key: str, stream: str, saved: Mapping[str, Any]) -> None:
+        self.primary_key = primary_key
+        self._before: Optional[Set[str]] = unpack_ids(stream, saved[LISTED_KEY]) if LISTED_KEY in saved else None
+        self._listed: Set[str] = set()
+        self._emitted: Set[str] = set()
+        self._tombstoned: Set[str] = set()
+        self._settled = False  # every tombstone due was emitted: the state may claim the listed ids
+
+    def first(self, since: Optional[str]) -> PageRequest:
+        return PageRequest({}, None)  # the whole list, for its ids
+
+    def select(self, records: Sequence[Record], cursor: ReadCursor) -> Iterator[Record]:
+        self._listed.update(key for key in (_key_of(r, self.primary_key) for r in records) if key is not None)
+        for record in super().select(records, cursor):
+            key = _key_of(record, self.primary_key)
+            if key is not None:
+                self._emitted.add(key)  # before it leaves: a checkpoint is taken only once it is on the queue
+            yield record
+
+    def last_records(self, cursor: ReadCursor) -> Iterator[Record]:
+        gone = sorted(self._before - self._listed) if self._before is not None and self.fence is not None else []
+        self._settled = not gone
+        for number, key in enumerate(gone, start=1):
+            self._tombstoned.add(key)
+            self._settled = number == len(gone)
+            yield {self.primary_key: key, **({cursor.field: self.fence} if cursor.field else {}), DELETED_AT: self.fence}
+
+    def claim(self, cursor: ReadCursor) -> Mapping[str, Any]:
+        state = dict(super().claim(cursor))
+        if self._settled:
+            state[LISTED_KEY] = pack_ids(self._listed)
+        elif self._before is not None:
+            state[LISTED_KEY] = pack_ids((self._before | self._emitted) - self._tombstoned)
+        return state
+
+
+def _key_of(record: Record, primary_key: str) -> Optional[str]:
+    key = record.get(primary_key)
+    return key if isinstance(key, str) and key else None
 
 
 @dataclass
@@ -405,6 +515,7 @@ class Keyset:
 
     page_size: int
     send_page_size: bool = True
+    tombstones: ClassVar[bool] = False
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         return KeysetPages(page_size=self.page_size, send_page_size=self.send_page_size, primary_key=primary_key)
@@ -413,6 +524,8 @@ class Keyset:
 @dataclass(frozen=True)
 class Offsets:
     """Journals: an offset by number (JournalOffsets)."""
+
+    tombstones: ClassVar[bool] = False
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         return JournalOffsets(start_offset=cursor.position)
@@ -423,6 +536,7 @@ class Walks:
     """Pages without If-Modified-Since or order, walked until a walk is clean (NumberedPages)."""
 
     page_size: int = 100
+    tombstones: ClassVar[bool] = False
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         pages = NumberedPages(page_size=self.page_size, primary_key=primary_key, cursor_field=cursor.field or "UpdatedDateUTC")
@@ -433,13 +547,26 @@ class Walks:
 class OneCall:
     """One call returns the whole list (SingleCall)."""
 
+    tombstones: ClassVar[bool] = False
+
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
         return SingleCall()
 
 
-PagingKind = Union[Keyset, Offsets, Walks, OneCall]
+@dataclass(frozen=True)
+class WholeList:
+    """One call returns the whole list, asked for whole every read; ids that vanished get a tombstone (WholeListPages)."""
+
+    tombstones: ClassVar[bool] = True
+
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+        return WholeListPages(primary_key, cursor.stream, saved)
+
+
+PagingKind = Union[Keyset, Offsets, Walks, OneCall, WholeList]
 KEYSET_1000 = Keyset(1000)
 KEYSET_100 = Keyset(100, send_page_size=False)
 JOURNAL_OFFSETS = Offsets()
 WALKS = Walks()
 ONE_CALL = OneCall()
+WHOLE_LIST = WholeList()

@@ -103,6 +103,7 @@ class ListReader:
                 budget.expect(self.row.path, _pages_after(request, page.pagination) if following is not None else 0)
                 yield from self._pages.select(page.records, self._cursor)
             self._pages.end()
+            yield from self._pages.last_records(self._cursor)  # tombstones, for a kind that has them
 
     def _fetch(self, request: PageRequest) -> Any:
         headers = {"If-Modified-Since": request.if_modified_since} if request.if_modified_since else {}

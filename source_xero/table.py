@@ -15,7 +15,7 @@ from typing import Mapping, Tuple, Union
 
 from .cursor import CREATED, FULL_TABLE, JOURNAL_NUMBER, UPDATED
 from .lines import NestedList
-from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS
+from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS, WHOLE_LIST
 from .report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
 from .reports import ReportSpec
 from .scopes import Scope
@@ -38,15 +38,17 @@ STREAMS: Tuple[ListEndpoint, ...] = (
     ListEndpoint("prepayments",         "Prepayments",        "Prepayments",        "PrepaymentID",        UPDATED, KEYSET_1000, Scope.PAYMENTS, UNITDP),
     ListEndpoint("purchase_orders",     "PurchaseOrders",     "PurchaseOrders",     "PurchaseOrderID",     UPDATED, KEYSET_1000, Scope.INVOICES),
     ListEndpoint("quotes",              "Quotes",             "Quotes",             "QuoteID",             UPDATED, KEYSET_100,  Scope.INVOICES),
-    # Incremental, one call with If-Modified-Since (these endpoints are not paged).
-    ListEndpoint("accounts",            "Accounts",           "Accounts",           "AccountID",           UPDATED, ONE_CALL, Scope.SETTINGS),
-    ListEndpoint("bank_transfers",      "BankTransfers",      "BankTransfers",      "BankTransferID",      CREATED, ONE_CALL, Scope.BANK_TRANSACTIONS),
+    # Incremental, one call (these endpoints are not paged): with If-Modified-Since (ONE_CALL), or for the whole list
+    # where Xero deletes records outright (bank transfers: a DELETED status lists leave out), whose ids are kept so
+    # that one that vanished gets a tombstone (WHOLE_LIST, paging.WholeListPages).
+    ListEndpoint("accounts",            "Accounts",           "Accounts",           "AccountID",           UPDATED, WHOLE_LIST, Scope.SETTINGS),
+    ListEndpoint("bank_transfers",      "BankTransfers",      "BankTransfers",      "BankTransferID",      CREATED, WHOLE_LIST, Scope.BANK_TRANSACTIONS),
     ListEndpoint("batch_payments",      "BatchPayments",      "BatchPayments",      "BatchPaymentID",      UPDATED, ONE_CALL, Scope.PAYMENTS),
     ListEndpoint("employees",           "Employees",          "Employees",          "EmployeeID",          UPDATED, ONE_CALL, Scope.SETTINGS, component="Employee"),
     ListEndpoint("expense_claims",      "ExpenseClaims",      "ExpenseClaims",      "ExpenseClaimID",      UPDATED, ONE_CALL, Scope.CLASSIC_EXPENSES),
-    ListEndpoint("items",               "Items",              "Items",              "ItemID",              UPDATED, ONE_CALL, Scope.SETTINGS, UNITDP),
+    ListEndpoint("items",               "Items",              "Items",              "ItemID",              UPDATED, WHOLE_LIST, Scope.SETTINGS, UNITDP),
     ListEndpoint("receipts",            "Receipts",           "Receipts",           "ReceiptID",           UPDATED, ONE_CALL, Scope.CLASSIC_EXPENSES, UNITDP),
-    ListEndpoint("users",               "Users",              "Users",              "UserID",              UPDATED, ONE_CALL, Scope.SETTINGS),
+    ListEndpoint("users",               "Users",              "Users",              "UserID",              UPDATED, WHOLE_LIST, Scope.SETTINGS),
     # Incremental with their own rules: journals by number, linked transactions filtered locally.
     ListEndpoint("journals",            "Journals",           "Journals",           "JournalID",           JOURNAL_NUMBER, JOURNAL_OFFSETS, Scope.JOURNALS, refused_hint=JOURNALS_TIER),
     ListEndpoint("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransactionID", UPDATED, WALKS, Scope.INVOICES),

@@ -29,7 +29,7 @@ from builders import (
     states_of,
 )
 from source_xero import SourceXero
-from source_xero.paging import ONE_CALL
+from source_xero.paging import LISTED_KEY, ONE_CALL, WHOLE_LIST, pack_ids
 from source_xero.table import STREAMS
 
 START_IMS = "2019-12-31T23:59:59"  # START_DATE 2020-01-01T00:00:00Z, less one second
@@ -200,7 +200,8 @@ def test_given_linked_transactions_state_when_read_then_pages_are_numbered_filte
 # -- single call (accounts) and full refresh ---------------------------------------------------------
 
 
-def test_given_accounts_when_read_then_one_unpaged_call_with_if_modified_since_from_start_date(config, xero):
+def test_given_accounts_when_read_then_one_unpaged_call_for_the_whole_list_and_the_listed_ids_in_the_state(config, xero):
+    """Xero deletes accounts outright: the whole list is asked for (no If-Modified-Since), its ids kept (paging.WholeList)."""
     xero.get(API + "Accounts", **ok(envelope("Accounts", [account("acc-1", "2021-01-01T00:00:00Z"), account("acc-2", "2021-02-01T00:00:00Z")])))
 
     output = read(SourceXero(), config, catalog("accounts"))
@@ -208,11 +209,13 @@ def test_given_accounts_when_read_then_one_unpaged_call_with_if_modified_since_f
     calls = api_calls(xero, "Accounts")
     assert len(calls) == 1
     assert params(calls[0]) == {}
-    assert calls[0].headers["If-Modified-Since"] == START_IMS
+    assert "If-Modified-Since" not in calls[0].headers
     assert calls[0].headers["Xero-Tenant-Id"] == config["tenant_ids"][0]
     assert calls[0].headers["Accept"] == "application/json"
     assert _ids(record_data(output), "AccountID") == ["acc-1", "acc-2"]
-    assert states_of(output, "accounts")[-1] == {"UpdatedDateUTC": "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["acc-2"]}
+    assert states_of(output, "accounts")[-1] == {
+        "UpdatedDateUTC": "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["acc-2"], LISTED_KEY: pack_ids({"acc-1", "acc-2"})
+    }
 
 
 @pytest.mark.parametrize(
@@ -256,6 +259,31 @@ def test_given_unpaged_incremental_stream_when_read_then_one_call_without_page_a
     assert calls[0].headers["If-Modified-Since"] == START_IMS
     assert [r[pk] for r in record_data(output)] == ["x-1", "x-2"]
     assert states_of(output, stream)[-1] == {cursor: "2021-02-01T00:00:01.000Z", "ids_at_cursor": ["x-2"]}
+
+
+@pytest.mark.parametrize(
+    "stream, path, pk, cursor",
+    [(row.name, row.path, row.primary_key, row.cursor_field) for row in STREAMS if row.paging == WHOLE_LIST],
+)
+def test_given_a_whole_list_stream_with_saved_ids_when_read_then_one_call_without_if_modified_since_and_tombstones(
+    config, xero, stream, path, pk, cursor
+):
+    saved = {cursor: "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["x-1"], LISTED_KEY: pack_ids({"x-1", "x-2", "x-3"})}
+    rows = [{pk: "x-1", cursor: "/Date(1612137600000+0000)/"}, {pk: "x-4", cursor: "/Date(1612137601000+0000)/"}]
+    xero.get(API + path, [ok(envelope(path, rows)), SECOND_CALL_FAILS])
+
+    output = read(SourceXero(), config, catalog(stream), state(stream, saved))
+
+    calls = api_calls(xero, path)
+    assert len(calls) == 1 and "If-Modified-Since" not in calls[0].headers
+    records = record_data(output)
+    assert [r[pk] for r in records] == ["x-4", "x-2", "x-3"], "the new record, then the tombstones in id order"
+    fence = records[1][cursor]
+    assert [{k: v for k, v in r.items() if k not in ("tenant_id", "tenant_name")} for r in records[1:]] == [
+        {pk: "x-2", cursor: fence, "_ab_cdc_deleted_at": fence},
+        {pk: "x-3", cursor: fence, "_ab_cdc_deleted_at": fence},
+    ]
+    assert states_of(output, stream)[-1][LISTED_KEY] == pack_ids({"x-1", "x-4"})
 
 
 @pytest.mark.parametrize(
@@ -310,7 +338,9 @@ def test_given_paged_endpoint_when_read_then_it_is_never_called_without_page(con
 # -- the If-Modified-Since value ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stream, path, key", [("invoices", "Invoices", "Invoices"), ("accounts", "Accounts", "Accounts")])
+@pytest.mark.parametrize(
+    "stream, path, key", [("invoices", "Invoices", "Invoices"), ("batch_payments", "BatchPayments", "BatchPayments")]
+)
 def test_given_state_when_read_then_if_modified_since_is_state_cursor_less_one_second_in_whole_seconds(config, xero, stream, path, key):
     xero.get(API + path, **ok(envelope(key, [])))
 
@@ -343,4 +373,6 @@ def test_given_bank_transfers_when_read_then_cursor_is_created_date(config, xero
 
     output = read(SourceXero(), config, catalog("bank_transfers"))
 
-    assert states_of(output, "bank_transfers")[-1] == {"CreatedDateUTC": "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["bt-1"]}
+    assert states_of(output, "bank_transfers")[-1] == {
+        "CreatedDateUTC": "2021-02-01T00:00:00.000Z", "ids_at_cursor": ["bt-1"], LISTED_KEY: pack_ids({"bt-1"})
+    }

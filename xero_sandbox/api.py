@@ -17,7 +17,7 @@ from .msdate import epoch_ms, parse_if_modified_since, wire_default
 from .host import ApiHost
 from .request import Request
 from .response import Response, validation_error, xero_problem
-from .streams import BY_RESOURCE, OFFSET, PAGE_ONLY, PAGED, StreamDef, granted
+from .streams import BY_RESOURCE, INCLUDE_DELETED, OFFSET, PAGE_ONLY, PAGED, StreamDef, granted
 from .xmlish import render_xml
 
 PREFIX = "/api.xro/2.0/"
@@ -121,9 +121,10 @@ def _records(app: ApiHost, request: Request, d: StreamDef, tenant_index: int, re
             raise BadRequest(validation_error(str(error))) from None
     order_desc = _order(params.get("order"), d)
     include_archived = params.get("includearchived", "").lower() == "true"
+    include_deleted = d.resource in INCLUDE_DELETED and params.get("includedeleted", "").lower() == "true"
     after = _int_param(params, "offset", 0) if d.paging == OFFSET else None
     selection = store.select(tenant_index, d.name, ims_ms=ims_ms, order_desc=order_desc,
-                             include_archived=include_archived, after_number=after)
+                             include_archived=include_archived, after_number=after, include_deleted=include_deleted)
     indices, pagination, summary = selection.indices, None, params.get("summaryonly", "").lower() == "true"
 
     if d.paging == OFFSET:

@@ -22,6 +22,11 @@ from .streams import StreamDef, stream as stream_def
 
 IMMUTABLE = {"journals": "journals are immutable in Xero", "bank_transfers": "bank transfers cannot be edited in Xero"}
 NOT_CREATABLE = ("currencies", "organisations")
+# Records Xero never deletes (currencies can be: an unused currency is removed from the organisation).
+UNDELETABLE = {
+    "journals": "journals are immutable in Xero (a voided document adds reversing journals)",
+    "organisations": "an organisation is disconnected, not deleted, through the API",
+}
 # The field an edit changes, when the record has it (the first present wins).
 EDITABLE_TEXT = ("Reference", "Narration", "Name", "Title", "Description", "EmailAddress", "FirstName")
 EDIT_STATUS = {"linked_transactions": ("Status", "VOIDED"), "expense_claims": ("Status", "VOIDED")}
@@ -39,6 +44,8 @@ class StreamState:
     archived: Set[int] = field(default_factory=set)
     patches: Dict[int, dict] = field(default_factory=dict)
     deleted: Set[int] = field(default_factory=set)
+    # Records whose deleted_field says DELETED (streams.py): left out of lists unless includeDeleted=true.
+    status_deleted: Set[int] = field(default_factory=set)
     # Versions not yet visible in lists (visibility_delay_ms): index -> (visible from, ms; the stamp and
     # patch lists show until then, or None for a record created but not listed yet).
     hidden: Dict[int, Tuple[int, Optional[int], Optional[dict]]] = field(default_factory=dict)
@@ -48,6 +55,11 @@ class StreamState:
     @property
     def count(self) -> int:
         return len(self.pks)
+
+    @property
+    def gone(self) -> Set[int]:
+        """Records a list without includeDeleted no longer shows: removed outright, or marked DELETED."""
+        return self.deleted | self.status_deleted
 
     def changed(self) -> None:
         self._sorted = None
@@ -90,6 +102,8 @@ class TenantData:
             state.archived = {i for i in range(count) if contact_is_archived(i)}
         elif definition.archive_field:
             state.archived = {i for i in range(count) if self.record(state, i)[definition.archive_field] == "ARCHIVED"}
+        if definition.deleted_field:
+            state.status_deleted = {i for i in range(count) if self.record(state, i)[definition.deleted_field] == "DELETED"}
         return state
 
     def record(self, state: StreamState, index: int, listed: bool = False) -> dict:
@@ -153,7 +167,7 @@ class Store:
 
     # --- what a request selects ---
     def select(self, tenant_index: int, stream: str, *, ims_ms: Optional[int] = None, order_desc: Optional[bool] = None,
-               include_archived: bool = True, after_number: Optional[int] = None) -> Selection:
+               include_archived: bool = True, after_number: Optional[int] = None, include_deleted: bool = False) -> Selection:
         """Indices of the matching records in answer order: creation order, or by (timestamp, pk) when
         `order_desc` is not None. `after_number` keeps journals with JournalNumber > it."""
         with self.lock:
@@ -172,6 +186,8 @@ class Store:
             stamps = state.stamps
             if state.deleted:
                 indices = [i for i in indices if i not in state.deleted]
+            if state.status_deleted and not include_deleted:
+                indices = [i for i in indices if i not in state.status_deleted]
             if self._still_hidden(state):
                 # Lists still show the version before an edit (its stamp, its place) or not yet a new record.
                 listed = {i: old for i, (_, old, _) in state.hidden.items()}
@@ -205,7 +221,7 @@ class Store:
         index = self.tenant_index(tenant)
         info = self.tenants[index]
         count = self.state(stream, tenant).count
-        deleted = self.state(stream, tenant).deleted
+        deleted = self.state(stream, tenant).gone  # what the connector's lists (no includeDeleted) no longer show
         for start in range(0, count, 500):
             with self.lock:
                 tenant_data = self.tenant(index)
@@ -229,9 +245,10 @@ class Store:
             raise SandboxError(f"{stream} is a full-table stream: it has no cursor")
         with self.lock:
             state = self.state(stream, tenant)
+            gone = state.gone
             if definition.cursor == "JournalNumber":
-                return {pk: i + 1 for i, pk in enumerate(state.pks) if i not in state.deleted}
-            return {pk: truth_timestamp(from_epoch_ms(state.stamps[i])) for i, pk in enumerate(state.pks) if i not in state.deleted}
+                return {pk: i + 1 for i, pk in enumerate(state.pks) if i not in gone}
+            return {pk: truth_timestamp(from_epoch_ms(state.stamps[i])) for i, pk in enumerate(state.pks) if i not in gone}
 
     # --- changes ---
     def edit(self, stream: str, n: int = 3, tenant: Optional[str] = None, pks: Optional[Sequence[str]] = None,
@@ -258,6 +275,9 @@ class Store:
                 archive_field = state.definition.archive_field
                 if archive_field and archive_field in patch:
                     (state.archived.add if patch[archive_field] == "ARCHIVED" else state.archived.discard)(index)
+                deleted_field = state.definition.deleted_field
+                if deleted_field and deleted_field in patch:
+                    (state.status_deleted.add if patch[deleted_field] == "DELETED" else state.status_deleted.discard)(index)
             state.changed()
             return [state.pks[i] for i in indices]
 
@@ -278,24 +298,36 @@ class Store:
                 field_name = state.definition.archive_field
                 if field_name and tenant_data.record(state, index)[field_name] == "ARCHIVED":
                     state.archived.add(index)
+                field_name = state.definition.deleted_field
+                if field_name and tenant_data.record(state, index)[field_name] == "DELETED":
+                    state.status_deleted.add(index)
                 self._hide(state, index, now, None, None)
                 created.append(state.pks[index])
             state.changed()
             return created
 
     def delete(self, stream: str, n: int = 1, tenant: Optional[str] = None, pks: Optional[Sequence[str]] = None) -> List[str]:
-        """Remove n random records (or `pks`) from the lists and the ground truth (Xero deletes
-        LinkedTransactions outright). Returns their keys."""
-        if stream in IMMUTABLE or stream in NOT_CREATABLE:
-            raise SandboxError(f"cannot delete {stream} records")
+        """Delete n random records (or `pks`) the way Xero deletes them from this stream: where the stream has a
+        deleted_field (BankTransfers, ContactGroups), the status becomes DELETED (no new stamp: a bank transfer
+        has only its CreatedDateUTC) and lists leave the record out; elsewhere it is removed outright, as Xero
+        removes Items, Accounts and LinkedTransactions. Either way it leaves the ground truth. Returns their keys."""
+        if stream in UNDELETABLE:
+            raise SandboxError(f"cannot delete {stream} records: {UNDELETABLE[stream]}")
         with self.lock:
-            state = self.tenant(self.tenant_index(tenant)).state(stream)
+            tenant_data = self.tenant(self.tenant_index(tenant))
+            state = tenant_data.state(stream)
             if pks is not None:
                 indices = [state.index_of(pk) for pk in pks]
             else:
-                alive = [i for i in range(state.count) if i not in state.deleted]
+                alive = [i for i in range(state.count) if i not in state.gone]
                 indices = self._edit_rng.sample(alive, min(n, len(alive)))
-            state.deleted.update(indices)
+            deleted_field = state.definition.deleted_field
+            for index in indices:
+                if deleted_field:
+                    state.patches.setdefault(index, {})[deleted_field] = "DELETED"
+                    state.status_deleted.add(index)
+                else:
+                    state.deleted.add(index)
             state.changed()
             return [state.pks[i] for i in indices]
 

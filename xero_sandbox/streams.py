@@ -10,6 +10,8 @@ cannot share the connector's mistakes:
   paging           from the path's query parameters (below)
   ims              whether the path takes an If-Modified-Since header
   archive_field    a status field with an ARCHIVED value, on a path that takes `includeArchived`
+  deleted_field    a status field with a DELETED value, on a path that takes `includeDeleted` (BankTransfers):
+                   lists leave such records out unless asked for them
   has_line_items   the component has LineItems
   cursor           JournalNumber for offset paging, else ts_field where If-Modified-Since filters by it
 
@@ -54,6 +56,9 @@ class StreamDef:
     granular: Tuple[str, ...] = ()   # granular read scopes that grant it too (their write scope as well)
     archive_field: Optional[str] = None  # status field whose ARCHIVED records need includeArchived=true
     has_line_items: bool = False
+    # Status field whose DELETED records lists leave out: shown with includeDeleted=true where the path takes it
+    # (BankTransfers), never where it does not (ContactGroups, by OVERRIDES). A deletion in Xero sets it.
+    deleted_field: Optional[str] = None
 
 
 # Resources whose path the spec no longer lists, described by the envelope schema it kept.
@@ -74,6 +79,9 @@ OVERRIDES: Dict[str, Dict[str, Any]] = {
     # No If-Modified-Since (the spec agrees), yet records carry UpdatedDateUTC: a connector reads the list
     # whole and keeps its cursor on that field itself (docs/xero.md: linked_transactions).
     "LinkedTransactions": {"cursor": U},
+    # The spec's ContactGroup.Status: "To delete a contact group update the status to DELETED. Only contact groups
+    # with a status of ACTIVE are returned on GETs." The path has no includeDeleted: deleted groups are never listed.
+    "ContactGroups": {"deleted_field": "Status"},
 }
 
 
@@ -98,6 +106,15 @@ def archive_field(call: openapi.ListCall) -> Optional[str]:
     return archivable[0] if len(archivable) == 1 else None
 
 
+def deleted_field(call: openapi.ListCall) -> Optional[str]:
+    """The status field whose DELETED records are listed only with includeDeleted=true (BankTransfers: "Bank
+    transfers with a status of DELETED will be included in the response")."""
+    if "includeDeleted" not in call.query:
+        return None
+    deletable = [name for name, schema in call.envelope.properties.items() if "DELETED" in (schema.get("enum") or ())]
+    return deletable[0] if len(deletable) == 1 else None
+
+
 def cursor_field(paging: str, ims: bool, ts_field: Optional[str]) -> Optional[str]:
     """What a correct connector keeps as its cursor: the journal number for offset paging, else the
     timestamp If-Modified-Since filters by; without If-Modified-Since, none (the stream is read whole)."""
@@ -120,7 +137,7 @@ def from_spec(served: Served) -> StreamDef:
         name=envelope.name, resource=served.resource, key=envelope.key, component=envelope.component,
         pk=primary_key(envelope.component, fields) or "", paging=paging, ts_field=ts_field, ims=ims,
         cursor=cursor_field(paging, ims, ts_field), scope=served.scope, granular=served.granular,
-        archive_field=archive_field(call), has_line_items="LineItems" in fields,
+        archive_field=archive_field(call), has_line_items="LineItems" in fields, deleted_field=deleted_field(call),
     )
 
 
@@ -141,6 +158,10 @@ def describe(served: Served, overrides: Mapping[str, Mapping[str, Any]] = OVERRI
 
 STREAMS: Tuple[StreamDef, ...] = tuple(describe(served) for served in SERVED)
 BY_NAME = {s.name: s for s in STREAMS}
+# Resources whose list takes includeDeleted=true (the spec's query parameter), which then shows DELETED records.
+INCLUDE_DELETED = frozenset(
+    s.resource for s in STREAMS if "includeDeleted" in openapi.list_call(s.resource, UNLISTED_ENVELOPES.get(s.resource)).query
+)
 BY_RESOURCE = {s.resource.lower(): s for s in STREAMS}
 
 
