@@ -128,6 +128,24 @@ def test_profit_and_loss_equals_the_ledger_for_every_month_and_account(full):
     assert all(r["account_code"] and r["account_type"] and r["section"] for r in rows)
 
 
+def test_journal_lines_summed_by_account_and_month_equal_the_profit_and_loss_for_every_month_and_account(full):
+    """Two streams of the connector agree: the general ledger (journal_lines) and the profit and loss."""
+    command, run, _ = full
+    lines_run = command.read(["journal_lines"], config=config(command))
+    accounts_run = command.read(["accounts"])  # every account, whenever it was last edited
+    assert lines_run.returncode == 0 and not lines_run.errors, lines_run.stderr[-3000:]
+    classes = {a["AccountID"]: a["Class"] for a in accounts_run.records_of("accounts")}
+    months = {r["from_date"] for r in run.records_of("profit_and_loss_monthly")}
+    sign = {"REVENUE": -1, "EXPENSE": 1}  # the report shows income and expenses both positive
+    sums: Dict[Tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for line in lines_run.records_of("journal_lines"):
+        month = first_of_month(date.fromisoformat(line["JournalDate"])).isoformat()
+        if month in months and classes.get(line["AccountID"]) in sign:
+            sums[(month, line["AccountID"])] += sign[classes[line["AccountID"]]] * decimal(line["NetAmount"])
+    assert len(months) == MONTHS
+    assert {key: value for key, value in sums.items() if value} == nonzero_amounts(run.records_of("profit_and_loss_monthly"))
+
+
 def test_trial_balance_debits_equal_credits_and_each_month_moves_as_the_ledger(full):
     command, run, _ = full
     rows = run.records_of("trial_balance_monthly")
