@@ -136,7 +136,8 @@ def test_a_config_file_that_cannot_be_read_is_a_config_error_naming_the_file(wor
         path.mkdir()
     run = source_xero(["check", "--config", str(path)], world.env())
     assert run.returncode != 0, error_summary(run)
-    _refused(run, str(path), "config")
+    message = _refused(run, str(path), "config")
+    assert "credentials, tenant_ids and start_date" in message, message  # 3.0.0's field, not 2.x's tenant_id
 
 
 def test_values_pasted_with_spaces_or_newlines_around_them_are_trimmed(world):

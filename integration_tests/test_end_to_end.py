@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from cli import Run
-from source_xero.table import REPORTS
+from source_xero.table import NESTED, REPORTS
 from source_xero.table import STREAMS as TABLE
 from xero_sandbox.streams import BY_NAME as SANDBOX_STREAMS
 
@@ -51,7 +51,7 @@ def test_when_spec_then_one_valid_spec_that_accepts_both_auth_kinds(xero):
     assert message["spec"]["advanced_auth"]["predicate_value"] == "oauth2_refresh_token"
 
 
-def test_when_discover_then_exactly_the_26_resource_streams_and_3_reports_with_their_keys_and_cursors(xero):
+def test_when_discover_then_exactly_the_resource_streams_the_nested_lists_and_the_reports_with_their_keys_and_cursors(xero):
     command = xero()
     run = command.run("discover", "--config", command.config())
 
@@ -62,15 +62,19 @@ def test_when_discover_then_exactly_the_26_resource_streams_and_3_reports_with_t
         s["name"]: (s["source_defined_primary_key"], s.get("default_cursor_field"), s["supported_sync_modes"], s.get("source_defined_cursor"))
         for s in streams
     }
-    assert len(streams) == len(EXPECTED_STREAMS) + len(REPORTS)
+    assert len(streams) == len(EXPECTED_STREAMS) + len(NESTED) + len(REPORTS)
     reports = {name: table.pop(name) for name in (row.name for row in REPORTS)}
+    nested = {row.name: table.pop(row.name) for row in NESTED}
+    for row in NESTED:  # keyed by their own id, else by their place; synced like their parent
+        key = [[row.key]] if row.key else [["tenant_id"], [row.parent.primary_key], ["line_number"]]
+        assert nested[row.name][0] == key and nested[row.name][1:] == table[row.parent.name][1:], row.name
     # Keys unique only inside one organisation (not a Xero GUID) are composite with the organisation's tenant_id.
     keys = {name: [["tenant_id"], [pk]] if not pk.endswith("ID") else [[pk]] for name, (pk, _) in EXPECTED_STREAMS.items()}
     assert table == {
         name: (keys[name], [cursor], ["full_refresh", "incremental"], True) if cursor else (keys[name], None, ["full_refresh"], None)
         for name, (pk, cursor) in EXPECTED_STREAMS.items()
     }
-    assert [s["name"] for s in streams] == [*EXPECTED_STREAMS, *reports]
+    assert [s["name"] for s in streams] == [*EXPECTED_STREAMS, *nested, *reports]
     assert all(key[:1] == [["tenant_id"]] and cursor and modes == ["full_refresh", "incremental"] for key, cursor, modes, _ in reports.values())
     for stream in streams[: len(EXPECTED_STREAMS)]:
         properties = stream["json_schema"]["properties"]

@@ -172,10 +172,32 @@ def run(info: dict) -> None:
     print(f"     payments   {created[0]} added  -> payments rows now {len(second['payments']):,}")
     print(f"   (PyAirbyte's own progress report: {WORK / 'pyairbyte.log'})")
 
+    with cache.get_sql_engine().connect() as connection:
+        schema = cache.schema_name
+        types = dict(
+            connection.exec_driver_sql(
+                "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+                (schema, "invoice_line_items"),
+            ).fetchall()
+        )
+        shown = ", ".join(f"{c} {types[c]}" for c in ("date", "updateddateutc", "quantity", "lineamount", "line_number") if c in types)
+        print(f"7. lines     invoice_line_items is a typed table ({shown}); sales by account and region, current lines only:")
+        # The current lines of each invoice are those that carry its current UpdatedDateUTC (docs/xero.md, "Nested lists").
+        query = f"""
+            select l.accountcode, coalesce(l.tracking_option_1_name, '(none)') as region, count(*) as lines,
+                   round(sum(l.lineamount), 2) as amount
+            from {schema}.invoice_line_items as l
+            join {schema}.invoices as i
+              on i.tenant_id = l.tenant_id and i.invoiceid = l.invoiceid and i.updateddateutc = l.updateddateutc
+            where i.type = 'ACCREC' and i.status in ('AUTHORISED', 'PAID')
+            group by 1, 2 order by amount desc limit 5"""
+        for account, region, lines, amount in connection.exec_driver_sql(query).fetchall():
+            print(f"     account {str(account):<6} {region:<22} {lines:>4} lines {amount:>14,.2f}")
+
     final = json.loads(config_path.read_text())
     status = of_type(connector("check", "--config", str(config_path)), "CONNECTION_STATUS")[0]["connectionStatus"]
     print(
-        f"7. tokens    Xero rotated the refresh token {len(kept)} times during the reads; each new one reached "
+        f"8. tokens    Xero rotated the refresh token {len(kept)} times during the reads; each new one reached "
         f"config_change_callback and {config_path.name}. A check with the kept token: {status['status']}"
     )
     if status["status"] != "SUCCEEDED" or final["credentials"]["refresh_token"] == info["refresh_token"]:
