@@ -31,7 +31,8 @@ def main(argv=None) -> int:
     parser.add_argument("--invoices", type=int, default=10_000, help="sandbox invoices (default 10,000)")
     parser.add_argument("--journals", type=int, default=5_000, help="sandbox journals (default 5,000, as in make bench)")
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--stream", default="invoices", help="the stream to read (any discovered one; default invoices), or several, comma-separated")
+    parser.add_argument("--stream", default="invoices",
+                        help="the stream to read (any discovered one; default invoices), or several, comma-separated")
     parser.add_argument("--callers", default="", help="also print the callers of functions matching this regex")
     args = parser.parse_args(argv)
 

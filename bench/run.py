@@ -481,19 +481,22 @@ def _lines(report: Report, ours: Connector, args: argparse.Namespace) -> List[Re
                             "records": [alone.records, both.records], "calls": [alone.calls, both.calls],
                             "rec_per_cpu_s": [round(alone.records / alone.run.cpu, 1), round(both.records / both.run.cpu, 1)],
                             "rate_ratio": round(rate, 4), "cpu_ratio": round(both.run.cpu / alone.run.cpu, 4),
-                            "extra_cpu_ms_per_1000_lines": round((both.run.cpu - alone.run.cpu) / lines * 1e6, 1) if lines else None})
+                            "extra_cpu_ms_per_1000_lines":  # = µs per line
+                                round((both.run.cpu - alone.run.cpu) / lines * 1e6, 1) if lines else None})
     header = ["run", "API calls", "wall s", "CPU s", "invoices", "lines", "records", "rec/CPU-s", "CPU ms/invoice",
               "peak RSS MB", "check"]
     notes = []
     median: dict = {}
     if figures:
-        median = {k: _median([f[k] for f in figures if f[k] is not None]) for k in ("rate_ratio", "cpu_ratio", "extra_cpu_ms_per_1000_lines")}
+        median = {k: _median([f[k] for f in figures if f[k] is not None])
+                  for k in ("rate_ratio", "cpu_ratio", "extra_cpu_ms_per_1000_lines")}
         for f in figures:
             notes.append(f"pair {f['pair']}: rec/CPU-s (2)/(1) = {f['rate_ratio']:.2f}, CPU s (2)/(1) = {f['cpu_ratio']:.2f} "
                          f"({f['cpu_s'][1]:.2f} / {f['cpu_s'][0]:.2f}), extra CPU per 1,000 lines "
                          f"{_cell(f['extra_cpu_ms_per_1000_lines'])} ms")
         met = median["rate_ratio"] >= LINES_TARGET
-        notes.append(f"median of {len(figures)} pair{'s' if len(figures) > 1 else ''}: rec/CPU-s (2)/(1) = {median['rate_ratio']:.2f} "
+        notes.append(f"median of {len(figures)} pair{'s' if len(figures) > 1 else ''}: "
+                     f"rec/CPU-s (2)/(1) = {median['rate_ratio']:.2f} "
                      f"(target >= {LINES_TARGET}: {'met' if met else 'NOT met'}), CPU s (2)/(1) = {median['cpu_ratio']:.2f}, "
                      f"extra CPU per 1,000 lines {_cell(median['extra_cpu_ms_per_1000_lines'])} ms")
     else:
