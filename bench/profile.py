@@ -4,6 +4,7 @@ profile; every thread of the connector is (the lead's parallel reader runs strea
 
     .venv/bin/python -m bench.profile [--invoices 10000] [--top 10]
     .venv/bin/python -m bench.profile --stream journals --journals 5000
+    .venv/bin/python -m bench.profile --stream invoices,invoice_line_items     # a parent with its nested list
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def main(argv=None) -> int:
     parser.add_argument("--invoices", type=int, default=10_000, help="sandbox invoices (default 10,000)")
     parser.add_argument("--journals", type=int, default=5_000, help="sandbox journals (default 5,000, as in make bench)")
     parser.add_argument("--top", type=int, default=10)
-    parser.add_argument("--stream", default="invoices", help="the stream to read (any of the sandbox's; default invoices)")
+    parser.add_argument("--stream", default="invoices",
+                        help="the stream to read (any discovered one; default invoices), or several, comma-separated")
     parser.add_argument("--callers", default="", help="also print the callers of functions matching this regex")
     args = parser.parse_args(argv)
 
@@ -44,7 +46,8 @@ def main(argv=None) -> int:
         config.write_text(json.dumps(sb.control("connector_config", start_date="2000-01-01T00:00:00Z")))
         discovered = _discover(sb, Path(tmp))
         catalog = Path(tmp, "catalog.json")
-        catalog.write_text(json.dumps(airbyte_catalog(discovered, [args.stream])))
+        streams = [name.strip() for name in args.stream.split(",") if name.strip()]
+        catalog.write_text(json.dumps(airbyte_catalog(discovered, streams)))
         config.write_text(json.dumps(sb.control("connector_config", start_date="2000-01-01T00:00:00Z")))
 
         profiles = []
@@ -72,7 +75,7 @@ def main(argv=None) -> int:
     for profile in profiles:
         with contextlib.suppress(TypeError):
             stats.add(profile)
-    size = f"{sizes[args.stream]:,} {args.stream}" if args.stream in sizes else "sandbox scale 1"
+    size = f"{sizes[streams[0]]:,} {streams[0]}" if streams[0] in sizes else "sandbox scale 1"
     print(f"{args.stream}: {size}, {calls} API calls, wall {wall:.1f} s, CPU {cpu:.1f} s "
           f"(profiled: slower than unprofiled), {len(profiles)} extra threads profiled")
     for order in ("cumulative", "tottime"):

@@ -13,11 +13,16 @@ scenario by scenario, with tap-xero and airbyte-source-xero side by side where t
   (e) 3 organisations in one connection (sizes x 1, 0.6, 0.3), 1.5 s latency, Xero's limits per organisation:
       calls per organisation, wall, and wall / (calls of the largest organisation / 60 per minute), target <= 1.10,
       with no 429 from an organisation's minute limit.
+  (f) nested lines (source-xero only; `--scenarios f` or `lines`): from one sandbox, zero latency, rate limits off,
+      fresh state each time, alternating: (1) invoices alone, (2) invoices + invoice_line_items, --lines-repeat pairs
+      (default 3). Per run: calls, CPU, records, records per CPU-second; per pair and their median: the ratio
+      (2)/(1) of records per CPU-second (issue 19: at least 0.8) and of CPU seconds.
 
 Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --steady-invoices and
 --steady-journals (BENCH_STEADY_INVOICES, BENCH_STEADY_JOURNALS: the smaller sizes of (a)'s steady state, default
 one fifth; --steady-repeat, BENCH_STEADY_REPEAT: runs of each size, default 3), --big-invoices
-(BENCH_BIG_INVOICES, 100,000, for (d)). The full run: BENCH_INVOICES=100000 make bench.
+(BENCH_BIG_INVOICES, 100,000, for (d)), --lines-invoices (BENCH_LINES_INVOICES, default --invoices) and
+--lines-repeat (BENCH_LINES_REPEAT, 3) for (f). The full run: BENCH_INVOICES=100000 make bench.
 Results: the printed tables, also saved to bench/results/<time>.txt and .json.
 """
 
@@ -34,7 +39,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .connectors import Connector, SourceXero, other_connectors, short_error
 from .measure import ChildRun, Output
@@ -62,14 +67,20 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                    help="(a): runs of each size for the steady-state rates; the least wall and CPU of each size count")
     p.add_argument("--small-invoices", type=int, default=_env_int("BENCH_SMALL_INVOICES", 10_000), help="(d): the smaller size")
     p.add_argument("--big-invoices", type=int, default=_env_int("BENCH_BIG_INVOICES", 100_000), help="(d): the bigger size")
+    p.add_argument("--lines-invoices", type=int, default=_env_int("BENCH_LINES_INVOICES", 0),
+                   help="(f): sandbox invoices (default: --invoices)")
+    p.add_argument("--lines-repeat", type=int, default=_env_int("BENCH_LINES_REPEAT", 3),
+                   help="(f): pairs of runs (invoices alone, invoices + their lines), alternating; the median pair counts")
     p.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS") or 1500))
-    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d,e",
-                   help="comma-separated subset of a,b,c,d,e")
+    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d,e,f",
+                   help="comma-separated subset of a,b,c,d,e,f (f is also called lines)")
     p.add_argument("--others", default=os.environ.get("BENCH_OTHERS", "tap-xero,airbyte-source-xero"),
                    help="other connectors to compare ('' or none for none)")
     p.add_argument("--others-limits", action="store_true", default=os.environ.get("BENCH_OTHERS_LIMITS") == "1",
                    help="also run (b) for the other connectors (invoices only; slow: they read 100 a call)")
     p.add_argument("--keep-output", action="store_true", help="keep the connectors' stdout files in bench/results/")
+    p.add_argument("--results-dir", default=os.environ.get("BENCH_RESULTS_DIR") or str(ROOT / "bench" / "results"),
+                   help="where the tables and JSON are saved (default bench/results/)")
     return p.parse_args(argv)
 
 
@@ -221,9 +232,10 @@ def check_incremental(result: Result, truth: Dict[str, int], edited: Sequence[st
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    scenarios = {"f" if s == "lines" else s for s in scenarios}
     others_names = [n for n in args.others.replace(" ", "").split(",") if n and n != "none"]
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    results_dir = ROOT / "bench" / "results"
+    results_dir = Path(args.results_dir)
     workdir = results_dir / stamp
     workdir.mkdir(parents=True, exist_ok=True)
     report = Report()
@@ -236,7 +248,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     report.print(f"machine: {_machine()}")
     report.print(f"commit: {_git_head()}   python {platform.python_version()}")
     report.print(f"sizes: {args.invoices:,} invoices, {args.journals:,} journals, other streams at sandbox scale 1; "
-                 f"(b) latency {args.latency_ms:.0f} ms; (d) {args.small_invoices:,} and {args.big_invoices:,} invoices")
+                 f"(b) latency {args.latency_ms:.0f} ms; (d) {args.small_invoices:,} and {args.big_invoices:,} invoices; "
+                 f"(f) {args.lines_invoices or args.invoices:,} invoices")
     sizes = {"invoices": args.invoices, "journals": args.journals}
     steady_sizes = {"invoices": args.steady_invoices or max(1, args.invoices // 5),
                     "journals": args.steady_journals or max(1, args.journals // 5)}
@@ -379,13 +392,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "e" in scenarios:
         all_results += _organisations(report, ours, sizes, args)
 
+    if "f" in scenarios:
+        all_results += _lines(report, ours, args)
+
     _budget(report, invoices_only, everyone)
     (results_dir / f"{stamp}.txt").write_text("\n".join(report.lines) + "\n")
     (results_dir / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": [r.to_json() for r in all_results],
                                                                   **report.data}, indent=1))
     if not args.keep_output:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\nsaved: bench/results/{stamp}.txt and .json")
+    print(f"\nsaved: {results_dir / stamp}.txt and .json")
     return 0
 
 
@@ -423,6 +439,106 @@ def _organisations(report: Report, ours: Connector, sizes: Dict[str, int], args:
     report.data["organisations"] = {"calls_per_organisation": {names[t]: n for t, n in per_tenant.items()}, "wall_s": result.run.wall if result.run else None,
                                     "ideal_s": ideal, "ratio": ratio, "minute_429": minute_429, "all_429": result.rate_limited}
     return [result]
+
+
+LINES_STREAM = "invoice_line_items"  # (f): the nested list measured against its parent
+LINES_TARGET = 0.8  # issue 19: records per CPU-second of invoices plus their lines >= 0.8 x invoices alone
+
+
+def _lines(report: Report, ours: Connector, args: argparse.Namespace) -> List[Result]:
+    """(f) What reading an invoice's lines as a stream of their own costs: invoices alone against invoices plus
+    invoice_line_items, from the same sandbox and a fresh state each time, in alternating pairs (the two runs of a
+    pair see about the same load on a shared machine); the median pair's ratios count."""
+    size = args.lines_invoices or args.invoices
+    pairs = max(1, args.lines_repeat)
+    with SandboxProcess({"invoices": size}, latency_ms=0, rate_limits=False) as sb:
+        expected = _lines_truth(sb)
+        ours.prepare(sb)
+        runs: List[Tuple[Result, Result]] = []
+        for i in range(1, pairs + 1):
+            alone = measure(ours, sb, f"f-invoices-{i}", ["invoices"], None, args.keep_output)
+            _check_lines(alone, expected, ["invoices"])
+            both = measure(ours, sb, f"f-lines-{i}", ["invoices", LINES_STREAM], None, args.keep_output)
+            _check_lines(both, expected, ["invoices", LINES_STREAM])
+            runs.append((alone, both))
+
+    def per_invoice_ms(r: Result) -> Optional[float]:
+        invoices = r.output.records.get("invoices", 0) if r.output else 0
+        return r.run.cpu / invoices * 1000 if (r.run and invoices) else None
+
+    rows, figures = [], []
+    for i, (alone, both) in enumerate(runs, start=1):
+        for label, r in (("(1) invoices", alone), (f"(2) invoices + {LINES_STREAM}", both)):
+            by_stream = r.output.records if r.output else {}
+            rows.append([f"pair {i}: {label}", r.calls, r.run.wall if r.run else None, r.run.cpu if r.run else None,
+                         by_stream.get("invoices", 0), by_stream.get(LINES_STREAM, 0), r.records,
+                         r.records / r.run.cpu if (r.run and r.run.cpu) else None, per_invoice_ms(r),
+                         r.run.maxrss_mb if r.run else None, r.note])
+        if all(r.ok and r.note.startswith("ok") and r.run.cpu > 0 for r in (alone, both)):
+            rate = (both.records / both.run.cpu) / (alone.records / alone.run.cpu)
+            lines = both.records - alone.records
+            figures.append({"pair": i, "cpu_s": [round(alone.run.cpu, 3), round(both.run.cpu, 3)],
+                            "records": [alone.records, both.records], "calls": [alone.calls, both.calls],
+                            "rec_per_cpu_s": [round(alone.records / alone.run.cpu, 1), round(both.records / both.run.cpu, 1)],
+                            "rate_ratio": round(rate, 4), "cpu_ratio": round(both.run.cpu / alone.run.cpu, 4),
+                            "extra_cpu_ms_per_1000_lines":  # = µs per line
+                                round((both.run.cpu - alone.run.cpu) / lines * 1e6, 1) if lines else None})
+    header = ["run", "API calls", "wall s", "CPU s", "invoices", "lines", "records", "rec/CPU-s", "CPU ms/invoice",
+              "peak RSS MB", "check"]
+    notes = []
+    median: dict = {}
+    if figures:
+        median = {k: _median([f[k] for f in figures if f[k] is not None])
+                  for k in ("rate_ratio", "cpu_ratio", "extra_cpu_ms_per_1000_lines")}
+        for f in figures:
+            notes.append(f"pair {f['pair']}: rec/CPU-s (2)/(1) = {f['rate_ratio']:.2f}, CPU s (2)/(1) = {f['cpu_ratio']:.2f} "
+                         f"({f['cpu_s'][1]:.2f} / {f['cpu_s'][0]:.2f}), extra CPU per 1,000 lines "
+                         f"{_cell(f['extra_cpu_ms_per_1000_lines'])} ms")
+        met = median["rate_ratio"] >= LINES_TARGET
+        notes.append(f"median of {len(figures)} pair{'s' if len(figures) > 1 else ''}: "
+                     f"rec/CPU-s (2)/(1) = {median['rate_ratio']:.2f} "
+                     f"(target >= {LINES_TARGET}: {'met' if met else 'NOT met'}), CPU s (2)/(1) = {median['cpu_ratio']:.2f}, "
+                     f"extra CPU per 1,000 lines {_cell(median['extra_cpu_ms_per_1000_lines'])} ms")
+    else:
+        notes.append("no pair where both runs matched the ground truth: no ratio")
+    notes += ["CPU s: user + sys of the connector process, start-up (~1.5-2 CPU-s, the CDK's import) included in both runs.",
+              "CPU ms/invoice: CPU s / invoices, what the same invoices cost with and without their lines;",
+              "extra CPU per 1,000 lines: (CPU (2) - CPU (1)) / lines, the start-up cancels out."]
+    report.table(f"(f) invoices and their lines, {size:,} invoices ({expected[LINES_STREAM]:,} lines), zero latency, "
+                 f"rate limits off, fresh state, {pairs} pair{'s' if pairs > 1 else ''} alternating", header, rows, notes=notes)
+    report.data["lines"] = {"invoices": size, "lines": expected[LINES_STREAM], "target": LINES_TARGET, "pairs": figures,
+                            "median": median, "met": bool(median) and median["rate_ratio"] >= LINES_TARGET}
+    return [r for pair in runs for r in pair]
+
+
+def _lines_truth(sb: SandboxProcess) -> Dict[str, int]:
+    """Distinct invoices and distinct invoice lines (LineItemID) a full read must give."""
+    current = sb.control("cursor_truth", stream="invoices")
+    invoices = sb.control("ground_truth", stream="invoices")
+    line_ids = {item["LineItemID"] for pk, invoice in invoices.items() if pk in current
+                for item in invoice.get("LineItems") or () if isinstance(item, dict) and item.get("LineItemID")}
+    return {"invoices": len(current), LINES_STREAM: len(line_ids)}
+
+
+def _check_lines(result: Result, expected: Dict[str, int], streams: Sequence[str]) -> None:
+    if not result.ok or result.output is None:
+        return
+    problems = [f"{s} unexpected ({n:,})" for s, n in result.output.records.items() if s not in streams]
+    for stream in streams:
+        emitted, distinct = result.output.records.get(stream, 0), len(result.output.distinct.get(stream, ()))
+        if distinct != expected[stream]:
+            problems.append(f"{stream} {distinct:,}/{expected[stream]:,}")
+        elif emitted != distinct:
+            problems.append(f"{stream} {emitted - distinct:,} dup")
+    result.note = ("WRONG: " + ", ".join(problems)) if problems else "ok (= ground truth)"
+
+
+def _median(values: Sequence[float]) -> Optional[float]:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _ratios(report: Report, title: str, full: Dict[str, Result], inv: Dict[str, Result]) -> None:

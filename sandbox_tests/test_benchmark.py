@@ -52,3 +52,26 @@ def test_100000_invoices_are_cheap_to_generate_and_serve(capsys):
         print(f"\n100,000-invoice benchmark: {json.dumps(report)}")
     assert report["invoices"] == 100_000
     assert report["rss_mb_after_generate"] < 500  # no gigabytes held
+
+
+def test_lines_scenario_runs_and_reports_its_fields(tmp_path):
+    """Scenario (f) of the benchmark at a tiny size, one pair: it runs, checks the records and reports each run and
+    the ratios (no speed is asserted; the benchmark measures that)."""
+    command = [sys.executable, "-m", "bench", "--others", "none", "--scenarios", "lines", "--lines-invoices", "300",
+               "--lines-repeat", "1", "--results-dir", str(tmp_path)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "(f) invoices and their lines, 300 invoices" in result.stdout
+    assert "median of 1 pair: rec/CPU-s (2)/(1) = " in result.stdout
+    saved = json.loads(next(tmp_path.glob("*.json")).read_text())
+    lines = saved["lines"]
+    assert lines["invoices"] == 300 and lines["lines"] > 300
+    (pair,) = lines["pairs"]
+    assert pair["records"] == [300, 300 + lines["lines"]]
+    assert pair["calls"][0] == pair["calls"][1]  # the lines cost no call of their own
+    for key in ("cpu_s", "rec_per_cpu_s", "rate_ratio", "cpu_ratio", "extra_cpu_ms_per_1000_lines"):
+        assert pair[key] is not None
+    assert set(lines["median"]) == {"rate_ratio", "cpu_ratio", "extra_cpu_ms_per_1000_lines"}
+    runs = [r for r in saved["results"] if r["scenario"].startswith("f-")]
+    assert [r["records_by_stream"] for r in runs] == [{"invoices": 300}, {"invoices": 300, "invoice_line_items": lines["lines"]}]
+    assert all(r["note"] == "ok (= ground truth)" for r in runs)

@@ -3,9 +3,10 @@
 # tap-xero and airbyte-source-xero (each from PyPI, in its own venv under bench/.venvs/) side by side.
 # Default size runs in a few minutes; the full run: BENCH_INVOICES=100000 make bench. See docs/benchmark.md.
 # Options (or env): --invoices N (BENCH_INVOICES), --journals N (BENCH_JOURNALS), --small-invoices N and
-# --big-invoices N for (d) (BENCH_SMALL_INVOICES, BENCH_BIG_INVOICES), --latency-ms MS, --scenarios a,b,c,d,
-# --others tap-xero,airbyte-source-xero|none (BENCH_OTHERS), --others-limits (BENCH_OTHERS_LIMITS=1),
-# --keep-output.
+# --big-invoices N for (d) (BENCH_SMALL_INVOICES, BENCH_BIG_INVOICES), --lines-invoices N and --lines-repeat N
+# for (f) (BENCH_LINES_INVOICES, BENCH_LINES_REPEAT), --latency-ms MS, --scenarios a,b,c,d,e,f (f is also
+# called lines), --others tap-xero,airbyte-source-xero|none (BENCH_OTHERS), --others-limits
+# (BENCH_OTHERS_LIMITS=1), --keep-output, --results-dir DIR (BENCH_RESULTS_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
