@@ -22,6 +22,7 @@ rows are not all on the queue (cursor.py, invariant 1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from .context import ReadContext
@@ -96,19 +97,20 @@ class NestedList:
         parent_reader = self.parent.reader(organisation, context, saved, incremental)
         return FamilyReader(parent_reader, self.parent.name, (self,), emit_parent=False)
 
+    @cached_property
+    def _taken(self) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+        """(column, path in the parent) of every column taken from the parent, parsed once."""
+        own = [self.parent.primary_key, *([self.cursor_field] if self.cursor_field else [])]
+        return (*((column, (column,)) for column in own), *(carried_column(path) for path in self.carried))
+
     def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]:
         items = parent.get(self.list_key)
         if not isinstance(items, list) or not items:
             return []
-        common: Dict[str, Any] = {self.parent.primary_key: parent.get(self.parent.primary_key)}
-        if self.cursor_field:
-            common[self.cursor_field] = parent.get(self.cursor_field)
-        for path in self.carried:
-            column, parts = carried_column(path)
-            common[column] = _dig(parent, parts)
+        common = {column: _dig(parent, path) for column, path in self._taken}
         rows = []
         for number, item in enumerate(items, start=1):
-            if not isinstance(item, Mapping):
+            if not isinstance(item, dict):
                 continue  # not an item (Xero never sends one); the position still counts it
             row = {**item, **common, LINE_NUMBER: number}
             if self.tracking:
@@ -120,12 +122,12 @@ class NestedList:
 def _dig(record: Mapping[str, Any], parts: Sequence[str]) -> Any:
     value: Any = record
     for part in parts:
-        value = value.get(part) if isinstance(value, Mapping) else None
+        value = value.get(part) if isinstance(value, dict) else None  # decoded JSON: dicts (faster than Mapping)
     return value
 
 
 def _flatten_tracking(row: Dict[str, Any], pairs: Any) -> None:
-    usable = [pair for pair in pairs if isinstance(pair, Mapping)] if isinstance(pairs, list) else []
+    usable = [pair for pair in pairs if isinstance(pair, dict)] if isinstance(pairs, list) else []
     for n in range(1, TRACKING_SLOTS + 1):
         pair = usable[n - 1] if n <= len(usable) else {}
         for column, field in zip(TRACKING_COLUMNS, TRACKING_FIELDS, strict=True):
