@@ -5,8 +5,10 @@ record for record with the sandbox's ground truth: what a correct connector emit
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import jsonschema
@@ -227,6 +229,7 @@ def test_given_short_lived_tokens_when_reading_then_every_rotation_is_emitted_be
     sandbox.set_options(token_ttl=2, latency_ms=150)
     command = xero(sandbox)
     original_config = command.config()
+    older_copy = command.config_file(json.loads(Path(original_config).read_text()))  # a copy made before the read
     calls = record_tokens(sandbox)
     refreshes_before = sandbox.refresh_count
 
@@ -280,8 +283,11 @@ def test_given_short_lived_tokens_when_reading_then_every_rotation_is_emitted_be
     # A config built from the last CONTROL works for the next read, after every older token has died.
     sandbox.set_options(refresh_grace=0, token_ttl=1800, latency_ms=0)
     sandbox.advance_clock(1)
-    stale = command.run("check", "--config", original_config)
+    stale = command.run("check", "--config", older_copy)
     assert connection_status(stale)["status"] == "FAILED" and "invalid_grant" in connection_status(stale)["message"]
+    assert "never with an older copy" in connection_status(stale)["message"]
+    # The read rewrote its own --config file with each new token (the command line's default): it works too.
+    assert json.loads(Path(original_config).read_text())["credentials"]["refresh_token"] == refresh_tokens[-1]
     next_read = command.read(["accounts", "currencies"], config=command.config_file(configs[-1]))
     assert next_read.returncode == 0 and next_read.errors == []
     assert command.differences(next_read, ["accounts", "currencies"]) == []
