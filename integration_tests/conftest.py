@@ -29,6 +29,8 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optio
 import pytest
 
 from cli import Run, catalog_for, source_xero, write_json
+from source_xero.paging import LISTED_KEY, WHOLE_LIST, pack_ids
+from source_xero.table import STREAMS_BY_NAME
 from xero_sandbox import Sandbox
 from xero_sandbox.streams import BY_NAME as SANDBOX_RESOURCES
 
@@ -246,6 +248,8 @@ class Xero:
                 expected[stream] = {field: newest}
             else:
                 expected[stream] = {field: newest, "ids_at_cursor": sorted(pk for pk, v in values.items() if v == newest)}
+            if STREAMS_BY_NAME[stream].paging is WHOLE_LIST:  # the ids the destination holds (tombstones, paging.py)
+                expected[stream][LISTED_KEY] = pack_ids(set(values))
         return expected
 
     def cursor_value(self, stream: str, state: Mapping[str, Any]) -> Any:
