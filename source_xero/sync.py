@@ -85,7 +85,9 @@ def read(
     engine = ConcurrentSource.create(
         # Partition generators take a worker only for a moment (a list of organisations); the rest read. Capped:
         # beyond it an organisation reads fewer streams at once, not fewer calls a minute (pages go ahead).
-        num_workers=min(MAX_WORKERS, MAX_STREAMS_IN_FLIGHT * len(organisations)),
+        # A follower waiting for its leader holds a worker (one at a time: the engine generates partitions one stream
+        # after another): one more worker, so that it never takes the place of a stream being read.
+        num_workers=min(MAX_WORKERS, MAX_STREAMS_IN_FLIGHT * len(organisations)) + (1 if followers else 0),
         initial_number_of_partitions_to_generate=1,
         logger=logger,
         slice_logger=DebugSliceLogger(),
