@@ -62,11 +62,12 @@ class Skips:
             self._skipped.setdefault(row.name, []).append(organisation.label)
         logging.getLogger("airbyte").warning(skip_message(row, organisation, status, detail))
 
-    def incomplete(self, stream: str) -> Optional[str]:
+    def incomplete(self, stream: str, family: str) -> Optional[str]:
         """Why a stream that was skipped (for one organisation or more) ends INCOMPLETE, not COMPLETE; None when
-        it was not skipped. Its status is the user's one sign, besides the warning, that data is missing."""
+        it was not skipped. Its status is the user's one sign, besides the warning, that data is missing. A nested
+        list is skipped with its parent (`family`, lines.py: the endpoint both are read from)."""
         with self._lock:
-            organisations = list(self._skipped.get(stream, ()))
+            organisations = list(dict.fromkeys([*self._skipped.get(stream, ()), *self._skipped.get(family, ())]))
         if not organisations:
             return None
         message = (

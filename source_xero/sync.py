@@ -146,7 +146,8 @@ def _incomplete_if_skipped(message: AirbyteMessage, context: ReadContext, logger
     if message.type != Type.TRACE or trace is None or trace.type != TraceType.STREAM_STATUS or trace.stream_status is None:
         return message
     descriptor = trace.stream_status.stream_descriptor
-    reason = context.skips.incomplete(descriptor.name) if trace.stream_status.status == AirbyteStreamStatus.COMPLETE else None
+    complete = trace.stream_status.status == AirbyteStreamStatus.COMPLETE
+    reason = context.skips.incomplete(descriptor.name, BY_NAME[descriptor.name].family) if complete else None
     if reason is None:
         return message
     logger.warning(reason)

@@ -34,6 +34,19 @@ def test_given_journals_forbidden_when_read_then_it_is_skipped_with_reason_and_f
     assert "refused it or does not have it" in why
 
 
+def test_given_a_parent_forbidden_when_read_with_its_nested_lists_then_every_one_of_them_ends_incomplete(config, xero):
+    xero.get(API + "Invoices", **forbidden())
+    xero.get(API + "Accounts", **ACCOUNTS)
+
+    output = read(SourceXero(), config, catalog("invoices", "invoice_line_items", "accounts"))
+
+    assert not output.errors
+    assert output.get_stream_statuses("invoices")[-1] == AirbyteStreamStatus.INCOMPLETE
+    assert output.get_stream_statuses("invoice_line_items")[-1] == AirbyteStreamStatus.INCOMPLETE
+    assert output.get_stream_statuses("accounts")[-1] == AirbyteStreamStatus.COMPLETE
+    assert [line for line in log_lines(output) if "Stream invoice_line_items ends INCOMPLETE" in line]
+
+
 def test_given_retired_endpoint_404_when_read_then_it_is_skipped_with_reason_and_fix(config, xero):
     xero.get(API + "Employees", **not_found())
     xero.get(API + "Accounts", **ACCOUNTS)
