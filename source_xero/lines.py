@@ -84,8 +84,7 @@ class NestedList:
 
     def parent_columns(self) -> List[str]:
         """The columns a row takes from its parent: its id, its cursor value, and the carried fields."""
-        columns = [self.parent.primary_key, *([self.cursor_field] if self.cursor_field else [])]
-        return columns + [carried_column(path)[0] for path in self.carried]
+        return [column for column, _ in self._taken]
 
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [self.key] if self.key else [ORGANISATION_KEY, self.parent.primary_key, LINE_NUMBER]
