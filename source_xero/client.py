@@ -55,7 +55,11 @@ class Page:
         date_header = response.headers.get("Date")
         if response.status_code in REFUSED or not response.ok:
             return cls(response.status_code, None, [], None, date_header, response.elapsed, xero_error_detail(response))
-        records: List[Mapping[str, Any]] = list(body.get(records_key) or []) if isinstance(body, dict) else []
+        records: List[Mapping[str, Any]]
+        if not records_key:  # an answer that is the list itself (apis.BARE_LIST)
+            records = list(body) if isinstance(body, list) else []
+            return cls(response.status_code, body, records, None, date_header, response.elapsed)
+        records = list(body.get(records_key) or []) if isinstance(body, dict) else []
         pagination = body.get("pagination") if isinstance(body, dict) else None
         return cls(response.status_code, body, records, pagination, date_header, response.elapsed)
 

@@ -95,7 +95,10 @@ def json_type(value: Any) -> str:
 
 def page_problem(body: Any, records_key: str) -> Optional[str]:
     """What is wrong with a decoded answer, against the shape Xero documents: an object whose `records_key`
-    holds a list of objects. None when it has that shape. Never "no records" for a page that says nothing."""
+    holds a list of objects (the list itself where `records_key` is empty: apis.BARE_LIST). None when it has that
+    shape. Never "no records" for a page that says nothing."""
+    if not records_key:
+        return objects_problem(body, "records") if isinstance(body, list) else f"a JSON {json_type(body)} where Xero sends a list"
     if not isinstance(body, dict):
         return f"a JSON {json_type(body)} where Xero sends an object holding {records_key}"
     if records_key not in body:

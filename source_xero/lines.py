@@ -89,6 +89,11 @@ class NestedList:
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [self.key] if self.key else [ORGANISATION_KEY, self.parent.primary_key, LINE_NUMBER]
 
+    def lines(self, organisation: Organisation, context: ReadContext) -> NestedList:
+        """What turns one parent record into this list's rows, in one organisation's read: the row itself (its rows
+        are in the record; children.FetchedList calls for its own)."""
+        return self
+
     def reader(
         self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
     ) -> FamilyReader:
@@ -106,26 +111,26 @@ class NestedList:
         items = parent.get(self.list_key)
         if not isinstance(items, list) or not items:
             return []
-        common = {column: _dig(parent, path) for column, path in self._taken}
+        common = {column: dig(parent, path) for column, path in self._taken}
         rows = []
         for number, item in enumerate(items, start=1):
             if not isinstance(item, dict):
                 continue  # not an item (Xero never sends one); the position still counts it
             row = {**item, **common, LINE_NUMBER: number}
             if self.tracking:
-                _flatten_tracking(row, item.get(self.tracking))
+                flatten_tracking(row, item.get(self.tracking))
             rows.append(row)
         return rows
 
 
-def _dig(record: Mapping[str, Any], parts: Sequence[str]) -> Any:
+def dig(record: Mapping[str, Any], parts: Sequence[str]) -> Any:
     value: Any = record
     for part in parts:
         value = value.get(part) if isinstance(value, dict) else None  # decoded JSON: dicts (faster than Mapping)
     return value
 
 
-def _flatten_tracking(row: Dict[str, Any], pairs: Any) -> None:
+def flatten_tracking(row: Dict[str, Any], pairs: Any) -> None:
     usable = [pair for pair in pairs if isinstance(pair, dict)] if isinstance(pairs, list) else []
     for n in range(1, TRACKING_SLOTS + 1):
         pair = usable[n - 1] if n <= len(usable) else {}
@@ -156,7 +161,7 @@ class FamilyReader:
     """One organisation's read of a parent row for the selected streams that live in its answers: the parent's
     own records (when selected) and the rows of each selected nested list, as (stream, record) pairs."""
 
-    def __init__(self, parent_reader: ListReader, parent_name: str, nested: Sequence[NestedList], emit_parent: bool) -> None:
+    def __init__(self, parent_reader: ListReader, parent_name: str, nested: Sequence[Lines], emit_parent: bool) -> None:
         self._inner = parent_reader
         self._parent_name = parent_name
         self._nested = tuple(nested)
@@ -183,6 +188,15 @@ class FamilyReader:
                 self._at_boundary = index == len(out) - 1
                 yield pair
         self._at_boundary = True
+
+
+class Lines(Protocol):
+    """What turns a parent record into the rows of one member of its family (NestedList, children.FetchedRows)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]: ...
 
 
 class Member(Protocol):
@@ -225,4 +239,5 @@ class Family:
             return OwnRows(self.root.reader(organisation, context, saved, incremental), self.root.name)
         parent_reader = self.root.reader(organisation, context, saved, incremental)
         emit_parent = any(member.name == self.root.name for member in self.members)
-        return FamilyReader(parent_reader, self.root.name, nested, emit_parent)  # type: ignore[arg-type]  # members other than the root are nested lists
+        lines = [member.lines(organisation, context) for member in nested]  # type: ignore[attr-defined]  # members other than the root are nested or fetched lists
+        return FamilyReader(parent_reader, self.root.name, lines, emit_parent)

@@ -394,6 +394,7 @@ class NumberedPages(Pages):
     primary_key: str = ""
     cursor_field: str = "UpdatedDateUTC"
     fence: Optional[str] = None
+    send_page_size: bool = False  # Xero's other APIs take pageSize (Fixed Assets at most 200, Projects 500)
 
     MAX_WALKS = 3
 
@@ -438,8 +439,11 @@ class NumberedPages(Pages):
         self._seen = {}
         self._clean = True
 
+    def _params(self, page: int) -> Dict[str, Any]:
+        return {"page": page, "pageSize": self.page_size} if self.send_page_size else {"page": page}
+
     def first(self, since: Optional[str]) -> PageRequest:
-        return PageRequest({"page": 1}, None)
+        return PageRequest(self._params(1), None)
 
     def next(
         self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
@@ -453,7 +457,7 @@ class NumberedPages(Pages):
                 self._clean = False
             self._seen[pk] = stamp
         if not _is_last_page(page, records, self.page_size, pagination):
-            return PageRequest({"page": page + 1}, None)
+            return PageRequest(self._params(page + 1), None)
         counted = None not in self._counts
         if self._clean and ((counted and len(self._counts) == 1) or (not counted and self._seen == self._previous)):
             self.complete = True
@@ -461,7 +465,7 @@ class NumberedPages(Pages):
         if self.walks >= self.MAX_WALKS:
             return None
         self._start_walk()
-        return PageRequest({"page": 1}, None)
+        return PageRequest(self._params(1), None)
 
     def ahead(self, following: PageRequest) -> List[PageRequest]:
         return []  # Xero's pageCount says where the list ends; a call past it would be wasted
@@ -536,10 +540,16 @@ class Walks:
     """Pages without If-Modified-Since or order, walked until a walk is clean (NumberedPages)."""
 
     page_size: int = 100
+    send_page_size: bool = False
     tombstones: ClassVar[bool] = False
 
     def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
-        pages = NumberedPages(page_size=self.page_size, primary_key=primary_key, cursor_field=cursor.field or "UpdatedDateUTC")
+        pages = NumberedPages(
+            page_size=self.page_size,
+            primary_key=primary_key,
+            cursor_field=cursor.field or "UpdatedDateUTC",
+            send_page_size=self.send_page_size,
+        )
         return pages.starting_from(saved)
 
 
@@ -568,5 +578,7 @@ KEYSET_1000 = Keyset(1000)
 KEYSET_100 = Keyset(100, send_page_size=False)
 JOURNAL_OFFSETS = Offsets()
 WALKS = Walks()
+WALKS_200 = Walks(200, send_page_size=True)  # Fixed Assets: pageSize at most 200
+WALKS_500 = Walks(500, send_page_size=True)  # Projects: pageSize 1 to 500
 ONE_CALL = OneCall()
 WHOLE_LIST = WholeList()

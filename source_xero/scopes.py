@@ -28,6 +28,10 @@ class Scope(Enum):
     REPORTS_PROFIT_AND_LOSS = ("accounting.reports.read", "accounting.reports.profitandloss.read")
     REPORTS_BALANCE_SHEET = ("accounting.reports.read", "accounting.reports.balancesheet.read")
     REPORTS_TRIAL_BALANCE = ("accounting.reports.read", "accounting.reports.trialbalance.read")
+    BUDGETS = ("accounting.budgets.read", "accounting.budgets.read")
+    # Xero's other APIs have one scope each, the same for classic and granular apps.
+    FIXED_ASSETS = ("assets.read", "assets.read")
+    PROJECTS = ("projects.read", "projects.read")
 
     @property
     def classic(self) -> str:

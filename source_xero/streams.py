@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Generator, Iterator, List, Mapping, Optional
 
+from .apis import ACCOUNTING, Api
 from .context import ReadContext
 from .cursor import Fence, Numbered, ReadCursor, Stamped, Whole
-from .endpoints import accounting_base
+from .fanout import ONCE, FanOut
 from .paging import JournalOffsets, PageRequest, Pages, PagingKind
 from .pipeline import PagePipeline
 from .scopes import Scope
@@ -27,7 +28,7 @@ UNITDP = {"unitdp": 4}  # four-decimal unit amounts, as entered in Xero, instead
 
 @dataclass(frozen=True)
 class ListEndpoint:
-    """One row of the table: a list endpoint of the Accounting API."""
+    """One row of the table: a list endpoint of one of Xero's APIs (the Accounting API unless `api` says otherwise)."""
 
     name: str
     path: str
@@ -44,6 +45,8 @@ class ListEndpoint:
     # The OpenAPI component of one record, only where Xero's spec no longer lists the path (a retired endpoint);
     # otherwise scripts/generate_schemas.py reads it from the spec's answer for the path.
     component: str = ""
+    api: Api = ACCOUNTING
+    fanout: FanOut = ONCE  # a list Xero hands out in parts (fanout.py): each part read to its end in turn
 
     @property
     def cursor_field(self) -> Optional[str]:
@@ -76,7 +79,7 @@ class ListReader:
         self._pages: Pages = row.paging.start(row.primary_key, self._cursor, self._saved)
         self._answered = False  # the state may move only once Xero answered (a read that never started claims nothing new)
         self._client = context.client(row.name, organisation)
-        self._url = accounting_base() + row.path
+        self._url = row.api.url(row.path)
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -84,7 +87,20 @@ class ListReader:
 
     def records(self) -> Iterator[Mapping[str, Any]]:
         budget = self._context.budget(self.organisation)
-        with PagePipeline(self._fetch, depth=1 + JournalOffsets.MAX_AHEAD) as pages, _read_done(budget, self.row.path):
+        parts = self.row.fanout.parts(self._context.settings.start)
+        with _read_done(budget, self.row.path):
+            for number, part in enumerate(parts):
+                if number:  # the next part of the list: paged from its start, under the same fence
+                    self._pages = self.row.paging.start(self.row.primary_key, self._cursor, self._saved)
+                    if self._cursor.fence is not None:
+                        self._pages.begin(self._cursor.fence.at)
+                refused = yield from self._part(budget, part)
+                if refused:
+                    return
+
+    def _part(self, budget: Any, part: Mapping[str, Any]) -> Generator[Mapping[str, Any], None, bool]:
+        """One part of the list (fanout.py) read to its end; True when Xero refused it (the read is skipped)."""
+        with PagePipeline(lambda request: self._fetch(request, part), depth=1 + JournalOffsets.MAX_AHEAD) as pages:
             pages.plan([self._pages.first(self._cursor.since)])
             while pages:
                 request, page = pages.take()
@@ -92,7 +108,7 @@ class ListReader:
                     self._context.skips.skip(
                         self.row, self.organisation, page.status, page.detail, refused_outright=not self._answered
                     )
-                    return
+                    return True
                 if not self._answered:
                     fence = Fence.from_answer(page.body, page.date_header, page.elapsed, self._context.settings.lookback)
                     self._cursor.begin(fence)
@@ -104,10 +120,11 @@ class ListReader:
                 yield from self._pages.select(page.records, self._cursor)
             self._pages.end()
             yield from self._pages.last_records(self._cursor)  # tombstones, for a kind that has them
+        return False
 
-    def _fetch(self, request: PageRequest) -> Any:
+    def _fetch(self, request: PageRequest, part: Mapping[str, Any]) -> Any:
         headers = {"If-Modified-Since": request.if_modified_since} if request.if_modified_since else {}
-        return self._client.get(self._url, self.row.records_key, {**self.row.params, **request.params}, headers)
+        return self._client.get(self._url, self.row.records_key, {**self.row.params, **part, **request.params}, headers)
 
 
 def _pages_after(request: PageRequest, pagination: Optional[Mapping[str, Any]]) -> int:

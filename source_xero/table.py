@@ -13,16 +13,21 @@ from __future__ import annotations
 
 from typing import Mapping, Tuple, Union
 
+from .apis import BARE_LIST, FIXED_ASSETS, PROJECTS
+from .children import FetchedList, Flatten
 from .cursor import CREATED, FULL_TABLE, JOURNAL_NUMBER, UPDATED
+from .fanout import EachOf, MonthWindows
 from .lines import NestedList
-from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS, WHOLE_LIST
+from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS, WALKS_200, WALKS_500, WHOLE_LIST
 from .report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
 from .reports import ReportSpec
 from .scopes import Scope
 from .streams import UNITDP, ListEndpoint
 
-Row = Union[ListEndpoint, NestedList, ReportSpec]
+Row = Union[ListEndpoint, NestedList, FetchedList, ReportSpec]
 ARCHIVED_TOO = {"includeArchived": "true"}
+ASSET_STATUSES = EachOf("status", ("DRAFT", "REGISTERED", "DISPOSED"))  # Fixed Assets require one status a request
+EVERY_STATE = {"states": "INPROGRESS,CLOSED"}  # Projects: closed projects too
 JOURNALS_TIER = "apps created from March 2026 also need Xero's Advanced tier for Journals"
 
 # fmt: off
@@ -60,6 +65,13 @@ STREAMS: Tuple[ListEndpoint, ...] = (
     ListEndpoint("repeating_invoices",  "RepeatingInvoices",  "RepeatingInvoices",  "RepeatingInvoiceID",  FULL_TABLE, ONE_CALL, Scope.INVOICES),
     ListEndpoint("tax_rates",           "TaxRates",           "TaxRates",           "TaxType",             FULL_TABLE, ONE_CALL, Scope.SETTINGS, key_per_organisation=True),
     ListEndpoint("tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",  FULL_TABLE, ONE_CALL, Scope.SETTINGS, ARCHIVED_TOO),
+    ListEndpoint("budgets",             "Budgets",            "Budgets",            "BudgetID",            FULL_TABLE, ONE_CALL, Scope.BUDGETS),
+    # Xero's other APIs (apis.py): camelCase records in {"pagination", "items"}, no If-Modified-Since; full refresh,
+    # walked by page number until a walk is clean (paging.NumberedPages). Fixed Assets answer one status a request.
+    ListEndpoint("assets",              "Assets",             "items",              "assetId",             FULL_TABLE, WALKS_200, Scope.FIXED_ASSETS, api=FIXED_ASSETS, fanout=ASSET_STATUSES, refused_hint=FIXED_ASSETS.not_subscribed),
+    ListEndpoint("asset_types",         "AssetTypes",         BARE_LIST,            "assetTypeId",         FULL_TABLE, ONE_CALL,  Scope.FIXED_ASSETS, api=FIXED_ASSETS, refused_hint=FIXED_ASSETS.not_subscribed),
+    ListEndpoint("projects",            "Projects",           "items",              "projectId",           FULL_TABLE, WALKS_500, Scope.PROJECTS, EVERY_STATE, api=PROJECTS, refused_hint=PROJECTS.not_subscribed),
+    ListEndpoint("project_users",       "ProjectsUsers",      "items",              "userId",              FULL_TABLE, WALKS_500, Scope.PROJECTS, api=PROJECTS, key_per_organisation=True, refused_hint=PROJECTS.not_subscribed),
 )
 
 _PARENT = {row.name: row for row in STREAMS}
@@ -90,6 +102,16 @@ NESTED: Tuple[NestedList, ...] = (
     NestedList("contact_persons",              _PARENT["contacts"],            "ContactPersons", "ContactPerson",     None,               ("Name as ContactName", "ContactStatus")),
 )
 
+# Lists Xero serves per record of a row above, at a path of their own (children.py): read with their parent's
+# endpoint, one list read per parent record. A budget's lines come month by month, at most 24 months a request.
+FETCHED: Tuple[FetchedList, ...] = (
+    FetchedList("project_tasks",        _PARENT["projects"], "Projects/{projectId}/Tasks", "items",   ("taskId",),      "Task",      paging=WALKS_500),
+    FetchedList("project_time_entries", _PARENT["projects"], "Projects/{projectId}/Time",  "items",   ("timeEntryId",), "TimeEntry", paging=WALKS_500),
+    FetchedList("budget_lines",         _PARENT["budgets"],  "Budgets/{BudgetID}",         "Budgets", ("BudgetID", "AccountID", "Period"), "BudgetBalance",
+                ("Type as BudgetType", "Description as BudgetDescription"), fanout=MonthWindows(24),
+                flatten=Flatten("BudgetLines", "BudgetBalances", "BudgetLine", "Tracking")),
+)
+
 REPORTS: Tuple[ReportSpec, ...] = (
     ReportSpec("profit_and_loss_monthly", "Reports/ProfitAndLoss", Scope.REPORTS_PROFIT_AND_LOSS, "from_date", ("tenant_id", "from_date", "account_id"), True,  profit_and_loss_rows, "range", tracked=True),
     ReportSpec("balance_sheet_monthly",   "Reports/BalanceSheet",  Scope.REPORTS_BALANCE_SHEET,   "date",      ("tenant_id", "date", "account_id"),      True,  balance_sheet_rows,   "date"),
@@ -97,10 +119,11 @@ REPORTS: Tuple[ReportSpec, ...] = (
 )
 # fmt: on
 
-ROWS: Tuple[Row, ...] = (*STREAMS, *NESTED, *REPORTS)
+ROWS: Tuple[Row, ...] = (*STREAMS, *NESTED, *FETCHED, *REPORTS)
 BY_NAME: Mapping[str, Row] = {row.name: row for row in ROWS}
 STREAMS_BY_NAME: Mapping[str, ListEndpoint] = {row.name: row for row in STREAMS}
 NESTED_BY_NAME: Mapping[str, NestedList] = {row.name: row for row in NESTED}
+FETCHED_BY_NAME: Mapping[str, FetchedList] = {row.name: row for row in FETCHED}
 REPORTS_BY_NAME: Mapping[str, ReportSpec] = {row.name: row for row in REPORTS}
 
 # A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records

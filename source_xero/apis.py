@@ -1,0 +1,46 @@
+"""Xero's APIs the connector reads, one small object each: where the API lives, how its answers are wrapped, what
+the check asks to see whether an organisation can read it, and what a refusal usually means there.
+
+A row of the table names its API (`ListEndpoint.api`); the read, the check, the skip rule and the schema generator
+take everything API-specific from here. Adding an API is one object here plus its rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .endpoints import api_base
+
+BARE_LIST = ""  # the records key of an answer that is the list itself, not an object holding it (Fixed Assets' AssetTypes)
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str  # as Xero's developer pages name it
+    path: str  # the base path under Xero's API host
+    spec: str  # its vendored OpenAPI file (xero-openapi/), read by scripts/generate_schemas.py only
+    probe: str = ""  # the cheapest list of the API, asked once per organisation by the check ("" for the Accounting API)
+    probe_key: str = "items"
+    # Why Xero may refuse it for one organisation although the token holds the scope (said after the fix of a skip).
+    not_subscribed: str = ""
+
+    def url(self, path: str) -> str:
+        return f"{api_base()}/{self.path}/{path}"
+
+
+ACCOUNTING = Api("Accounting API", "api.xro/2.0", "xero_accounting.yaml")
+FIXED_ASSETS = Api(
+    "Fixed Assets API",
+    "assets.xro/1.0",
+    "xero_assets.yaml",
+    probe="AssetTypes",
+    probe_key=BARE_LIST,
+    not_subscribed="Xero also refuses it for an organisation whose plan has no fixed asset register",
+)
+PROJECTS = Api(
+    "Projects API",
+    "projects.xro/2.0",
+    "xero-projects.yaml",
+    probe="ProjectsUsers",
+    not_subscribed="Xero also refuses it for an organisation that does not use Xero Projects (a plan or region without it)",
+)
