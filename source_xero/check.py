@@ -6,11 +6,12 @@ set for the profit and loss, each organisation must have it: one /TrackingCatego
 from __future__ import annotations
 
 import logging
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .apis import ACCOUNTING, Api
 from .connection import Connection
 from .reports import resolve_tracking_category, tracking_categories_of
 from .scopes import describe_unreadable, unreadable
@@ -52,7 +53,39 @@ def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bo
         raise
     if missing:
         return False, " ".join(missing)
-    return True, unreadable_streams(logger, granted)
+    summary = unreadable_streams(logger, granted)
+    refused = other_apis(logger, lookup, organisations, granted)
+    return True, " ".join(part for part in (summary, refused) if part) or None
+
+
+def other_apis(logger: logging.Logger, lookup: XeroLookup, organisations: Sequence[Organisation], granted: Any) -> Optional[str]:
+    """Per organisation, which of Xero's other APIs (Fixed Assets, Projects: apis.py) it can read: one call to each API
+    the token's scopes reach, since Xero refuses an API to an organisation whose plan or country lacks it although the
+    token holds its scope. Those streams are then skipped for that organisation (skips.py); the check does not fail.
+    A sentence naming each refusal, or None."""
+    by_api: Dict[Api, List[Any]] = {}
+    for row in ROWS:
+        if row.api is not ACCOUNTING:
+            by_api.setdefault(row.api, []).append(row)
+    refusals = []
+    for organisation in organisations:
+        for api, rows in by_api.items():
+            names = ", ".join(row.name for row in rows)
+            scope = rows[0].scope
+            if granted is not None and not scope.granted_by(granted):
+                logger.warning(
+                    f"Organisation {organisation.label}: the {api.name} cannot be read ({names}): add the "
+                    f"{scope.to_add(granted)} scope to the Xero app and re-authorise the connection."
+                )
+                continue
+            refusal = lookup.api_refusal(organisation, api)
+            if refusal is None:
+                logger.info(f"Organisation {organisation.label}: the {api.name} can be read ({names}).")
+                continue
+            said = f"Xero refused the {api.name} for {organisation.label} ({refusal}); {api.not_subscribed}."
+            logger.warning(f"{said} Its streams ({names}) will be skipped for this organisation; the others sync.")
+            refusals.append(said)
+    return " ".join(refusals) or None
 
 
 def missing_tracking_category(

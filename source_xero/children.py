@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
+from .apis import Api
 from .context import ReadContext
 from .cursor import FULL_TABLE
 from .fanout import ONCE, FanOut
@@ -82,7 +83,7 @@ class FetchedList:
         return self.parent.refused_hint
 
     @property
-    def api(self) -> Any:
+    def api(self) -> Api:
         return self.parent.api
 
     @property

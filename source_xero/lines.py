@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple
 
+from .apis import Api
 from .context import ReadContext
 from .scopes import Scope
 from .tenants import ORGANISATION_KEY, Organisation
@@ -77,6 +78,10 @@ class NestedList:
     @property
     def family(self) -> str:
         return self.parent.name
+
+    @property
+    def api(self) -> Api:
+        return self.parent.api
 
     @property
     def cursor_field(self) -> Optional[str]:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, T
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .apis import ACCOUNTING, Api
 from .client import Page
 from .config import TrackingCategoryChoice
 from .context import ReadContext
@@ -65,6 +66,10 @@ class ReportSpec:
     @property
     def records_key(self) -> str:
         return "Reports"
+
+    @property
+    def api(self) -> Api:
+        return ACCOUNTING
 
     @property
     def family(self) -> str:

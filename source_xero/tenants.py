@@ -16,6 +16,7 @@ import requests
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .apis import Api
 from .client import Page, Shape, XeroClient
 from .endpoints import accounting_base, connections_url
 from .errors import json_type, objects_problem, page_problem
@@ -117,6 +118,21 @@ class XeroLookup:
             internal_message=f"TrackingCategories answered {page.status}",
             failure_type=FailureType.transient_error,
         )
+
+
+    def api_refusal(self, tenant: Organisation, api: Api) -> Optional[str]:
+        """Why Xero refuses `api` to this organisation (its status and words), or None when it answers: one call to
+        the API's cheapest list (the check's, per organisation and API)."""
+        page = self._get(
+            f"the {api.name} of organisation {tenant.label}",
+            api.url(api.probe),
+            tenant.tenant_id,
+            api.probe_key,
+            lambda body: page_problem(body, api.probe_key),
+        )
+        if page.status == 200:
+            return None
+        return f"HTTP {page.status}: {page.detail or 'refused'}"
 
 
 def _connections_problem(body: Any) -> Optional[str]:

@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional
 import pytest
 
 from source_xero.scopes import Scope
-from source_xero.table import NESTED, REPORTS_BY_NAME, ROWS, STREAMS
+from source_xero.table import FETCHED, NESTED, REPORTS_BY_NAME, ROWS, STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"
@@ -251,6 +251,19 @@ def test_nested_lists_table_has_every_nested_list_with_its_parent_key_cursor_and
         assert _key_columns(cells[3]) == nested.catalog_key(), f"{nested.name}: primary key column"
         assert (f"`{nested.cursor_field}`" if nested.cursor_field else "—") in cells[4]
         assert _key_columns(cells[5].split(";")[0]) == nested.parent_columns(), f"{nested.name}: columns from the parent"
+
+
+def test_fetched_lists_table_has_every_fetched_list_with_its_parent_path_key_and_columns(docs: str):
+    rows = {row[0].strip("`"): row for row in _table_rows(docs, "| Stream | Read from (stream, path) |")}
+    assert set(rows) == {row.name for row in FETCHED}, "the table of lists fetched per record must list exactly table.FETCHED"
+    for fetched in FETCHED:
+        cells = rows[fetched.name]
+        assert f"`{fetched.parent.name}`, `/{fetched.path}`" in cells[1], f"{fetched.name}: parent and path"
+        assert ("Full refresh, Incremental" if fetched.cursor_field else "Full refresh") in cells[2]
+        assert _key_columns(cells[3]) == fetched.catalog_key(), f"{fetched.name}: primary key column"
+        assert _key_columns(cells[5]) == fetched.parent_columns(), f"{fetched.name}: columns from the parent"
+        for scope in fetched.scope.names:
+            assert scope in cells[6]
 
 
 def test_every_scope_is_documented(docs: str):
