@@ -23,12 +23,16 @@ class Api:
     probe_key: str = "items"
     # Why Xero may refuse it for one organisation although the token holds the scope (said after the fix of a skip).
     not_subscribed: str = ""
+    # Whether Xero refusing every selected stream of this API to an organisation means the organisation is out of
+    # reach (disconnected, or the app lacks read scopes: skips.every_selected_refused), rather than that the
+    # organisation does without the API. Only the Accounting API, which every organisation has.
+    refusal_is_organisation_wide: bool = False
 
     def url(self, path: str) -> str:
         return f"{api_base()}/{self.path}/{path}"
 
 
-ACCOUNTING = Api("Accounting API", "api.xro/2.0", "xero_accounting.yaml")
+ACCOUNTING = Api("Accounting API", "api.xro/2.0", "xero_accounting.yaml", refusal_is_organisation_wide=True)
 FIXED_ASSETS = Api(
     "Fixed Assets API",
     "assets.xro/1.0",

@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Protocol, Set, Tuple
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from .apis import Api
 from .scopes import Scope
 from .tenants import Organisation
 
@@ -28,6 +29,9 @@ class Skippable(Protocol):
 
     @property
     def refused_hint(self) -> str: ...
+
+    @property
+    def api(self) -> Api: ...
 
 
 def skip_message(row: Skippable, organisation: Organisation, status: int, detail: str) -> str:
@@ -57,7 +61,7 @@ class Skips:
 
     def skip(self, row: Skippable, organisation: Organisation, status: int, detail: str, refused_outright: bool = True) -> None:
         with self._lock:
-            if refused_outright:
+            if refused_outright and row.api.refusal_is_organisation_wide:
                 self.refused[(organisation.tenant_id, row.name)] = status
             self._skipped.setdefault(row.name, []).append(organisation.label)
         logging.getLogger("airbyte").warning(skip_message(row, organisation, status, detail))

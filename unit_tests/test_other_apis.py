@@ -165,3 +165,23 @@ def test_check_says_per_organisation_which_other_api_it_can_read(config, xero, c
     lines = [r.getMessage() for r in caplog.records]
     assert any("the Fixed Assets API can be read (assets, asset_types)" in line for line in lines)
     assert any("Its streams (projects, project_users, project_tasks, project_time_entries) will be skipped" in line for line in lines)
+
+
+def test_an_organisation_without_projects_is_not_taken_for_disconnected_when_only_projects_streams_are_selected(config, xero):
+    from airbyte_cdk.models import AirbyteStreamStatus, SyncMode
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from builders import catalog
+
+    xero.get(PROJECTS_URL, **forbidden())
+    xero.get(PROJECTS.url("ProjectsUsers"), **forbidden())
+
+    output = read(SourceXero(), config, catalog("projects", "project_users", "project_tasks", sync_mode=SyncMode.full_refresh))
+
+    assert [e.trace.error.message for e in output.errors] == []
+    statuses = {
+        m.trace.stream_status.stream_descriptor.name: m.trace.stream_status.status
+        for m in output.trace_messages
+        if m.trace.stream_status and m.trace.stream_status.status != AirbyteStreamStatus.STARTED
+    }
+    assert {statuses[name] for name in ("projects", "project_users", "project_tasks")} == {AirbyteStreamStatus.INCOMPLETE}
