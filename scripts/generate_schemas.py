@@ -1,31 +1,42 @@
 #!/usr/bin/env python3
-"""Generate the stream JSON schemas of source-xero from Xero's Accounting OpenAPI spec.
+"""Generate the stream JSON schemas of source-xero from Xero's OpenAPI specs (Accounting, Fixed Assets, Projects).
 
 Usage (from the repository root):
 
     python scripts/generate_schemas.py            # (re)write the files
     python scripts/generate_schemas.py --check    # exit 1 if the committed files are stale
-    python scripts/generate_schemas.py --spec PATH
+    python scripts/generate_schemas.py --specs DIR  # the specs' directory (default xero-openapi/)
 
 Why generate: Xero's objects have hundreds of fields, nested several levels deep. Writing them by
 hand loses fields and gets date types wrong; the spec already says which field is what.
 
 Outputs
 -------
-* ``source_xero/schemas/<stream>.json``: one draft-07 schema per stream (every list stream of source_xero/table.py, see STREAMS).
+* ``source_xero/schemas/<stream>.json``: one draft-07 schema per stream (every list stream of source_xero/table.py, see STREAMS),
+  expanded from the spec of the row's API (``row.api.spec``, source_xero/apis.py: ``xero_accounting.yaml``,
+  ``xero_assets.yaml``, ``xero-projects.yaml``). The component of one record is found per row in that spec: the
+  items of the array under ``row.records_key`` in the envelope the 200 answer of GET /<path> refers to, or the
+  items of the answer itself when it is a bare array (``records_key == apis.BARE_LIST``, Fixed Assets'
+  /AssetTypes); a retired endpoint the spec no longer lists names its component in its row.
 * ``source_xero/schemas/<nested>.json``: one draft-07 schema per nested list of the table (``table.NESTED``, see
   NESTED_ROWS and rule 7): an invoice's line items, a journal's lines, a contact's phones, ...
+* ``source_xero/schemas/<fetched>.json``: one per list fetched per parent record (``table.FETCHED``, FETCHED_ROWS,
+  rule 7): a project's tasks and time entries, a budget's lines.
 * ``source_xero/schemas/shared/<name>.json``: nested objects that occur in more than one stream,
   referenced by bare file name (``{"$ref": "line_item.json"}``), which is what the CDK's
   ResourceSchemaLoader resolves (it looks bare names up in ``schemas/shared/``).
 * ``source_xero/date_fields.json``: the property names the connector must convert from Xero's
-  ``/Date(1573755038314+0000)/`` notation, split into date-only and timestamp names.
+  ``/Date(1573755038314+0000)/`` notation, split into date-only and timestamp names: the x-is-msdate(-time)
+  properties of every spec a row reads. Only the Accounting spec flags any; the Fixed Assets and Projects APIs send
+  ISO text (rule 3) that needs no conversion, so none of their camelCase names is listed.
 
 Rules
 -----
 1. Completeness: every property of every component reachable from a stream is declared,
    recursively (through ``$ref`` and arrays), plus the few fields Xero returns that the spec
-   leaves out (SPEC_OMISSIONS, each with its evidence). Objects keep ``additionalProperties: true``
+   leaves out (SPEC_OMISSIONS, ASSETS_SPEC_OMISSIONS: OMISSIONS_BY_SPEC, each with its evidence),
+   with the few properties the spec types wrongly replaced (SPEC_CORRECTIONS: BudgetBalance.Period,
+   see rule 3). Objects keep ``additionalProperties: true``
    so that a field Xero adds tomorrow is still passed through.
 2. Types: every type is nullable (``["null", T]``). string/integer/number/boolean map one to one
    (money and doubles are numbers). Enums become plain strings: Xero adds values over time and an
@@ -43,6 +54,22 @@ Rules
    DueDate, JournalDate...) is a calendar date: ``format: date``. A plain ``format: date-time``
    without either flag is an ISO companion such as DateString, which Xero sends without an offset
    ("2014-12-31T00:00:00"): ``timestamp_without_timezone``. A plain ``format: date`` stays a date.
+   That is the Accounting API. The other APIs have no x-is-msdate flags: their dates are ISO text, typed per API
+   (PLAIN_DATES) from the values their spec shows, since the connector passes them through unchanged:
+   * Projects (xero-projects.yaml): every ``format: date-time`` (deadlineUtc, dateUtc, dateEnteredUtc) is a UTC
+     instant with a Z: the GET examples show "2020-03-03T15:00:00Z", "2020-02-28T03:24:29.2215641Z", and each
+     description says "UTC Date Time in ISO-8601 format": ``timestamp_with_timezone``. It has no ``format: date``.
+   * Fixed Assets (xero_assets.yaml): its ``format: date`` fields (purchaseDate, disposalDate,
+     depreciationStartDate) are described "YYYY-MM-DD", which is what a POST takes ("2020-01-01" in the request
+     example), but every GET /Assets and GET /Assets/{id} example, and the components' own examples, show them
+     answered as a local midnight without offset: "2020-01-01T00:00:00". A ``format: date`` column would refuse
+     that text in typed destinations, so they are ``format: date-time`` + ``timestamp_without_timezone`` (a
+     calendar date at 00:00, no instant implied). The spec has no ``format: date-time`` in the records read.
+   * A spec without a decision for a plain date or date-time is refused when one is met (PLAIN_DATES None).
+   BudgetBalance.Period (Accounting) is flagged x-is-msdate, but Xero sends a month as "YYYY-MM" text (its
+   description, and GET /Budgets/{BudgetID}'s example "2019-08"). The connector's date decoding
+   (source_xero/dates.py) converts only values that start with "/Date(", so that text stays "YYYY-MM" whatever
+   date_fields.json says: it is declared a plain string (SPEC_CORRECTIONS) and is not in date_fields.json.
 4. Cycles: the spec's references are cyclic (Invoice -> Payments -> Payment -> Invoice -> ...).
    While expanding, the components on the current path (root stream component down to the
    property being expanded) are remembered. When a component that is already on that path is met
@@ -57,7 +84,11 @@ Rules
    means an identical subtree. Each (X, context) met in two or more streams is written once to
    ``schemas/shared/`` and referenced: ``line_item.json`` for an empty context (X expands the same
    everywhere), ``invoice__inside_credit_note__payment.json`` for Invoice below CreditNote and
-   Payment. Stream roots are always inlined. Shared files refer to each other without cycles: a
+   Payment. Stream roots are always inlined. Sharing is per spec: each spec's (X, context) keys are counted over
+   its own streams, and the files of a spec other than the Accounting API's are prefixed with its name
+   (``projects__amount.json``, ``assets__book_depreciation_setting.json``, ``spec_prefix``): the specs reuse
+   component names for other objects (Pagination, Error, CurrencyCode...), which must never share a file
+   name; the Accounting API's files keep their names. Shared files refer to each other without cycles: a
    file for (X, C) refers to (Y, C') only if Y is reachable from X; if X is reachable from Y too,
    C' contains C and X, so along any chain of references the context grows and never comes back.
 6. Output is deterministic: keys sorted, 2-space indent, trailing newline; stale shared files are
@@ -79,6 +110,17 @@ Rules
    * ``tenant_id`` and ``tenant_name``, as in every stream.
    Any other column an item would share with these is refused too. date_fields.json also reads
    the nested components (rule 3 applies to them as everywhere).
+   A row of ``table.FETCHED`` (source_xero/children.py, FetchedList) is a list Xero serves per parent record at a
+   path of its own. Its schema is built by the same machinery (``add_parent_columns``, ``add_columns``):
+   ``row.component`` (Task, TimeEntry; checked to be what GET /<row.path> answers under ``row.records_key``)
+   expanded as a stream root, plus the parent's columns (``row.parent_columns()``: the parent's primary key, its
+   cursor field, the carried paths, typed from the parent's component, with the collision rules above: Task's
+   own projectId is the parent's key, typed alike), plus ``tenant_id`` and ``tenant_name``; no ``line_number``
+   (rows_from adds none). With ``row.flatten`` (Flatten: one row per ``inner`` item of each ``outer`` item of the
+   record, budget_lines) it also declares the outer component's SCALAR properties (``Flatten.outer_component``:
+   BudgetLine's AccountID, AccountCode; an inner property of the same name would replace the outer value: refused)
+   and, when ``Flatten.tracking`` names the record's tracking list, the tracking columns of
+   ``lines.tracking_columns()``. The chain record -> outer -> inner is checked against the path's answer.
 
 8. Tombstones: a row whose paging kind has tombstones (``row.paging.tombstones``: source_xero/paging.py,
    WholeListPages, for lists Xero deletes records from outright) also declares ``_ab_cdc_deleted_at``, a
@@ -104,8 +146,9 @@ from typing import Any
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Xero's spec (MIT licensed), vendored in the repository: see xero-openapi/README.md.
-SPEC_PATH = REPO_ROOT / "xero-openapi" / "xero_accounting.yaml"
+# Xero's specs (MIT licensed), vendored in the repository: see xero-openapi/README.md. Each row's API names its
+# file there (source_xero/apis.py, `Api.spec`).
+SPECS_DIR = REPO_ROOT / "xero-openapi"
 PACKAGE_DIR = REPO_ROOT / "source_xero"
 SCHEMAS_DIR = PACKAGE_DIR / "schemas"
 SHARED_DIR = SCHEMAS_DIR / "shared"
@@ -123,6 +166,8 @@ SharedKey = tuple[str, frozenset[str]]
 # The connector's table of streams (source_xero/table.py) is the one list of streams; which OpenAPI
 # component describes one record of each is read from the spec itself (record_components).
 sys.path.insert(0, str(REPO_ROOT))
+from source_xero.apis import ACCOUNTING, BARE_LIST, FIXED_ASSETS, PROJECTS, Api  # noqa: E402
+from source_xero.children import FetchedList  # noqa: E402
 from source_xero.lines import (  # noqa: E402  (the repository root is on the path only now)
     LINE_NUMBER,
     TRACKING_COLUMNS,
@@ -134,8 +179,12 @@ from source_xero.lines import (  # noqa: E402  (the repository root is on the pa
 )
 from source_xero.paging import DELETED_AT  # noqa: E402
 from source_xero.quirks import COERCED  # noqa: E402
-from source_xero.table import NESTED  # noqa: E402
+from source_xero.streams import ListEndpoint  # noqa: E402
+from source_xero.table import FETCHED, NESTED  # noqa: E402
 from source_xero.table import STREAMS as TABLE  # noqa: E402
+
+# The Accounting API's spec: the one with Xero's /Date(...)/ fields, SPEC_OMISSIONS and TYPE_QUIRKS.
+SPEC_PATH = SPECS_DIR / ACCOUNTING.spec
 
 
 @functools.cache
@@ -147,24 +196,68 @@ def _spec(spec_path: Path) -> Node:
     return spec
 
 
-def record_components(spec_path: Path = SPEC_PATH) -> dict[str, str]:
-    """Stream name -> OpenAPI component describing one record, for every row of the connector's table: the
-    200 answer of GET /<path> is an envelope whose `records_key` property is an array of that component."""
-    spec = _spec(spec_path)
+def api_of(row: ListEndpoint | NestedList | FetchedList) -> Api:
+    """The API a row reads (its spec describes its records): its own, or its parent's for a nested list."""
+    return row.parent.api if isinstance(row, NestedList) else row.api
+
+
+def answer_component(spec: Node, path: str, records_key: str) -> str:
+    """The component of one record in the 200 answer of GET /<path>: the items of the array under `records_key`
+    in the envelope the answer refers to, or of the answer itself when it is a bare array (`apis.BARE_LIST`)."""
+    try:
+        answer = spec["paths"]["/" + path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    except KeyError:
+        raise ValueError(f"the spec has no JSON 200 answer for GET /{path}") from None
+    if records_key == BARE_LIST:
+        items = answer.get("items", {}) if answer.get("type") == "array" else {}
+    else:
+        envelope = ref_target(answer)
+        holder = spec["components"]["schemas"][envelope].get("properties", {}) if envelope else {}
+        items = holder.get(records_key, {}).get("items", {})
+    component = ref_target(items)
+    if component is None:
+        where = "a bare array" if records_key == BARE_LIST else f"an envelope with an array under {records_key!r}"
+        raise ValueError(f"GET /{path} does not answer {where} of components")
+    return component
+
+
+def record_components(specs_dir: Path = SPECS_DIR) -> dict[str, str]:
+    """Stream name -> OpenAPI component describing one record, for every list row of the connector's table, read
+    from the spec of the row's API (`api_of`): the component of GET /<path>'s answer under the row's records key."""
     found: dict[str, str] = {}
     for row in TABLE:
         if row.component:  # an endpoint the spec no longer lists (retired), its record component named in the row
             found[row.name] = row.component
             continue
-        answer = spec["paths"]["/" + row.path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-        envelope = ref_target(answer)
-        items = spec["components"]["schemas"][envelope]["properties"][row.records_key]["items"] if envelope else {}
-        component = ref_target(items)
-        if component is None:
-            raise ValueError(f"{row.name}: GET /{row.path} does not answer a list of components under {row.records_key}")
-        found[row.name] = component
+        try:
+            found[row.name] = answer_component(_spec(specs_dir / api_of(row).spec), row.path, row.records_key)
+        except ValueError as error:
+            raise ValueError(f"{row.name}: {error}") from None
     return found
 
+
+def check_fetched(row: FetchedList, specs_dir: Path = SPECS_DIR) -> None:
+    """A fetched list's components are the ones its path answers: the record under its records key is
+    `row.component`, or, when the row flattens a list of lists, holds `flatten.outer` items of
+    `flatten.outer_component` whose `flatten.inner` items are `row.component` (and the `flatten.tracking` list)."""
+    spec = _spec(specs_dir / api_of(row).spec)
+    record = answer_component(spec, row.path, row.records_key)
+    if row.flatten is None:
+        if record != row.component:
+            raise ValueError(f"{row.name}: GET /{row.path} answers {record}, the row names {row.component}")
+        return
+    schemas = spec["components"]["schemas"]
+
+    def items_of(component: str, key: str) -> str | None:
+        return ref_target(schemas[component].get("properties", {}).get(key, {}).get("items", {}))
+
+    flatten = row.flatten
+    if items_of(record, flatten.outer) != flatten.outer_component:
+        raise ValueError(f"{row.name}: {record}.{flatten.outer} is not a list of {flatten.outer_component}")
+    if items_of(flatten.outer_component, flatten.inner) != row.component:
+        raise ValueError(f"{row.name}: {flatten.outer_component}.{flatten.inner} is not a list of {row.component}")
+    if flatten.tracking and flatten.tracking not in schemas[record].get("properties", {}):
+        raise ValueError(f"{row.name}: {record} has no {flatten.tracking} list")
 
 
 # Known fields Xero returns that the spec's component schemas omit, written in OpenAPI notation so
@@ -190,6 +283,9 @@ SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
         "Attachments": _ATTACHMENTS,  # GET /BankTransfers/{BankTransferID} example
         "CreatedDateUTCString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of CreatedDateUTC
         "DateString": _ISO_DATETIME_WITHOUT_OFFSET,  # ISO companion of Date
+    },
+    "Budget": {
+        "Status": _STRING,  # "APPROVED", GET /Budgets example
     },
     "Contact": {
         "Warnings": _VALIDATION_ERRORS,  # GET /Contacts example
@@ -245,7 +341,60 @@ TYPE_QUIRKS: dict[str, dict[str, str]] = {
     "Receipt": {"ReceiptNumber": "integer"},
 }
 
+# Properties the spec declares with a type Xero does not send, replaced (unlike SPEC_OMISSIONS, the spec's node must
+# exist: the test suite checks each entry still differs from it). Evidence for each:
+# * BudgetBalance.Period is flagged x-is-msdate (a /Date(...)/ calendar date), but its own description ("Period
+#   the amount applies to (e.g. "2019-08")") and the GET /Budgets/{BudgetID} example ("Period": "2019-08") show
+#   a month as "YYYY-MM" text. The connector converts by property name and only values that start with
+#   "/Date(" (source_xero/dates.py, RecordDates), so "2019-08" reaches the record unchanged, whether or not
+#   Period is in date_fields.json: it is a plain string. `format: date` would declare a full date that
+#   "2019-08" is not (a typed destination would null it), and listing Period in date_fields.json would only
+#   turn a /Date(...)/ that Xero never sends there into a YYYY-MM-DD text the schema does not declare either.
+#   So it is a string, and (as its corrected node has no date flag) not in date_fields.json.
+SPEC_CORRECTIONS: dict[str, dict[str, Node]] = {
+    "BudgetBalance": {"Period": _STRING},
+}
+
+# SPEC_OMISSIONS of the Fixed Assets spec (xero_assets.yaml). Evidence: every GET /Assets example record has
+# trackingItems, taxDepreciationSettings, taxDepreciationDetails and taxValues, each an empty list, and every
+# GET /AssetTypes example record taxDepreciationSettings ([]) and lockPrivateUseAccount (false); the components
+# declare none of them. The items' shape is never shown: they are declared lists of open objects (a setting, a
+# value, a tracking pair each, like their declared book counterparts), their fields passing through unlisted.
+_OPEN_OBJECTS = {"type": "array", "items": {"type": "object"}}
+ASSETS_SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
+    "Asset": {
+        "taxDepreciationDetails": _OPEN_OBJECTS,
+        "taxDepreciationSettings": _OPEN_OBJECTS,
+        "taxValues": _OPEN_OBJECTS,
+        "trackingItems": _OPEN_OBJECTS,
+    },
+    "AssetType": {
+        "lockPrivateUseAccount": _BOOLEAN,
+        "taxDepreciationSettings": _OPEN_OBJECTS,
+    },
+}
+
+# Each table by the spec whose components it names (the Projects spec needs none: its GET examples show no
+# undeclared field and no other type; unit_tests/test_schemas.py walks every spec's examples).
+OMISSIONS_BY_SPEC: dict[str, dict[str, dict[str, Node]]] = {
+    ACCOUNTING.spec: SPEC_OMISSIONS,
+    FIXED_ASSETS.spec: ASSETS_SPEC_OMISSIONS,
+}
+CORRECTIONS_BY_SPEC: dict[str, dict[str, dict[str, Node]]] = {ACCOUNTING.spec: SPEC_CORRECTIONS}
+TYPE_QUIRKS_BY_SPEC: dict[str, dict[str, dict[str, str]]] = {ACCOUNTING.spec: TYPE_QUIRKS}
+
 SCALAR_TYPES = {"string", "integer", "number", "boolean"}
+
+# Rule 3, plain ISO dates: how each API's `format: date` / `format: date-time` without an x-is-msdate flag is
+# typed, decided per API from its spec's examples (None: no such field met yet, no decision: refused).
+_DATE: Node = {"type": "string", "format": "date"}
+_WITH_TIMEZONE: Node = {"type": "string", "format": "date-time", "airbyte_type": "timestamp_with_timezone"}
+_WITHOUT_TIMEZONE: Node = {"type": "string", "format": "date-time", "airbyte_type": "timestamp_without_timezone"}
+PLAIN_DATES: dict[str, dict[str, Node | None]] = {
+    ACCOUNTING.spec: {"date": _DATE, "date-time": _WITHOUT_TIMEZONE},
+    FIXED_ASSETS.spec: {"date": _WITHOUT_TIMEZONE, "date-time": None},
+    PROJECTS.spec: {"date": None, "date-time": _WITH_TIMEZONE},
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,17 +403,25 @@ SCALAR_TYPES = {"string", "integer", "number", "boolean"}
 
 
 def load_components(spec_path: Path) -> Components:
-    """Return components/schemas of the spec with SPEC_OMISSIONS and TYPE_QUIRKS merged in.
+    """Return components/schemas of the spec with its SPEC_OMISSIONS, SPEC_CORRECTIONS and TYPE_QUIRKS merged in
+    (the tables of the spec's file name: OMISSIONS_BY_SPEC, ...).
 
     A spec property always wins over an omission entry, so the table cannot silently change a
-    field the spec does declare (the test suite also checks that no entry is redundant).
+    field the spec does declare (the test suite also checks that no entry is redundant); a correction
+    replaces a property the spec declares, and only such a one.
     """
     components = copy.deepcopy(_spec(spec_path)["components"]["schemas"])
-    for component, extra in SPEC_OMISSIONS.items():
+    for component, extra in OMISSIONS_BY_SPEC.get(spec_path.name, {}).items():
         properties = components[component].setdefault("properties", {})
         for name, node in extra.items():
             properties.setdefault(name, copy.deepcopy(node))
-    for component, quirks in TYPE_QUIRKS.items():
+    for component, corrected in CORRECTIONS_BY_SPEC.get(spec_path.name, {}).items():
+        properties = components[component].get("properties", {})
+        for name, node in corrected.items():
+            if name not in properties:
+                raise ValueError(f"{component}.{name}: SPEC_CORRECTIONS names a property the spec does not declare")
+            properties[name] = copy.deepcopy(node)
+    for component, quirks in TYPE_QUIRKS_BY_SPEC.get(spec_path.name, {}).items():
         for name in quirks:
             declared = components[component]["properties"][name].get("type", "string")
             if COERCED.get(name) != declared:
@@ -293,10 +450,25 @@ STREAMS = record_components()
 # The lists nested in the records of those streams (lines.py), streams of their own: name -> row. One record of
 # such a stream is one item of the list (`row.component`), with columns of its parent laid over it.
 NESTED_ROWS: dict[str, NestedList] = {row.name: row for row in NESTED}
+# The lists fetched per record of those streams (children.py), streams of their own: name -> row. One record of
+# such a stream is one record of the list (or one inner item of it, `row.flatten`), with its parent's columns.
+FETCHED_ROWS: dict[str, FetchedList] = {row.name: row for row in FETCHED}
+for _row in FETCHED:
+    check_fetched(_row)
 # Every stream whose schema is expanded from a component, and that component (the root of its expansion).
-ROOTS: dict[str, str] = {**STREAMS, **{name: row.component for name, row in NESTED_ROWS.items()}}
-if len(ROOTS) != len(STREAMS) + len(NESTED_ROWS):
-    raise ValueError("a nested row has the name of a stream: " + ", ".join(sorted(set(STREAMS) & set(NESTED_ROWS))))
+ROOTS: dict[str, str] = {
+    **STREAMS,
+    **{name: row.component for name, row in NESTED_ROWS.items()},
+    **{name: row.component for name, row in FETCHED_ROWS.items()},
+}
+if len(ROOTS) != len(STREAMS) + len(NESTED_ROWS) + len(FETCHED_ROWS):
+    raise ValueError("two rows of the table have one name")
+# The spec (file name in SPECS_DIR) each root's component belongs to: its row's API's (`api_of`). A stream is
+# expanded from its own spec only; a nested or fetched list reads the API of its parent.
+_ROWS: dict[str, ListEndpoint | NestedList | FetchedList] = {
+    **{row.name: row for row in TABLE}, **NESTED_ROWS, **FETCHED_ROWS
+}
+ROOT_SPECS: dict[str, str] = {name: api_of(_ROWS[name]).spec for name in ROOTS}
 
 
 def is_object_component(components: Components, name: str) -> bool:
@@ -363,8 +535,9 @@ def nullable(json_type: str) -> list[str]:
     return ["null", json_type]
 
 
-def scalar_schema(node: Node) -> Node:
-    """JSON schema of a scalar property: type mapping (rule 2) and date handling (rule 3)."""
+def scalar_schema(node: Node, plain_dates: dict[str, Node | None] = PLAIN_DATES[ACCOUNTING.spec]) -> Node:
+    """JSON schema of a scalar property: type mapping (rule 2) and date handling (rule 3); `plain_dates`: how the
+    spec of the property types a `format: date` / `date-time` without an x-is-msdate flag (PLAIN_DATES)."""
     if node.get("x-is-msdate-time"):
         return {
             "type": nullable("string"),
@@ -376,14 +549,11 @@ def scalar_schema(node: Node) -> Node:
     json_type = node.get("type", "string")
     if json_type not in SCALAR_TYPES:
         raise ValueError(f"unexpected scalar type {json_type!r} in {node!r}")
-    if json_type == "string" and node.get("format") == "date-time":
-        return {
-            "type": nullable("string"),
-            "format": "date-time",
-            "airbyte_type": "timestamp_without_timezone",
-        }
-    if json_type == "string" and node.get("format") == "date":
-        return {"type": nullable("string"), "format": "date"}
+    if json_type == "string" and node.get("format") in ("date", "date-time"):
+        typed = plain_dates[node["format"]]
+        if typed is None:
+            raise ValueError(f"a plain format {node['format']} in a spec without a rule 3 decision for it: {node!r}")
+        return {**typed, "type": nullable(typed["type"])}
     # Enums, uuid/int32/double formats and lengths are deliberately dropped (rule 2).
     return {"type": nullable(json_type)}
 
@@ -401,10 +571,18 @@ def snake_case(component: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", component).lower()
 
 
-def shared_file_name(key: SharedKey) -> str:
+def spec_prefix(spec: str) -> str:
+    """Rule 5: the prefix of the shared files of a spec's components, "" for the Accounting API's (its files keep
+    their names), else the spec's file name without "xero" ("xero-projects.yaml" -> "projects__")."""
+    if spec == ACCOUNTING.spec:
+        return ""
+    return re.sub(r"^xero[-_]", "", Path(spec).stem).replace("-", "_") + "__"
+
+
+def shared_file_name(key: SharedKey, prefix: str = "") -> str:
     """File name of a shared (component, context) expansion, see rule 5."""
     component, context = key
-    name = snake_case(component)
+    name = prefix + snake_case(component)
     if context:
         name += "__inside_" + "__".join(snake_case(outer) for outer in sorted(context))
     return name + ".json"
@@ -423,8 +601,13 @@ class SchemaBuilder:
     key occurs (`occurrences`, filled while expanding, keyed by `current_stream`).
     """
 
-    def __init__(self, components: Components, shared: frozenset[SharedKey] = frozenset()) -> None:
+    def __init__(
+        self, components: Components, shared: frozenset[SharedKey] = frozenset(), spec: str = ACCOUNTING.spec
+    ) -> None:
         self.components = components
+        self.spec = spec
+        self.prefix = spec_prefix(spec)
+        self.plain_dates = PLAIN_DATES[spec]
         self.reach = reachability(components)
         self.shared = shared
         self.current_stream: str | None = None
@@ -441,7 +624,7 @@ class SchemaBuilder:
         key = (name, self.context(name, path))
         self.occurrences.setdefault(key, set()).add(self.current_stream)
         if key in self.shared:
-            return {"$ref": shared_file_name(key)}
+            return {"$ref": shared_file_name(key, self.prefix)}
         return self.expand_component(name, path)
 
     def expand_component(self, name: str, path: tuple[str, ...]) -> Node:
@@ -469,7 +652,7 @@ class SchemaBuilder:
         properties = {}
         for prop, node in self.components[name].get("properties", {}).items():
             if self.is_scalar(node):
-                properties[prop] = scalar_schema(resolve_scalar(self.components, node))
+                properties[prop] = self.scalar(node)
         return object_schema(
             properties,
             description=(
@@ -495,13 +678,23 @@ class SchemaBuilder:
             if node.get("properties"):
                 raise ValueError(f"inline object properties are not supported: {node!r}")
             return object_schema({})
-        return scalar_schema(resolve_scalar(self.components, node))
+        return self.scalar(node)
+
+    def scalar(self, node: Node) -> Node:
+        """Schema of a scalar property node of this builder's spec (rules 2 and 3)."""
+        return scalar_schema(resolve_scalar(self.components, node), self.plain_dates)
 
 
-def choose_shared(components: Components) -> frozenset[SharedKey]:
-    """Rule 5, first pass: the (component, context) keys met in two or more streams (nested rows included)."""
-    counter = SchemaBuilder(components)
-    for stream, component in ROOTS.items():
+def spec_roots(spec: str) -> dict[str, str]:
+    """The roots (stream -> component) expanded from `spec`."""
+    return {name: component for name, component in ROOTS.items() if ROOT_SPECS[name] == spec}
+
+
+def choose_shared(components: Components, spec: str = ACCOUNTING.spec) -> frozenset[SharedKey]:
+    """Rule 5, first pass: the (component, context) keys met in two or more streams of one spec (nested and
+    fetched rows included)."""
+    counter = SchemaBuilder(components, spec=spec)
+    for stream, component in spec_roots(spec).items():
         counter.current_stream = stream
         counter.expand_component(component, ())
     return frozenset(key for key, streams in counter.occurrences.items() if len(streams) >= 2)
@@ -533,23 +726,24 @@ LINE_NUMBER_COLUMN = {
 }
 
 
-def tracking_schemas(tracking: str) -> dict[str, Node]:
+def tracking_schemas(tracking: str, owner: str = "the item's") -> dict[str, Node]:
     """The flattened tracking columns of lines.py, each a nullable string, described by the field it copies."""
     columns: dict[str, Node] = {}
     for slot in range(1, TRACKING_SLOTS + 1):
         for template, field in zip(TRACKING_COLUMNS, TRACKING_FIELDS, strict=True):
             columns[template.format(n=slot)] = {
                 "type": ["null", "string"],
-                "description": f"{field} of pair {slot} of the item's {tracking} list (null when it has fewer pairs).",
+                "description": f"{field} of pair {slot} of {owner} {tracking} list (null when it has fewer pairs).",
             }
     if list(columns) != tracking_columns():
         raise ValueError("the tracking columns are not named as lines.py names them")
     return columns
 
 
-def parent_column_paths(row: NestedList) -> list[tuple[str, tuple[str, ...]]]:
-    """(column, path in the parent's record) of each column a nested row takes from its parent, in the order of
-    `row.parent_columns()`: the parent's primary key, its cursor field, then each carried path (lines.py)."""
+def parent_column_paths(row: NestedList | FetchedList) -> list[tuple[str, tuple[str, ...]]]:
+    """(column, path in the parent's record) of each column a nested or fetched row takes from its parent, in the
+    order of `row.parent_columns()`: the parent's primary key, its cursor field, then each carried path (lines.py,
+    children.py)."""
     paths: list[tuple[str, tuple[str, ...]]] = [(row.parent.primary_key, (row.parent.primary_key,))]
     if row.cursor_field:
         paths.append((row.cursor_field, (row.cursor_field,)))
@@ -569,7 +763,7 @@ def parent_property(builder: SchemaBuilder, component: str, path: tuple[str, ...
         if depth == len(path) - 1:
             if not builder.is_scalar(node):
                 raise ValueError(f"carried path {'.'.join(path)} is not a scalar field of its parent")
-            return scalar_schema(resolve_scalar(builder.components, node))
+            return builder.scalar(node)
         target = ref_target(node)
         if target is None or not is_object_component(builder.components, target):
             raise ValueError(f"carried path {'.'.join(path)}: {component}.{part} is not an object")
@@ -577,14 +771,12 @@ def parent_property(builder: SchemaBuilder, component: str, path: tuple[str, ...
     raise ValueError("an empty carried path")
 
 
-def nested_schema(builder: SchemaBuilder, row: NestedList) -> Node:
-    """Schema of one row of a nested list (lines.NestedList.rows_of): the item's component expanded as a stream
-    root, the parent's columns typed as in the parent's component, line_number, the tracking columns when the
-    row flattens a tracking list, and the organisation columns."""
-    schema = builder.expand_component(row.component, ())
-    properties = schema["properties"]
-    item_fields = set(properties)
+def add_parent_columns(builder: SchemaBuilder, row: NestedList | FetchedList, properties: dict[str, Node]) -> None:
+    """Rule 7: lay the parent's columns over a row's `properties` (the fields of the row's own record), each typed
+    as the parent's component declares it. Only the parent's primary key may also be a field of the record, typed
+    alike (the record's own value of any other would be lost under the parent's)."""
     parent_component = STREAMS[row.parent.name]
+    item_fields = set(properties)
     for column, path in parent_column_paths(row):
         node = parent_property(builder, parent_component, path)
         if column in item_fields and column != row.parent.primary_key:
@@ -593,26 +785,84 @@ def nested_schema(builder: SchemaBuilder, row: NestedList) -> Node:
         if column in properties and properties[column] != node:
             raise ValueError(f"{row.name}: {column} is typed differently in {parent_component} and {row.component}")
         properties[column] = node
-    added: dict[str, Node] = {LINE_NUMBER: copy.deepcopy(LINE_NUMBER_COLUMN)}
-    if row.tracking:
-        added.update(tracking_schemas(row.tracking))
-    added.update(copy.deepcopy(ORGANISATION_COLUMNS))
+
+
+def add_columns(row: NestedList | FetchedList, properties: dict[str, Node], added: dict[str, Node]) -> None:
+    """The columns the connector adds to a row (line_number, tracking, organisation): none may be a field of the
+    row's record or of its parent's columns."""
     for column, node in added.items():
         if column in properties:
             raise ValueError(f"{row.name}: the column {column} is a field of {row.component} or of its parent too")
         properties[column] = node
+
+
+def nested_schema(builder: SchemaBuilder, row: NestedList) -> Node:
+    """Schema of one row of a nested list (lines.NestedList.rows_of): the item's component expanded as a stream
+    root, the parent's columns typed as in the parent's component, line_number, the tracking columns when the
+    row flattens a tracking list, and the organisation columns."""
+    schema = builder.expand_component(row.component, ())
+    properties = schema["properties"]
+    add_parent_columns(builder, row, properties)
+    added: dict[str, Node] = {LINE_NUMBER: copy.deepcopy(LINE_NUMBER_COLUMN)}
+    if row.tracking:
+        added.update(tracking_schemas(row.tracking))
+    added.update(copy.deepcopy(ORGANISATION_COLUMNS))
+    add_columns(row, properties, added)
     schema["description"] = (
-        f"One {row.component} of the {row.list_key} list of a {parent_component} (stream {row.parent.name}), with "
-        f"its parent's {', '.join(row.parent_columns())} and its position ({LINE_NUMBER})."
+        f"One {row.component} of the {row.list_key} list of a {STREAMS[row.parent.name]} (stream {row.parent.name}), "
+        f"with its parent's {', '.join(row.parent_columns())} and its position ({LINE_NUMBER})."
     )
     return schema
 
 
-def build_all(components: Components) -> dict[str, Node]:
-    """Return {path relative to schemas/: JSON document} for every stream, nested row and shared file."""
-    builder = SchemaBuilder(components, shared=choose_shared(components))
+def fetched_schema(builder: SchemaBuilder, row: FetchedList) -> Node:
+    """Rule 7, fetched lists (children.FetchedList.rows_from): the row's component expanded as a stream root; with
+    `row.flatten`, also the outer component's scalar properties (an inner item's own field would replace one of
+    them: refused) and the record's flattened tracking columns; then the parent's columns and the organisation
+    columns, exactly as for a nested list (no line_number: a fetched row is no position in its parent)."""
+    if row.paging.tombstones:
+        raise ValueError(f"{row.name}: tombstones of a fetched list are not supported (rule 8)")
+    schema = builder.expand_component(row.component, ())
+    properties = schema["properties"]
+    added: dict[str, Node] = {}
+    parent_component = STREAMS[row.parent.name]
+    if row.flatten is None:
+        described = f"One {row.component} of GET /{row.path}"
+    else:
+        flatten = row.flatten
+        for prop, node in builder.components[flatten.outer_component].get("properties", {}).items():
+            if builder.is_scalar(node):
+                if prop in properties:
+                    raise ValueError(f"{row.name}: {flatten.outer_component}.{prop} is a field of {row.component} too")
+                properties[prop] = builder.scalar(node)
+        if flatten.tracking:
+            added.update(tracking_schemas(flatten.tracking, f"the {parent_component}'s"))
+        described = (
+            f"One {row.component} of the {flatten.inner} list of a {flatten.outer_component} of the {flatten.outer} "
+            f"list of GET /{row.path}, with the {flatten.outer_component}'s scalar fields"
+            + (f" and the {parent_component}'s {flatten.tracking} pairs flattened" if flatten.tracking else "")
+            + ","
+        )
+    add_parent_columns(builder, row, properties)
+    added.update(copy.deepcopy(ORGANISATION_COLUMNS))
+    add_columns(row, properties, added)
+    schema["description"] = (
+        f"{described} for each {parent_component} (stream {row.parent.name}), with its parent's "
+        f"{', '.join(row.parent_columns())}."
+    )
+    return schema
+
+
+def build_all(components_by_spec: dict[str, Components]) -> dict[str, Node]:
+    """Return {path relative to schemas/: JSON document} for every stream, nested row, fetched row and shared file,
+    each root expanded from the components of its spec (`ROOT_SPECS`, `components_by_spec` keyed by file name)."""
     files: dict[str, Node] = {}
+    builders = {
+        spec: SchemaBuilder(components, shared=choose_shared(components, spec), spec=spec)
+        for spec, components in sorted(components_by_spec.items())
+    }
     for stream, component in sorted(STREAMS.items()):
+        builder = builders[ROOT_SPECS[stream]]
         schema = builder.expand_component(component, ())
         schema["properties"].update(copy.deepcopy(ORGANISATION_COLUMNS))
         if stream in TOMBSTONED:
@@ -622,14 +872,19 @@ def build_all(components: Components) -> dict[str, Node]:
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{stream}.json"] = schema
     for name, row in sorted(NESTED_ROWS.items()):
-        schema = nested_schema(builder, row)
+        schema = nested_schema(builders[ROOT_SPECS[name]], row)
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{name}.json"] = schema
-    for key in builder.shared:
-        name = f"shared/{shared_file_name(key)}"
-        if name in files:
-            raise ValueError(f"two shared expansions would both be written to {name}")
-        files[name] = builder.expand_shared(key)
+    for name, fetched in sorted(FETCHED_ROWS.items()):
+        schema = fetched_schema(builders[ROOT_SPECS[name]], fetched)
+        schema["$schema"] = JSON_SCHEMA_DRAFT
+        files[f"{name}.json"] = schema
+    for builder in builders.values():
+        for key in sorted(builder.shared, key=lambda key: (key[0], sorted(key[1]))):
+            name = f"shared/{shared_file_name(key, builder.prefix)}"
+            if name in files:
+                raise ValueError(f"two shared expansions would both be written to {name}")
+            files[name] = builder.expand_shared(key)
     return files
 
 
@@ -638,30 +893,35 @@ def build_all(components: Components) -> dict[str, Node]:
 # --------------------------------------------------------------------------------------------
 
 
-def reachable_components(components: Components) -> set[str]:
-    """Every object component reachable from the streams and nested rows, their root components included."""
+def reachable_components(components: Components, spec: str = ACCOUNTING.spec) -> set[str]:
+    """Every object component of `spec` reachable from its streams, nested and fetched rows, their roots included
+    (a flattened row's outer component too)."""
     reach = reachability(components)
+    roots = set(spec_roots(spec).values())
+    roots |= {row.flatten.outer_component for name, row in FETCHED_ROWS.items() if row.flatten and ROOT_SPECS[name] == spec}
     names: set[str] = set()
-    for component in ROOTS.values():
+    for component in roots:
         names |= {component} | reach[component]
     return names
 
 
-def collect_date_fields(components: Components) -> dict[str, list[str]]:
-    """Names of `/Date(...)/` properties: date-only (x-is-msdate) and timestamps (x-is-msdate-time).
+def collect_date_fields(components_by_spec: dict[str, Components]) -> dict[str, list[str]]:
+    """Names of `/Date(...)/` properties: date-only (x-is-msdate) and timestamps (x-is-msdate-time), in every
+    spec a row reads (today only the Accounting API's flags any: the other APIs send ISO text, rule 3).
 
     The connector converts values by property name, so a name that is a date in one object and a
     timestamp in another cannot be converted by name alone: those are listed as conflicts.
     """
     dates: set[str] = set()
     date_times: set[str] = set()
-    for component in reachable_components(components):
-        for prop, node in components[component].get("properties", {}).items():
-            node = resolve_scalar(components, node)
-            if node.get("x-is-msdate-time"):
-                date_times.add(prop)
-            elif node.get("x-is-msdate"):
-                dates.add(prop)
+    for spec, components in sorted(components_by_spec.items()):
+        for component in reachable_components(components, spec):
+            for prop, node in components[component].get("properties", {}).items():
+                node = resolve_scalar(components, node)
+                if node.get("x-is-msdate-time"):
+                    date_times.add(prop)
+                elif node.get("x-is-msdate"):
+                    dates.add(prop)
     conflicts = sorted(dates & date_times)
     for name in conflicts:
         print(f"WARNING: {name} is a date in one object and a timestamp in another", file=sys.stderr)
@@ -678,11 +938,16 @@ def render(document: Any) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def expected_outputs(spec_path: Path) -> dict[Path, str]:
+def load_all(specs_dir: Path = SPECS_DIR) -> dict[str, Components]:
+    """{spec file name: its components (load_components)} for every spec a row of the table reads."""
+    return {spec: load_components(specs_dir / spec) for spec in sorted(set(ROOT_SPECS.values()))}
+
+
+def expected_outputs(specs_dir: Path = SPECS_DIR) -> dict[Path, str]:
     """{absolute path: file text} for everything this script owns."""
-    components = load_components(spec_path)
-    outputs = {SCHEMAS_DIR / rel: render(doc) for rel, doc in build_all(components).items()}
-    outputs[DATE_FIELDS_FILE] = render(collect_date_fields(components))
+    components_by_spec = load_all(specs_dir)
+    outputs = {SCHEMAS_DIR / rel: render(doc) for rel, doc in build_all(components_by_spec).items()}
+    outputs[DATE_FIELDS_FILE] = render(collect_date_fields(components_by_spec))
     return outputs
 
 
@@ -712,10 +977,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert __doc__ is not None  # the --help description is the docstring's first line
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ")
-    parser.add_argument("--spec", type=Path, default=SPEC_PATH, help="path to xero_accounting.yaml")
+    parser.add_argument("--specs", type=Path, default=SPECS_DIR, help="the directory of Xero's OpenAPI specs")
     args = parser.parse_args(argv)
 
-    outputs = expected_outputs(args.spec)
+    outputs = expected_outputs(args.specs)
     if args.check:
         stale = stale_files(outputs)
         for path in stale:
