@@ -82,9 +82,11 @@ def other_apis(logger: logging.Logger, lookup: XeroLookup, organisations: Sequen
             if refusal is None:
                 logger.info(f"Organisation {organisation.label}: the {api.name} can be read ({names}).")
                 continue
-            said = f"Xero refused the {api.name} for {organisation.label} ({refusal}); {api.not_subscribed}."
-            logger.warning(f"{said} Its streams ({names}) will be skipped for this organisation; the others sync.")
-            refusals.append(said)
+            logger.warning(
+                f"Xero refused the {api.name} for {organisation.label} ({refusal}); {api.not_subscribed}. Its streams "
+                f"({names}) will be skipped for this organisation; the others sync."
+            )
+            refusals.append(f"Xero refused the {api.name} for {organisation.label} ({refusal}); {api.not_subscribed}.")
     return " ".join(refusals) or None
 
 

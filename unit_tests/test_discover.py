@@ -11,7 +11,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from conftest import BASE_CONFIG
 from source_xero import SourceXero
-from source_xero.table import NESTED, REPORTS, ROWS, STREAMS
+from source_xero.table import FETCHED, NESTED, REPORTS, ROWS, STREAMS
 
 # name: (primary key, cursor field or None for full refresh), from the connector's one table of streams. The
 # table itself is held against Xero's OpenAPI spec by sandbox_tests/test_connector_agreement.py.
@@ -30,8 +30,17 @@ def discovered():
 
 
 def test_discover_lists_exactly_the_streams_of_the_table(discovered):
-    assert len(discovered) == len(ROWS) == len(STREAMS) + len(NESTED) + len(REPORTS)
-    assert sorted(discovered) == sorted([*EXPECTED, *(row.name for row in NESTED), *REPORT_KEYS])
+    assert len(discovered) == len(ROWS) == len(STREAMS) + len(NESTED) + len(FETCHED) + len(REPORTS)
+    assert sorted(discovered) == sorted([*EXPECTED, *(row.name for row in (*NESTED, *FETCHED)), *REPORT_KEYS])
+
+
+@pytest.mark.parametrize("row", FETCHED, ids=lambda row: row.name)
+def test_a_list_fetched_per_parent_record_has_its_key_its_parents_columns_and_syncs_like_its_parent(discovered, row):
+    stream, parent = discovered[row.name], discovered[row.parent.name]
+    assert stream.source_defined_primary_key == [[column] for column in row.catalog_key()]
+    assert set(row.catalog_key()) | set(row.parent_columns()) <= set(stream.json_schema["properties"])
+    assert set(stream.supported_sync_modes) == set(parent.supported_sync_modes)
+    assert stream.default_cursor_field == parent.default_cursor_field
 
 
 @pytest.mark.parametrize("row", NESTED, ids=lambda row: row.name)
@@ -65,7 +74,10 @@ def test_with_a_tracking_category_the_profit_and_loss_key_holds_the_tracking_opt
 
 
 def test_only_keys_that_are_not_xero_guids_are_composite_with_the_organisation():
-    assert PER_ORGANISATION == {row.name for row in STREAMS if not row.primary_key.endswith("ID")}
+    # Xero's GUIDs end in "ID" (Accounting API) or "Id" (Fixed Assets, Projects); a user id is one person across
+    # organisations, so project_users is keyed per organisation too.
+    guid_keyed = {row.name for row in STREAMS if row.primary_key.endswith(("ID", "Id")) and row.name != "project_users"}
+    assert PER_ORGANISATION == {row.name for row in STREAMS} - guid_keyed
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
