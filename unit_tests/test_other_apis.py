@@ -176,7 +176,7 @@ def test_an_organisation_without_projects_is_not_taken_for_disconnected_when_onl
     xero.get(PROJECTS_URL, **forbidden())
     xero.get(PROJECTS.url("ProjectsUsers"), **forbidden())
 
-    output = read(SourceXero(), config, catalog("projects", "project_users", "project_tasks", sync_mode=SyncMode.full_refresh))
+    output = read(SourceXero(), config, catalog("projects", "project_users", sync_mode=SyncMode.full_refresh))
 
     assert [e.trace.error.message for e in output.errors] == []
     statuses = {
@@ -184,4 +184,4 @@ def test_an_organisation_without_projects_is_not_taken_for_disconnected_when_onl
         for m in output.trace_messages
         if m.trace.stream_status and m.trace.stream_status.status != AirbyteStreamStatus.STARTED
     }
-    assert {statuses[name] for name in ("projects", "project_users", "project_tasks")} == {AirbyteStreamStatus.INCOMPLETE}
+    assert {statuses[name] for name in ("projects", "project_users")} == {AirbyteStreamStatus.INCOMPLETE}
