@@ -27,6 +27,10 @@ class Api:
     # reach (disconnected, or the app lacks read scopes: skips.every_selected_refused), rather than that the
     # organisation does without the API. Only the Accounting API, which every organisation has.
     refusal_is_organisation_wide: bool = False
+    # Whether the API answers 401 (not 403) to an organisation it does not serve: Xero's Projects API documents 401
+    # for "the organisation has not been provisioned in Xero Projects". A 401 to a freshly refreshed token is then
+    # that refusal, not a connection Xero rejects (errors.py).
+    unprovisioned_401: bool = False
 
     def url(self, path: str) -> str:
         return f"{api_base()}/{self.path}/{path}"
@@ -46,5 +50,6 @@ PROJECTS = Api(
     "projects.xro/2.0",
     "xero-projects.yaml",
     probe="ProjectsUsers",
+    unprovisioned_401=True,
     not_subscribed="Xero also refuses it for an organisation that does not use Xero Projects (a plan or region without it)",
 )

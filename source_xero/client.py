@@ -28,7 +28,9 @@ from .parallel import Limits, mount
 
 # connect, read (seconds): a 1000-invoice page can take several seconds to build on Xero's side.
 REQUEST_TIMEOUT = (10, 120)
-REFUSED = (403, 404)  # Xero's answers that make a stream skip itself for an organisation (skips.py)
+# Xero's answers that make a stream skip itself for an organisation (skips.py). A 401 reaches a page only where the
+# error handler let it through: the Projects API's "not provisioned for this organisation" (errors.py).
+REFUSED = (401, 403, 404)
 
 Shape = Callable[[Any], Optional[str]]
 
@@ -112,6 +114,7 @@ class XeroClient:
         shape: Optional[Shape] = None,
         decode: Optional[Callable[[bytes], Any]] = None,
         timeout: Tuple[float, float] = REQUEST_TIMEOUT,
+        unprovisioned_401: bool = False,
     ) -> Page:
         """GET `url`; a 2xx answer must be of `shape` (default: an envelope holding `records_key`)."""
         check: Shape = shape or (lambda body: page_problem(body, records_key))
@@ -125,6 +128,7 @@ class XeroClient:
             endpoint=urlsplit(url).path,
             page_problem=lambda response: answer_problem(lambda: decoded(response), check),
         )
+        handler.unprovisioned_401 = unprovisioned_401
         client = HttpClient(
             name=self.name,
             logger=self._logger,

@@ -188,6 +188,9 @@ class XeroErrorHandler(ErrorHandler):
         self._organisation = organisation or tenant_id or "this organisation"
         self._named_organisation = organisation or tenant_id  # "" for a call about no organisation (/connections)
         self._rejected_authorization: Optional[str] = None  # the Authorization header of this call's first 401
+        # Projects answers 401 to an organisation it has not provisioned (apis.Api.unprovisioned_401): there a 401 to
+        # a refreshed token is that refusal, and the stream is skipped for the organisation (skips.py).
+        self.unprovisioned_401 = False
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -290,6 +293,8 @@ class XeroErrorHandler(ErrorHandler):
                 "Xero answered HTTP 401: the access token expired or was revoked. "
                 "The token was refreshed and the call is retried.",
             )
+        if self.unprovisioned_401:
+            return _resolution(ResponseAction.IGNORE)
         which = f" of organisation {self._named_organisation}" if self._named_organisation else ""
         return _resolution(
             ResponseAction.FAIL,

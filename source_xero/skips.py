@@ -39,6 +39,10 @@ def skip_message(row: Skippable, organisation: Organisation, status: int, detail
         reason = f"Xero refused it (HTTP 403: {detail or 'Forbidden'})"
         fix = f"grant the {row.scope.describe()} scope to the Xero app and re-authorise the connection, or deselect the stream"
         fix += f"; {row.refused_hint}" if row.refused_hint else ""
+    elif status == 401:
+        reason = f"Xero refused it even with a freshly refreshed token (HTTP 401: {detail or 'Unauthorized'})"
+        otherwise = row.refused_hint or "else re-authorise the connection"
+        fix = f"nothing if the organisation does not use the {row.api.name}; {otherwise}"
     else:
         reason = (
             f"Xero answered HTTP 404 ({detail or 'Not Found'}): the endpoint is retired or not available for this organisation"

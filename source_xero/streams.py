@@ -124,7 +124,8 @@ class ListReader:
 
     def _fetch(self, request: PageRequest, part: Mapping[str, Any]) -> Any:
         headers = {"If-Modified-Since": request.if_modified_since} if request.if_modified_since else {}
-        return self._client.get(self._url, self.row.records_key, {**self.row.params, **part, **request.params}, headers)
+        query = {**self.row.params, **part, **request.params}
+        return self._client.get(self._url, self.row.records_key, query, headers, unprovisioned_401=self.row.api.unprovisioned_401)
 
 
 def _pages_after(request: PageRequest, pagination: Optional[Mapping[str, Any]]) -> int:

@@ -51,11 +51,13 @@ class XeroLookup:
         self._limits = limits
         self._logger = logger or logging.getLogger("airbyte")
 
-    def _get(self, what: str, url: str, tenant_id: str, records_key: str, shape: Shape) -> Page:
+    def _get(self, what: str, url: str, tenant_id: str, records_key: str, shape: Shape, unprovisioned_401: bool = False) -> Page:
         """A GET on the one HTTP path; a 2xx answer not of `shape` is retried like an outage, as any page is."""
         client = XeroClient(what, self._authenticator, self._limits, tenant_id=tenant_id, logger=self._logger)
         try:
-            return client.get(url, records_key, shape=shape, decode=json.loads, timeout=LOOKUP_TIMEOUT)
+            return client.get(
+                url, records_key, shape=shape, decode=json.loads, timeout=LOOKUP_TIMEOUT, unprovisioned_401=unprovisioned_401
+            )
         except AirbyteTracedException:
             raise
         except requests.RequestException as error:
@@ -129,6 +131,7 @@ class XeroLookup:
             tenant.tenant_id,
             api.probe_key,
             lambda body: page_problem(body, api.probe_key),
+            api.unprovisioned_401,
         )
         if page.status == 200:
             return None
