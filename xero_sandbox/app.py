@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import threading
 import time
@@ -15,8 +16,9 @@ from . import api, control, identity
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
+from .data.budgets import lines as budget_lines
 from .faults import ECHO_KINDS, STREAMED_KINDS, TOKEN_KINDS, Faults, echo_response, fault_response, spoil_token_answer
-from .msdate import epoch_ms
+from .msdate import epoch_ms, truth_default
 from .oauth import CUSTOM_CONNECTION, OAUTH_APP, Client, TokenService
 from .options import make_options
 from .ratelimit import RateLimiter
@@ -168,6 +170,19 @@ class App:
                           with_organisation: bool = False) -> Iterator[dict]:
         """Ground truth records one by one (for the 100,000-invoice benchmark)."""
         return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
+
+    def budget_detail(self, budget_id: Optional[str] = None, tenant: Tenant = None) -> Dict[str, dict]:
+        """{BudgetID: budget} as `GET /Budgets/{BudgetID}` serves each one over its whole range: the list record
+        plus BudgetLines with every balance (Period rendered YYYY-MM-01, as the ground truth renders dates).
+        Only `budget_id` when given. A window's lines are these with the balances of its months."""
+        key = self._tenant_key(tenant)
+        with self.store.lock:
+            state = self.store.state("budgets", key)
+            ctx = self.store.tenant(self.store.tenant_index(key)).ctx
+            wanted = state.pks if budget_id is None else [budget_id]
+            lines = {pk: budget_lines(ctx, state.index_of(pk)) for pk in wanted if state.index_of(pk) not in state.gone}
+        truth = self.store.ground_truth("budgets", key)
+        return {pk: {**truth[pk], "BudgetLines": json.loads(json.dumps(lines[pk], default=truth_default))} for pk in lines}
 
     def cursor_truth(self, stream: str, tenant: Tenant = None) -> Dict[str, Any]:
         """{primary key: cursor value}: an RFC 3339 string, or the JournalNumber (int) for journals."""
