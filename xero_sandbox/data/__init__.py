@@ -74,7 +74,8 @@ SERVED_AHEAD: Tuple[Served, ...] = (
 )
 
 GENERATORS: Dict[str, Callable] = {served.name: served.make for served in SERVED + SERVED_AHEAD}
-BASE_COUNTS: Dict[str, int] = {served.name: served.count for served in SERVED + SERVED_AHEAD}  # records per stream at scale=1
+# records per stream at scale=1
+BASE_COUNTS: Dict[str, int] = {served.name: served.count for served in SERVED + SERVED_AHEAD}
 
 _FIXED = {"organisations": 1}
 _MAXIMUM = {"currencies": len(reference.CURRENCIES)}

@@ -83,5 +83,7 @@ def within(budget_lines: List[dict], first: date, last: date) -> List[dict]:
     """The lines with only the balances of the months from `first`'s to `last`'s (whole months: a window
     touching a month shows its balance). Every line stays, with no balances when none falls inside."""
     low, high = (first.year, first.month), (last.year, last.month)
-    return [{**line, "BudgetBalances": [b for b in line["BudgetBalances"] if low <= (b["Period"].year, b["Period"].month) <= high]}
-            for line in budget_lines]
+    def inside(balance: dict) -> bool:
+        return low <= (balance["Period"].year, balance["Period"].month) <= high
+
+    return [{**line, "BudgetBalances": [b for b in line["BudgetBalances"] if inside(b)]} for line in budget_lines]
