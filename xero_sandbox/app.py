@@ -12,7 +12,7 @@ from datetime import date
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from . import api, assets_api, camel_api, control, identity
+from . import api, assets_api, camel_api, control, identity, projects_api
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
@@ -29,7 +29,7 @@ from .streams import granted, stream as stream_def
 
 Tenant = Union[None, int, str]
 # Xero's other APIs, each in its own module (camel_api.CamelApi): routed by path prefix, in the ground truth
-OTHER_APIS = (assets_api.API,)
+OTHER_APIS = (assets_api.API, projects_api.API)
 _DEFAULT = object()
 
 

@@ -25,7 +25,7 @@ def spec(file: str = SPEC_PATH.name) -> Dict[str, Any]:
     return _load(file)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8)
 def _load(file: str) -> Dict[str, Any]:
     with open(SPEC_DIR / file, encoding="utf-8") as handle:
         return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
