@@ -188,16 +188,16 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 def _budget_window(params: Dict[str, str]) -> Tuple[date, date]:
     """DateFrom and DateTo of a /Budgets/{BudgetID} call: both needed, YYYY-MM-DD, DateFrom not after DateTo, and
     at most 24 calendar months touched (2024-01-15 to 2025-12-31 is 24; to 2026-01-01 is 25). Else a 400."""
-    found = []
+    found: List[date] = []
     for name in ("DateFrom", "DateTo"):
         value = (params.get(name.lower()) or "").strip()
         match = _ISO_DATE.match(value)
         try:
-            found.append(date(*map(int, match.groups())) if match else None)
+            if match is None:
+                raise ValueError(value)
+            found.append(date(*map(int, match.groups())))
         except ValueError:
-            found.append(None)
-        if found[-1] is None:
-            raise BadRequest(validation_error(f"{name} must be a date as YYYY-MM-DD, not {value!r}"))
+            raise BadRequest(validation_error(f"{name} must be a date as YYYY-MM-DD, not {value!r}")) from None
     first, last = found
     if first > last:
         raise BadRequest(validation_error("DateFrom must not be after DateTo"))

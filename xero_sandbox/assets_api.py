@@ -17,7 +17,7 @@ An organisation without Fixed Assets (option `no_assets`, default the Global org
 from __future__ import annotations
 
 import re
-from typing import Dict, List
+from typing import Any, Dict, List, Tuple
 
 from . import camel_api, openapi
 from .camel_api import ApiError, CamelApi, Params
@@ -93,7 +93,7 @@ def _assets(app: ApiHost, tenant_index: int, params: Params) -> Response:
     if order and order != "AssetNumber":
         names = {t["assetTypeId"]: t["assetTypeName"] for t in data.asset_types(app.store.tenant(tenant_index).ctx)}
 
-        def key(record: dict):
+        def key(record: dict) -> Tuple[bool, Any]:
             value = names[record["assetTypeId"]] if order == "AssetType" else record.get(_ORDER_FIELDS[order])
             return (value is None, value if value is not None else 0)
 

@@ -52,11 +52,11 @@ class CamelApi:
         return tenant_index not in getattr(app.options, self.unavailable_option)
 
 
-def serve(app: ApiHost, request: Request, camel: CamelApi) -> Tuple[Response, None]:
+def serve(app: ApiHost, request: Request, camel: CamelApi) -> Tuple[Response, api.Served]:
     return api.guarded(app, request, lambda token, tenant_id: (_answer(app, request, camel, token, tenant_id), None))
 
 
-def _answer(app: ApiHost, request: Request, camel: CamelApi, token, tenant_id: str) -> Response:
+def _answer(app: ApiHost, request: Request, camel: CamelApi, token: Any, tenant_id: str) -> Response:
     parts = [part for part in request.path[len(camel.prefix):].split("/") if part]
     if not parts:
         return camel.not_found(request.path)

@@ -8,10 +8,11 @@ About 1 asset in 18 is a draft and about 1 in 12 is disposed; the rest are regis
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import List
+from typing import Any, Dict, List, Optional
 
 from ..msdate import from_epoch_ms
 from .common import money
+from .context import Ctx
 
 # name, fixed asset account code, depreciation method, averaging method, rate (% a year), effective life (years)
 ASSET_TYPES = (
@@ -31,13 +32,13 @@ _NAMES = {
 DRAFT, REGISTERED, DISPOSED = "Draft", "Registered", "Disposed"   # AssetStatus (the wire's casing)
 
 
-def _account_id(ctx, code: str) -> str:
+def _account_id(ctx: Ctx, code: str) -> str:
     from .reference import CHART  # the chart's index is the account's record index
 
     return ctx.pk("accounts", next(i for i, row in enumerate(CHART) if row[0] == code))
 
 
-def asset_types(ctx) -> List[dict]:
+def asset_types(ctx: Ctx) -> List[dict]:
     out = []
     for i, (name, account, method, averaging, rate, life) in enumerate(ASSET_TYPES):
         type_id = ctx.pk("asset_types", i)
@@ -53,7 +54,8 @@ def asset_types(ctx) -> List[dict]:
     return out
 
 
-def _setting(ctx, kind: str, object_id: str, index: int, method: str, averaging: str, rate: float, life) -> dict:
+def _setting(ctx: Ctx, kind: str, object_id: str, index: int, method: str, averaging: str, rate: float,
+             life: Optional[int]) -> dict:
     setting = {
         "depreciationMethod": method,
         "averagingMethod": averaging,
@@ -74,7 +76,7 @@ def status_of(index: int) -> str:
     return DISPOSED if index % 11 == 3 else REGISTERED
 
 
-def asset(ctx, index: int) -> dict:
+def asset(ctx: Ctx, index: int) -> dict:
     rng = ctx.rng("assets", index)
     kind = rng.randrange(len(ASSET_TYPES))
     type_name, _, method, averaging, rate, life = ASSET_TYPES[kind]
@@ -87,7 +89,7 @@ def asset(ctx, index: int) -> dict:
     years = (anchor - purchased).days / 365.25
     total = min(price, round(price * rate / 100 * years, 2)) if depreciating else 0.0
     current = min(total, round(price * rate / 100 * min(years, 0.75), 2)) if depreciating else 0.0
-    record = {
+    record: Dict[str, Any] = {
         "assetId": asset_id,
         "assetName": f"{rng.choice(_NAMES[type_name])} #{index + 1}",
         "assetTypeId": ctx.pk("asset_types", kind),

@@ -13,16 +13,21 @@ Periods are stored as the first day of their month (a `date`): the spec marks Bu
 from __future__ import annotations
 
 import random
-from datetime import date
-from typing import List, Tuple
+from datetime import date, datetime
+from typing import List, Optional, Tuple, cast
 
 from ..msdate import from_epoch_ms
 from .common import maybe, money, sentence
+from .context import Ctx, Refs
 
 MIN_MONTHS, MAX_MONTHS = 12, 36
 
 
-def months(ctx, index: int) -> List[date]:
+def refs(ctx: Ctx) -> Refs:
+    return cast(Refs, ctx.refs)
+
+
+def months(ctx: Ctx, index: int) -> List[date]:
     """The months budget `index` covers (first days), oldest first: 12 to 36 of them, ending at most 18
     months after the organisation's newest data and starting at most about 3 years before it."""
     rng = ctx.rng("budget-months", index)
@@ -33,19 +38,19 @@ def months(ctx, index: int) -> List[date]:
     return [date(m // 12, m % 12 + 1, 1) for m in range(first, last + 1)]
 
 
-def _tracking(ctx, rng: random.Random) -> Tuple[dict, dict]:
-    categories = [c for c in ctx.refs.tracking if any(o["Status"] == "ACTIVE" for o in c["Options"])]
+def _tracking(ctx: Ctx, rng: random.Random) -> Tuple[dict, dict]:
+    categories = [c for c in refs(ctx).tracking if any(o["Status"] == "ACTIVE" for o in c["Options"])]
     category = rng.choice(categories)
     option = rng.choice([o for o in category["Options"] if o["Status"] == "ACTIVE"])
     return category, option
 
 
-def budget(ctx, i, rng, stamp):
+def budget(ctx: Ctx, i: int, rng: random.Random, stamp: Optional[datetime]) -> dict:
     """The record `GET /Budgets` lists: no BudgetLines."""
     span = months(ctx, i)
     period = f"{span[0]:%b %Y} to {span[-1]:%b %Y}"
-    overall = i == 0 or not ctx.refs.tracking
-    record = {
+    overall = i == 0 or not refs(ctx).tracking
+    record: dict = {
         "BudgetID": ctx.pk("budgets", i),
         "Type": "OVERALL" if overall else "TRACKING",
         "Description": "Overall Budget" if overall else "",
@@ -60,11 +65,11 @@ def budget(ctx, i, rng, stamp):
     return record
 
 
-def lines(ctx, index: int) -> List[dict]:
+def lines(ctx: Ctx, index: int) -> List[dict]:
     """Every line of budget `index`, with every balance it has (each month of the budget but a few)."""
     span = months(ctx, index)
     rng = ctx.rng("budget-lines", index)
-    accounts = [*ctx.refs.revenue_accounts, *ctx.refs.expense_accounts]
+    accounts = [*refs(ctx).revenue_accounts, *refs(ctx).expense_accounts]
     out = []
     for account in accounts:
         base = money(rng, 200, 20000)

@@ -13,7 +13,9 @@ from datetime import timedelta
 from typing import Dict, List, Tuple
 
 from ..msdate import from_epoch_ms
+from .budgets import refs
 from .common import COMPANY_KINDS, COMPANY_WORDS, sentence
+from .context import Ctx
 
 INPROGRESS, CLOSED = "INPROGRESS", "CLOSED"
 _TASKS = ("Design", "Demolition", "Site visit", "Build", "Review", "Install", "Testing", "Handover", "Travel",
@@ -24,17 +26,17 @@ def _amount(currency: str, value: float) -> dict:
     return {"currency": currency, "value": round(value, 2)}
 
 
-def user(ctx, accounting_user: dict) -> dict:
+def user(ctx: Ctx, accounting_user: dict) -> dict:
     return {"userId": accounting_user["UserID"],
             "name": f"{accounting_user['FirstName']} {accounting_user['LastName']}",
             "email": accounting_user["EmailAddress"]}
 
 
-def users(ctx) -> List[dict]:
-    return [user(ctx, u) for u in ctx.refs.users]
+def users(ctx: Ctx) -> List[dict]:
+    return [user(ctx, u) for u in refs(ctx).users]
 
 
-def project(ctx, index: int) -> Tuple[dict, List[dict], List[dict]]:
+def project(ctx: Ctx, index: int) -> Tuple[dict, List[dict], List[dict]]:
     """(project, its tasks, its time entries)."""
     rng = ctx.rng("projects", index)
     currency = ctx.tenant.currency
@@ -46,7 +48,7 @@ def project(ctx, index: int) -> Tuple[dict, List[dict], List[dict]]:
     for k in range(task_count):
         charge = rng.choice(("TIME", "TIME", "FIXED", "NON_CHARGEABLE"))
         tasks.append({
-            "taskId": ctx.pk("project_tasks", f"{index}/{k}"),
+            "taskId": ctx.pk("project_tasks", index * 1000 + k),
             "name": f"{_TASKS[k % len(_TASKS)]}{'' if k < len(_TASKS) else f' {k}'}",
             "rate": _amount(currency, rng.choice((0, 45, 60, 85, 120, 150)) if charge != "FIXED" else rng.randint(200, 5000)),
             "chargeType": charge,
@@ -54,13 +56,13 @@ def project(ctx, index: int) -> Tuple[dict, List[dict], List[dict]]:
             "projectId": project_id,
         })
     entries = []
-    user_ids = [u["UserID"] for u in ctx.refs.users]
+    user_ids = [u["UserID"] for u in refs(ctx).users]
     for k in range(rng.randint(0, 15) if tasks else 0):
         task = rng.choice(tasks)
         logged = started + timedelta(days=rng.randint(0, 300), hours=rng.randint(0, 23))
         logged = logged.replace(minute=0, second=0, microsecond=0)
         entries.append({
-            "timeEntryId": ctx.pk("project_time_entries", f"{index}/{k}"),
+            "timeEntryId": ctx.pk("project_time_entries", index * 1000 + k),
             "userId": rng.choice(user_ids),
             "projectId": project_id,
             "taskId": task["taskId"],
