@@ -16,7 +16,10 @@ from ..scopes import (BANK_TRANSACTIONS, BUDGETS, CLASSIC_EXPENSES, CONTACTS, IN
 from . import banking, budgets, contacts, documents, ledger, reference
 from .context import Ctx, Refs, TenantInfo, make_tenant
 
-__all__ = ["BASE_COUNTS", "GENERATORS", "SERVED", "SERVED_AHEAD", "Served", "Ctx", "TenantInfo", "build_ctx", "generate", "make_tenant", "pk_of", "counts_for"]
+__all__ = [
+    "BASE_COUNTS", "GENERATORS", "SERVED", "SERVED_AHEAD", "Served",
+    "Ctx", "TenantInfo", "build_ctx", "generate", "make_tenant", "pk_of", "counts_for",
+]
 
 
 @dataclass(frozen=True)
