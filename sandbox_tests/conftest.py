@@ -31,6 +31,10 @@ class XeroClient:
         return self.session.get(f"{self.sb.url}/api.xro/2.0/{resource}", params=params,
                                 headers={**self.headers(), **(headers or {})}, **kwargs)
 
+    def call(self, path: str, params=None, headers=None, **kwargs) -> requests.Response:
+        """A GET on any path of the sandbox (e.g. "/assets.xro/1.0/Assets"), with this client's headers."""
+        return self.session.get(f"{self.sb.url}{path}", params=params, headers={**self.headers(), **(headers or {})}, **kwargs)
+
     def records(self, resource: str, key: str = None, params=None, headers=None) -> list:
         answer = self.get(resource, params, headers)
         assert answer.status_code == 200, answer.text
@@ -47,6 +51,13 @@ def shared_sb():
 @pytest.fixture(scope="session")
 def shared_client(shared_sb):
     return XeroClient(shared_sb)
+
+
+@pytest.fixture(scope="session")
+def five_orgs():
+    """One read-only sandbox of five organisations (NZ, US, UK, AU, Global), for the other APIs' tests."""
+    with Sandbox(seed=42, tenants=5, rate_limits=False) as sb:
+        yield sb
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """Checks a wire record against its OpenAPI component: every field declared, every type right,
-dates in Xero's format, enums respected, nesting at most two components deep."""
+dates in Xero's format, enums respected, nesting at most two components deep.
+
+`spec` names the spec file (default: the Accounting API's; openapi.ASSETS_SPEC, openapi.PROJECTS_SPEC for the
+camelCase APIs, whose `format: date` fields come as "YYYY-MM-DDT00:00:00" and `format: date-time` as ISO 8601 UTC)."""
 
 from __future__ import annotations
 
@@ -10,33 +13,36 @@ from xero_sandbox import openapi
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MS_TIMESTAMP = re.compile(r"^/Date\(-?\d+\+0000\)/$")
 MS_DATE = re.compile(r"^/Date\(-?\d+[+-]\d{4}\)/$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T00:00:00$")
+ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$")
 MAX_DEPTH = 2
+ACCOUNTING = openapi.SPEC_PATH.name
 
 
-def components() -> dict:
+def components(spec: str = ACCOUNTING) -> dict:
     """The spec's schemas, from the copy the sandbox parsed (once per process)."""
-    return openapi.spec()["components"]["schemas"]
+    return openapi.spec(spec)["components"]["schemas"]
 
 
-def _resolve(schema: dict) -> tuple:
+def _resolve(schema: dict, spec: str = ACCOUNTING) -> tuple:
     """(schema, component name or None) with a $ref followed."""
     ref = schema.get("$ref")
     if ref:
         name = ref.rsplit("/", 1)[-1]
-        return components()[name], name
+        return components(spec)[name], name
     return schema, None
 
 
-def problems(value, component: str) -> list:
+def problems(value, component: str, spec: str = ACCOUNTING) -> list:
     out: list = []
-    _check(value, components()[component], component, 0, out)
+    _check(value, components(spec)[component], component, 0, out, spec)
     return out
 
 
-def _check(value, schema: dict, where: str, depth: int, out: list) -> None:
+def _check(value, schema: dict, where: str, depth: int, out: list, spec: str = ACCOUNTING) -> None:
     if value is None:
         return
-    schema, _ = _resolve(schema)
+    schema, _ = _resolve(schema, spec)
     if "properties" in schema:
         if not isinstance(value, dict):
             out.append(f"{where}: expected object, got {type(value).__name__}")
@@ -48,7 +54,7 @@ def _check(value, schema: dict, where: str, depth: int, out: list) -> None:
             if declared is None:
                 out.append(f"{where}.{name}: not declared in the spec")
                 continue
-            _check(item, declared, f"{where}.{name}", depth + 1, out)
+            _check(item, declared, f"{where}.{name}", depth + 1, out, spec)
         return
     kind = schema.get("type")
     if kind == "array" or (kind is None and "items" in schema):
@@ -56,7 +62,7 @@ def _check(value, schema: dict, where: str, depth: int, out: list) -> None:
             out.append(f"{where}: expected array")
             return
         for k, item in enumerate(value):
-            _check(item, schema["items"], f"{where}[{k}]", depth, out)
+            _check(item, schema["items"], f"{where}[{k}]", depth, out, spec)
         return
     if kind == "string":
         if not isinstance(value, str):
@@ -67,6 +73,10 @@ def _check(value, schema: dict, where: str, depth: int, out: list) -> None:
             out.append(f"{where}: not a /Date(ms+0000)/ timestamp: {value!r}")
         elif schema.get("x-is-msdate") and not MS_DATE.match(value):
             out.append(f"{where}: not a /Date(ms±hhmm)/ date: {value!r}")
+        elif spec != ACCOUNTING and schema.get("format") == "date" and not ISO_DATE.match(value):
+            out.append(f"{where}: not a YYYY-MM-DDT00:00:00 date: {value!r}")
+        elif spec != ACCOUNTING and schema.get("format") == "date-time" and not ISO_DATE_TIME.match(value):
+            out.append(f"{where}: not an ISO 8601 UTC date-time: {value!r}")
         elif "enum" in schema and value not in schema["enum"]:
             out.append(f"{where}: {value!r} not in enum")
     elif kind == "number":

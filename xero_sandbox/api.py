@@ -8,15 +8,18 @@ then the answer: JSON when `Accept: application/json`, XML-ish text otherwise.
 from __future__ import annotations
 
 import random
+import re
 import time
 import uuid
-from typing import Dict, List, Optional, Tuple
+from datetime import date
+from typing import Callable, Dict, List, Optional, Tuple
 
 from . import reports
 from .msdate import epoch_ms, parse_if_modified_since, wire_default
 from .host import ApiHost
 from .request import Request
 from .response import Response, validation_error, xero_problem
+from .data import budgets
 from .streams import BY_RESOURCE, INCLUDE_DELETED, OFFSET, PAGE_ONLY, PAGED, StreamDef, granted
 from .xmlish import render_xml
 
@@ -34,8 +37,18 @@ def high_volume(count: int) -> Response:
                                "Message": f"The request would return {count} records; use paging (the page parameter)."})
 
 
-def serve(app: ApiHost, request: Request) -> Tuple[Response, Optional[Tuple[int, str, List[str]]]]:
+Served = Optional[Tuple[int, str, List[str]]]
+
+
+def serve(app: ApiHost, request: Request) -> Tuple[Response, Served]:
     """The answer, and (tenant index, stream, served primary keys) when records were served."""
+    return guarded(app, request, lambda token, tenant_id: _answer(app, request, token, tenant_id))
+
+
+def guarded(app: ApiHost, request: Request, answer: Callable[..., Tuple[Response, Served]]) -> Tuple[Response, Served]:
+    """What every Xero API call meets before its answer, whichever API (Accounting, Fixed Assets, Projects):
+    the Bearer token (401), the Xero-Tenant-Id connected to it (403), the rate limits counted per tenant
+    across the APIs (429), the latency; then `answer(token, tenant_id)`."""
     token, problem = app.tokens.bearer(request.headers.get("Authorization"))
     if token is None:
         return xero_problem(401, "Unauthorized", problem), None
@@ -48,7 +61,7 @@ def serve(app: ApiHost, request: Request) -> Tuple[Response, Optional[Tuple[int,
         return Response.text(429, "Rate limit exceeded", "text/plain", headers), None
     try:
         _latency(app)
-        response, served = _answer(app, request, token, tenant_id)
+        response, served = answer(token, tenant_id)
     finally:
         app.limiter.release(tenant_id)
     response.headers.update(admission.headers)
@@ -110,7 +123,11 @@ def _records(app: ApiHost, request: Request, d: StreamDef, tenant_index: int, re
             index = state.index_of(record_id)
         except ValueError:
             raise BadRequest(xero_problem(404, "NotFound", "The resource you're looking for cannot be found")) from None
-        return store.records(tenant_index, d.name, [index]), None
+        records = store.records(tenant_index, d.name, [index])
+        if d.name == "budgets":  # one budget with its lines, the balances of the asked-for months
+            first, last = _budget_window(params)
+            records[0]["BudgetLines"] = budgets.within(budgets.lines(store.tenant(tenant_index).ctx, index), first, last)
+        return records, None
 
     ims_ms = None
     header = request.headers.get("If-Modified-Since")
@@ -162,3 +179,28 @@ def _order(value: Optional[str], d: StreamDef) -> Optional[bool]:
     if not parts or parts[0].lower() != d.ts_field.lower():
         return None
     return len(parts) > 1 and parts[1].upper() == "DESC"
+
+
+BUDGET_MAX_MONTHS = 24  # Xero's limit on one /Budgets/{BudgetID} call (docs: at most 24 months a request)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _budget_window(params: Dict[str, str]) -> Tuple[date, date]:
+    """DateFrom and DateTo of a /Budgets/{BudgetID} call: both needed, YYYY-MM-DD, DateFrom not after DateTo, and
+    at most 24 calendar months touched (2024-01-15 to 2025-12-31 is 24; to 2026-01-01 is 25). Else a 400."""
+    found: List[date] = []
+    for name in ("DateFrom", "DateTo"):
+        value = (params.get(name.lower()) or "").strip()
+        match = _ISO_DATE.match(value)
+        try:
+            if match is None:
+                raise ValueError(value)
+            found.append(date(*map(int, match.groups())))
+        except ValueError:
+            raise BadRequest(validation_error(f"{name} must be a date as YYYY-MM-DD, not {value!r}")) from None
+    first, last = found
+    if first > last:
+        raise BadRequest(validation_error("DateFrom must not be after DateTo"))
+    if (last.year - first.year) * 12 + last.month - first.month + 1 > BUDGET_MAX_MONTHS:
+        raise BadRequest(validation_error(f"The date range must not span more than {BUDGET_MAX_MONTHS} months"))
+    return first, last

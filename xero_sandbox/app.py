@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import threading
 import time
@@ -11,12 +12,13 @@ from datetime import date
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from . import api, control, identity
+from . import api, assets_api, camel_api, control, identity, projects_api
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
+from .data.budgets import lines as budget_lines
 from .faults import ECHO_KINDS, STREAMED_KINDS, TOKEN_KINDS, Faults, echo_response, fault_response, spoil_token_answer
-from .msdate import epoch_ms
+from .msdate import epoch_ms, truth_default
 from .oauth import CUSTOM_CONNECTION, OAUTH_APP, Client, TokenService
 from .options import make_options
 from .ratelimit import RateLimiter
@@ -26,6 +28,8 @@ from .store import SandboxError, Store
 from .streams import granted, stream as stream_def
 
 Tenant = Union[None, int, str]
+# Xero's other APIs, each in its own module (camel_api.CamelApi): routed by path prefix, in the ground truth
+OTHER_APIS = (assets_api.API, projects_api.API)
 _DEFAULT = object()
 
 
@@ -138,6 +142,9 @@ class App:
             return identity.connections(self, request), None
         if path.startswith(api.PREFIX) and request.method == "GET":
             return api.serve(self, request)
+        for other in OTHER_APIS:
+            if path.startswith(other.prefix) and request.method == "GET":
+                return camel_api.serve(self, request, other)
         return xero_problem(404, "NotFound", "The resource you're looking for cannot be found"), None
 
     # ------------------------------------------------------------------ ground truth
@@ -146,6 +153,9 @@ class App:
 
     def reachable(self, stream: str) -> bool:
         """Whether the OAuth app can read the stream at all (retired, Advanced tier, scopes)."""
+        other = camel_api.find(OTHER_APIS, stream)
+        if other is not None:
+            return other.granted(self.options.scopes.split())
         definition = stream_def(stream)
         if definition.resource in self.options.retired:
             return False
@@ -162,12 +172,36 @@ class App:
         with_organisation adds the connector's tenant_id and tenant_name columns."""
         if reachable_only and not self.reachable(stream):
             return {}
+        other = camel_api.find(OTHER_APIS, stream)
+        if other is not None:  # another API's stream: empty too for an organisation without that API
+            index = self.store.tenant_index(self._tenant_key(tenant))
+            if reachable_only and not other.available(self, index):
+                return {}
+            return {r[other.streams[stream]]: r for r in camel_api.truth(self, other, stream, index, drop_top_level_nulls, with_organisation)}
         return self.store.ground_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
 
     def iter_ground_truth(self, stream: str, tenant: Tenant = None, drop_top_level_nulls: bool = False,
                           with_organisation: bool = False) -> Iterator[dict]:
-        """Ground truth records one by one (for the 100,000-invoice benchmark)."""
+        """Ground truth records one by one (for the 100,000-invoice benchmark). Another API's stream: every
+        record the organisation would hold with that API, as for Accounting streams whatever the scopes."""
+        other = camel_api.find(OTHER_APIS, stream)
+        if other is not None:
+            index = self.store.tenant_index(self._tenant_key(tenant))
+            return camel_api.truth(self, other, stream, index, drop_top_level_nulls, with_organisation)
         return self.store.iter_truth(stream, self._tenant_key(tenant), drop_top_level_nulls, with_organisation)
+
+    def budget_detail(self, budget_id: Optional[str] = None, tenant: Tenant = None) -> Dict[str, dict]:
+        """{BudgetID: budget} as `GET /Budgets/{BudgetID}` serves each one over its whole range: the list record
+        plus BudgetLines with every balance (Period rendered YYYY-MM-01, as the ground truth renders dates).
+        Only `budget_id` when given. A window's lines are these with the balances of its months."""
+        key = self._tenant_key(tenant)
+        with self.store.lock:
+            state = self.store.state("budgets", key)
+            ctx = self.store.tenant(self.store.tenant_index(key)).ctx
+            wanted = state.pks if budget_id is None else [budget_id]
+            lines = {pk: budget_lines(ctx, state.index_of(pk)) for pk in wanted if state.index_of(pk) not in state.gone}
+        truth = self.store.ground_truth("budgets", key)
+        return {pk: {**truth[pk], "BudgetLines": json.loads(json.dumps(lines[pk], default=truth_default))} for pk in lines}
 
     def cursor_truth(self, stream: str, tenant: Tenant = None) -> Dict[str, Any]:
         """{primary key: cursor value}: an RFC 3339 string, or the JournalNumber (int) for journals."""

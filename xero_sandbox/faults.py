@@ -49,7 +49,7 @@ ECHO_KINDS = ("echo_400", "echo_401", "token_echo")  # error answers quoting the
 KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html", "429", "401", "redirect",
          "retry_after_huge", "retry_after_inf") + GARBAGE_KINDS + TOKEN_KINDS + STREAMED_KINDS + ECHO_KINDS
 DEFAULT_KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html")
-API_PATHS = ("/api.xro/",)
+API_PATHS = ("/api.xro/", "/assets.xro/", "/projects.xro/")  # the APIs whose calls random faults hit by default
 
 _HTML = """<!DOCTYPE html>
 <html><head><title>Xero | Service Unavailable</title></head>
@@ -81,7 +81,7 @@ class Faults:
     def configure(self, rate: float = 0.05, kinds: Optional[Sequence[str]] = None, seed: int = 0,
                   paths: Optional[Sequence[str]] = None, after: int = 0) -> None:
         """Random faults on `rate` of the calls whose path contains one of `paths` (default: the
-        Accounting API), starting after `after` such calls. rate=0 switches them off."""
+        Accounting, Fixed Assets and Projects APIs), starting after `after` such calls. rate=0 switches them off."""
         kinds = tuple(kinds or DEFAULT_KINDS)
         _check(kinds)
         with self._lock:
@@ -163,6 +163,8 @@ def fault_response(kind: str, path: str = "", location: str = "") -> Response:
 def _records_key(path: str) -> str:
     from .streams import BY_RESOURCE  # the envelope key of the resource the call asked for
 
+    if "/assets.xro/" in path or "/projects.xro/" in path:
+        return "items"  # the camelCase APIs' envelope
     resource = path.rstrip("/").rsplit("/", 1)[-1]
     definition = BY_RESOURCE.get(resource.lower())
     return definition.key if definition is not None else resource

@@ -15,14 +15,37 @@ from typing import Any, Dict, FrozenSet, Mapping, Optional
 
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "xero-openapi" / "xero_accounting.yaml"
+SPEC_DIR = Path(__file__).resolve().parents[1] / "xero-openapi"
+SPEC_PATH = SPEC_DIR / "xero_accounting.yaml"
+ASSETS_SPEC, PROJECTS_SPEC = "xero_assets.yaml", "xero-projects.yaml"   # the other APIs' specs, beside it
 
 
-@lru_cache(maxsize=1)
-def spec() -> Dict[str, Any]:
-    """The whole spec, parsed once per process."""
-    with open(SPEC_PATH, encoding="utf-8") as handle:
+def spec(file: str = SPEC_PATH.name) -> Dict[str, Any]:
+    """A whole spec (default: the Accounting API's), parsed once per process."""
+    return _load(file)
+
+
+@lru_cache(maxsize=8)
+def _load(file: str) -> Dict[str, Any]:
+    with open(SPEC_DIR / file, encoding="utf-8") as handle:
         return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def query_parameter(file: str, path: str, name: str) -> Dict[str, Any]:
+    """The query parameter `name` of `GET <path>` in spec `file`, its `$ref`s followed (the other APIs)."""
+    document = spec(file)
+    for parameter in document["paths"][path]["get"].get("parameters", []):
+        ref = parameter.get("$ref")
+        if ref:
+            parameter = document
+            for part in ref.lstrip("#/").split("/"):
+                parameter = parameter[part]
+        if parameter.get("in") == "query" and parameter.get("name") == name:
+            schema = parameter.get("schema", {})
+            if "$ref" in schema:
+                schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            return {**parameter, "schema": schema}
+    raise ValueError(f"spec {file}: GET {path} has no query parameter {name!r}")
 
 
 def component(name: str) -> Dict[str, Any]:

@@ -13,7 +13,8 @@ from typing import Any, Optional, Tuple, Union
 
 ALL_READ_SCOPES = (
     "openid profile email offline_access accounting.transactions.read accounting.contacts.read "
-    "accounting.settings.read accounting.journals.read accounting.reports.read accounting.attachments.read"
+    "accounting.settings.read accounting.journals.read accounting.reports.read accounting.attachments.read "
+    "accounting.budgets.read assets.read projects.read"
 )
 
 # A token of a plain Xero app created on or after 2026-03-02: granular scopes only (no accounting.transactions,
@@ -83,6 +84,12 @@ class SandboxOptions:
     trickle_seconds: float = 0.5              # pause between the bytes of a 'trickle' fault
     fault_retry_after: Optional[float] = None  # Retry-After on injected answers (tests: 0, no minute-long backoff)
 
+    # --- the other APIs (live; see README "Fixed Assets and Projects") ---
+    no_assets: Tuple[int, ...] = (4,)         # tenant indices without Fixed Assets (default: the Global one)
+    no_projects: Tuple[int, ...] = (1,)       # tenant indices without a Projects subscription (default: the US one)
+    assets_page_cap: int = 200                # Assets: a larger pageSize is served this many
+    projects_page_cap: int = 500              # Projects: a larger pageSize is served this many (tests shrink it)
+
     # --- Xero's lists are not snapshots (live; see README "Imperfections") ---
     imperfection_seed: int = 0                # seeds every random choice below (fixed at start for the delays)
     edit_in_page_rate: float = 0.0            # chance that a list page has records edited while it is built
@@ -99,6 +106,7 @@ class SandboxOptions:
         "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
         "slow_seconds", "trickle_seconds", "fault_retry_after", "edit_in_page_rate", "edit_in_page_count",
         "edit_in_page_position", "page_build_ms", "visibility_delay_ms", "misorder_rate",
+        "no_assets", "no_projects", "assets_page_cap", "projects_page_cap",
     )
 
     def update(self, **changes: Any) -> None:
@@ -125,6 +133,8 @@ class SandboxOptions:
 def _coerce(name: str, value: Any) -> Any:
     if name in ("retired", "tenant_offsets") and isinstance(value, (list, str)):
         return tuple(value.split(",") if isinstance(value, str) else value)
+    if name in ("no_assets", "no_projects") and isinstance(value, (list, str)):
+        return tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip())
     if name == "tenant_scales" and isinstance(value, (list, str)):
         return tuple(float(v) for v in (value.split(",") if isinstance(value, str) else value))
     if name in ("latency_ms", "visibility_delay_ms") and isinstance(value, list):

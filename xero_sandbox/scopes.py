@@ -19,3 +19,8 @@ PAYMENTS: Tuple[str, ...] = ("accounting.payments.read",)
 BANK_TRANSACTIONS: Tuple[str, ...] = ("accounting.banktransactions.read",)
 MANUAL_JOURNALS: Tuple[str, ...] = ("accounting.manualjournals.read",)
 CLASSIC_EXPENSES: Tuple[str, ...] = ("accounting.classicexpenses.read",)
+
+# Budgets (Accounting API; the spec's security names accounting.budgets.read for /Budgets and /Budgets/{BudgetID})
+BUDGETS = "accounting.budgets"
+# The other APIs' scope families (their specs' OAuth2 scopes: "assets"/"assets.read", "projects"/"projects.read")
+ASSETS, PROJECTS = "assets", "projects"

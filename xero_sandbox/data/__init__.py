@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Tuple
 
 from ..msdate import from_epoch_ms
-from ..scopes import (BANK_TRANSACTIONS, CLASSIC_EXPENSES, CONTACTS, INVOICES, JOURNALS, MANUAL_JOURNALS, PAYMENTS,
-                      SETTINGS, TRANSACTIONS)
-from . import banking, contacts, documents, ledger, reference
+from ..scopes import (BANK_TRANSACTIONS, BUDGETS, CLASSIC_EXPENSES, CONTACTS, INVOICES, JOURNALS, MANUAL_JOURNALS,
+                      PAYMENTS, SETTINGS, TRANSACTIONS)
+from . import banking, budgets, contacts, documents, ledger, reference
 from .context import Ctx, Refs, TenantInfo, make_tenant
 
-__all__ = ["BASE_COUNTS", "GENERATORS", "SERVED", "Served", "Ctx", "TenantInfo", "build_ctx", "generate", "make_tenant", "pk_of", "counts_for"]
+__all__ = [
+    "BASE_COUNTS", "GENERATORS", "SERVED", "SERVED_AHEAD", "Served",
+    "Ctx", "TenantInfo", "build_ctx", "generate", "make_tenant", "pk_of", "counts_for",
+]
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,21 @@ SERVED: Tuple[Served, ...] = (
     Served("tracking_categories", "TrackingCategories", SETTINGS, reference.tracking_category, 4),
 )
 
-GENERATORS: Dict[str, Callable] = {served.name: served.make for served in SERVED}
-BASE_COUNTS: Dict[str, int] = {served.name: served.count for served in SERVED}  # records per stream at scale=1
+# Accounting resources the sandbox serves before the connector reads them. They stay out of SERVED (which tests
+# and tools hold against the connector's table, stream for stream) until the connector reads them: then move
+# the line up. Routing, the store, ground truth and the spec reading treat them as SERVED ones.
+SERVED_AHEAD: Tuple[Served, ...] = (
+    Served("budgets", "Budgets", BUDGETS, budgets.budget, 4),
+)
+
+GENERATORS: Dict[str, Callable] = {served.name: served.make for served in SERVED + SERVED_AHEAD}
+# records per stream at scale=1
+BASE_COUNTS: Dict[str, int] = {served.name: served.count for served in SERVED + SERVED_AHEAD}
 
 _FIXED = {"organisations": 1}
 _MAXIMUM = {"currencies": len(reference.CURRENCIES)}
-_MINIMUM = {"accounts": len(reference.CHART)}  # transactions need the bank, revenue and debtors accounts
+_MINIMUM = {"accounts": len(reference.CHART),  # transactions need the bank, revenue and debtors accounts
+            "budgets": 3}  # the Overall Budget and at least two tracking budgets
 
 
 def counts_for(scale: float, overrides: Dict[str, int]) -> Dict[str, int]:
