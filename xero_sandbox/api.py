@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from . import reports
 from .msdate import epoch_ms, parse_if_modified_since, wire_default
@@ -34,8 +34,10 @@ def high_volume(count: int) -> Response:
                                "Message": f"The request would return {count} records; use paging (the page parameter)."})
 
 
-def serve(app: ApiHost, request: Request) -> Tuple[Response, Optional[Tuple[int, str, List[str]]]]:
-    """The answer, and (tenant index, stream, served primary keys) when records were served."""
+def serve(app: ApiHost, request: Request,
+          answer: Optional[Callable] = None) -> Tuple[Response, Optional[Tuple[int, str, List[str]]]]:
+    """The answer, and (tenant index, stream, served primary keys) when records were served. Another API
+    (payroll_api) passes its own `answer(app, request, token, tenant_id)` to go through the same checks."""
     token, problem = app.tokens.bearer(request.headers.get("Authorization"))
     if token is None:
         return xero_problem(401, "Unauthorized", problem), None
@@ -48,7 +50,7 @@ def serve(app: ApiHost, request: Request) -> Tuple[Response, Optional[Tuple[int,
         return Response.text(429, "Rate limit exceeded", "text/plain", headers), None
     try:
         _latency(app)
-        response, served = _answer(app, request, token, tenant_id)
+        response, served = (answer or _answer)(app, request, token, tenant_id)
     finally:
         app.limiter.release(tenant_id)
     response.headers.update(admission.headers)
