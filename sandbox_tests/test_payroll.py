@@ -388,3 +388,18 @@ def test_calls_are_logged_and_faults_and_latency_apply(psb: Sandbox, clients: Di
         assert time.monotonic() - started >= 0.15
     finally:
         psb.set_options(latency_ms=0)
+
+
+def test_an_edited_au_record_shows_again_under_if_modified_since() -> None:
+    with Sandbox(seed=42, tenants=4, rate_limits=False, scopes=WITH_PAYROLL) as sb:
+        au = Payroll(sb, AU_INDEX)
+        newest = max(r["UpdatedDateUTC"] for r in sb.ground_truth("payroll_employees", AU_INDEX).values())
+        header = {"If-Modified-Since": newest}
+        assert au.ok(f"{V1}/Employees", headers=header)["Employees"] == []
+        (pk,) = payroll_api.edit(sb, "payroll_employees", sb.tenant_ids[AU_INDEX])
+        (again,) = au.ok(f"{V1}/Employees", headers=header)["Employees"]
+        assert again["EmployeeID"] == pk and again["FirstName"].endswith("(edited)")
+        assert sb.ground_truth("payroll_employees", AU_INDEX)[pk]["FirstName"] == again["FirstName"]
+        sb.set_options(ims_inclusive=True)
+        stamp = sb.ground_truth("payroll_employees", AU_INDEX)[pk]["UpdatedDateUTC"]
+        assert [r["EmployeeID"] for r in au.ok(f"{V1}/Employees", headers={"If-Modified-Since": stamp})["Employees"]] == [pk]

@@ -217,12 +217,13 @@ def _body(app: ApiHost, kind: str, the_book: data.Book, route: Route, endpoint: 
     cap = max(1, min(100, app.options.payroll_page_cap))
     page = _page(prefix, params) if endpoint.paged else None
     ims_ms = _ims(ims_header) if endpoint.ims and ims_header else None
+    inclusive = app.options.ims_inclusive
     pagination = None
     records: Any
     if route.how == LIST:
-        records, pagination = _page_of(_since(the_book.records[route.stream], endpoint.stamp, ims_ms), page, cap)
+        records, pagination = _page_of(_since(the_book.records[route.stream], endpoint.stamp, ims_ms, inclusive), page, cap)
     elif route.how == PAY_ITEMS:
-        records = {name: _page_of(_since(items, "UpdatedDateUTC", ims_ms), page, cap)[0]
+        records = {name: _page_of(_since(items, "UpdatedDateUTC", ims_ms, inclusive), page, cap)[0]
                    for name, items in (the_book.pay_items or {}).items()}
     elif route.how == PAY_RUN_SLIPS:
         run_id = params.get("payrunid")
@@ -280,10 +281,13 @@ def _ims(header: str) -> int:
         raise _Refusal(validation_error(str(error))) from None
 
 
-def _since(records: List[dict], stamp: Optional[str], ims_ms: Optional[int]) -> List[dict]:
-    """Records changed after If-Modified-Since (strictly after; `ims_inclusive` is the Accounting API's switch)."""
+def _since(records: List[dict], stamp: Optional[str], ims_ms: Optional[int], inclusive: bool = False) -> List[dict]:
+    """Records changed after If-Modified-Since: strictly after, or at or after with `ims_inclusive` (the same
+    switch as the Accounting API's)."""
     if ims_ms is None or stamp is None:
         return records
+    if inclusive:
+        return [r for r in records if stamp in r and epoch_ms(r[stamp]) >= ims_ms]
     return [r for r in records if stamp in r and epoch_ms(r[stamp]) > ims_ms]
 
 
@@ -349,3 +353,28 @@ def truth(app: ApiHost, stream: str, tenant: Optional[str] = None, drop_top_leve
             record.update(tenant_id=info.tenant_id, tenant_name=info.name)
         out[record[pk]] = record
     return out
+
+
+# ------------------------------------------------------------------------------------------- changes
+
+EDITABLE = ("FirstName", "firstName", "Name", "name", "Title", "description", "Description", "PayslipMessage")
+
+
+def edit(app: ApiHost, stream: str, tenant: Optional[str] = None, n: int = 1, pks: Optional[List[str]] = None) -> List[str]:
+    """Change a text field of n records (the first n in creation order) or of `pks`, and set their change stamp
+    (UpdatedDateUTC, updatedDateUTC) to now where the record has one (2.0 pay runs and payslips have none).
+    Returns their keys. For AU incremental tests: an edited record shows again under If-Modified-Since."""
+    index = app.store.tenant_index(tenant)
+    records, pk = truth_records(app, stream, index)
+    chosen = [r for r in records if r[pk] in set(pks)] if pks is not None else records[:n]
+    now = app.clock.now()
+    kind = book(app, index).kind
+    with _BOOKS_LOCK:
+        for record in chosen:
+            for name in ("UpdatedDateUTC", "updatedDateUTC"):
+                if name in record:
+                    record[name] = now if kind == AU else now.replace(microsecond=0)
+            field = next((name for name in EDITABLE if isinstance(record.get(name), str)), None)
+            if field:
+                record[field] = f"{record[field]} (edited)"
+    return [r[pk] for r in chosen]
