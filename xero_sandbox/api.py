@@ -40,13 +40,15 @@ def high_volume(count: int) -> Response:
 Served = Optional[Tuple[int, str, List[str]]]
 
 
-def serve(app: ApiHost, request: Request) -> Tuple[Response, Served]:
-    """The answer, and (tenant index, stream, served primary keys) when records were served."""
-    return guarded(app, request, lambda token, tenant_id: _answer(app, request, token, tenant_id))
+def serve(app: ApiHost, request: Request, answer: Optional[Callable] = None) -> Tuple[Response, Served]:
+    """The answer, and (tenant index, stream, served primary keys) when records were served. Another API
+    (payroll_api) passes its own `answer(app, request, token, tenant_id)` to go through the same checks."""
+    chosen = answer or _answer
+    return guarded(app, request, lambda token, tenant_id: chosen(app, request, token, tenant_id))
 
 
 def guarded(app: ApiHost, request: Request, answer: Callable[..., Tuple[Response, Served]]) -> Tuple[Response, Served]:
-    """What every Xero API call meets before its answer, whichever API (Accounting, Fixed Assets, Projects):
+    """What every Xero API call meets before its answer, whichever API (Accounting, Fixed Assets, Projects, Payroll):
     the Bearer token (401), the Xero-Tenant-Id connected to it (403), the rate limits counted per tenant
     across the APIs (429), the latency; then `answer(token, tenant_id)`."""
     token, problem = app.tokens.bearer(request.headers.get("Authorization"))

@@ -12,7 +12,7 @@ from datetime import date
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from . import api, assets_api, camel_api, control, identity, projects_api
+from . import api, assets_api, camel_api, control, identity, payroll_api, projects_api
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
@@ -140,6 +140,8 @@ class App:
             return identity.token(self, request), None
         if path.lower() == "/connections" and request.method == "GET":
             return identity.connections(self, request), None
+        if payroll_api.handles(path) and request.method == "GET":  # Payroll AU (1.0), NZ and UK (2.0)
+            return payroll_api.serve(self, request)
         if path.startswith(api.PREFIX) and request.method == "GET":
             return api.serve(self, request)
         for other in OTHER_APIS:
@@ -170,6 +172,9 @@ class App:
         and tracking categories included. Empty for a stream the app cannot read (retired, forbidden)
         unless reachable_only=False. drop_top_level_nulls mirrors the CDK's record serialiser;
         with_organisation adds the connector's tenant_id and tenant_name columns."""
+        if payroll_api.is_stream(stream):  # payroll_* and payslips: payroll_api.truth
+            return payroll_api.truth(self, stream, self._tenant_key(tenant), drop_top_level_nulls, reachable_only,
+                                     with_organisation)
         if reachable_only and not self.reachable(stream):
             return {}
         other = camel_api.find(OTHER_APIS, stream)

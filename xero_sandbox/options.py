@@ -99,6 +99,10 @@ class SandboxOptions:
     visibility_delay_ms: Latency = 0          # an edit/creation shows up in lists this long after its stamp
     misorder_rate: float = 0.0                # chance that a page's records come back shuffled
 
+    # --- Payroll APIs (payroll_api.py) ---
+    no_payroll: Tuple[int, ...] = (1, 4)      # tenant indices without payroll (fixed at start; US and CA-Global)
+    payroll_page_cap: int = 100               # records per payroll page, at most 100 (live)
+
     LIVE = (
         "scopes", "custom_connection_scopes", "token_ttl", "refresh_grace", "refresh_token_lifetime",
         "rate_limits", "minute_limit", "day_limit", "tenant_day_limits", "concurrent_limit", "app_minute_limit", "minute_window",
@@ -106,7 +110,7 @@ class SandboxOptions:
         "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
         "slow_seconds", "trickle_seconds", "fault_retry_after", "edit_in_page_rate", "edit_in_page_count",
         "edit_in_page_position", "page_build_ms", "visibility_delay_ms", "misorder_rate",
-        "no_assets", "no_projects", "assets_page_cap", "projects_page_cap",
+        "no_assets", "no_projects", "assets_page_cap", "projects_page_cap", "payroll_page_cap",
     )
 
     def update(self, **changes: Any) -> None:
@@ -133,8 +137,9 @@ class SandboxOptions:
 def _coerce(name: str, value: Any) -> Any:
     if name in ("retired", "tenant_offsets") and isinstance(value, (list, str)):
         return tuple(value.split(",") if isinstance(value, str) else value)
-    if name in ("no_assets", "no_projects") and isinstance(value, (list, str)):
-        return tuple(int(v) for v in (value.split(",") if isinstance(value, str) else value) if str(v).strip())
+    if name in ("no_assets", "no_projects", "no_payroll") and isinstance(value, (list, str, int)):
+        items = value.split(",") if isinstance(value, str) else [value] if isinstance(value, int) else value
+        return tuple(int(v) for v in items if str(v).strip() != "")
     if name == "tenant_scales" and isinstance(value, (list, str)):
         return tuple(float(v) for v in (value.split(",") if isinstance(value, str) else value))
     if name in ("latency_ms", "visibility_delay_ms") and isinstance(value, list):
