@@ -18,6 +18,11 @@ from xero_sandbox.streams import BY_RESOURCE, OFFSET, STREAMS
 
 from .conftest import XeroClient
 
+from source_xero.apis import ACCOUNTING
+
+# The Accounting API's lists: the sandbox describes those from the accounting spec (streams.py); the other APIs'
+# agreement is checked by the sandbox's own tests of each API and the end-to-end tests.
+CONNECTOR_STREAMS = tuple(spec for spec in CONNECTOR_STREAMS if spec.api is ACCOUNTING)
 CONNECTOR = {spec.name: spec for spec in CONNECTOR_STREAMS}
 
 

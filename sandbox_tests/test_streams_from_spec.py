@@ -101,7 +101,7 @@ def test_a_resource_described_by_its_envelope_alone_is_one_the_spec_no_longer_li
 
 
 def test_a_new_endpoint_needs_only_its_entry():
-    """Budgets' entry alone (data.SERVED_AHEAD) gives its whole description."""
+    """An entry alone gives its whole description (Budgets, described as its entry in data.SERVED does)."""
     budgets = describe(Served("budgets", "Budgets", "accounting.budgets", GENERATORS["accounts"], 3))
     assert (budgets.key, budgets.component, budgets.pk, budgets.paging, budgets.ts_field, budgets.ims, budgets.cursor) == (
         "Budgets", "Budget", "BudgetID", NONE, U, False, None)

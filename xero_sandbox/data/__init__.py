@@ -67,14 +67,13 @@ SERVED: Tuple[Served, ...] = (
     Served("repeating_invoices", "RepeatingInvoices", TRANSACTIONS, documents.repeating_invoice, 30, INVOICES),
     Served("tax_rates", "TaxRates", SETTINGS, reference.tax_rate, 12),
     Served("tracking_categories", "TrackingCategories", SETTINGS, reference.tracking_category, 4),
+    Served("budgets", "Budgets", BUDGETS, budgets.budget, 4),
 )
 
 # Accounting resources the sandbox serves before the connector reads them. They stay out of SERVED (which tests
 # and tools hold against the connector's table, stream for stream) until the connector reads them: then move
 # the line up. Routing, the store, ground truth and the spec reading treat them as SERVED ones.
-SERVED_AHEAD: Tuple[Served, ...] = (
-    Served("budgets", "Budgets", BUDGETS, budgets.budget, 4),
-)
+SERVED_AHEAD: Tuple[Served, ...] = ()
 
 GENERATORS: Dict[str, Callable] = {served.name: served.make for served in SERVED + SERVED_AHEAD}
 # records per stream at scale=1
