@@ -85,9 +85,9 @@ def test_a_budget_spans_12_to_36_months_has_a_line_per_account_and_some_months_w
         gaps = 0
         for detail in five_orgs.budget_detail(tenant=index).values():
             months = _months(detail)
-            first, last = date.fromisoformat(months[0]), date.fromisoformat(months[-1])
+            first, last = date.fromisoformat(months[0] + "-01"), date.fromisoformat(months[-1] + "-01")
             assert 12 <= (last.year - first.year) * 12 + last.month - first.month + 1 <= 36
-            assert all(m.endswith("-01") for m in months)
+            assert all(len(m) == 7 and m[4] == "-" for m in months)  # "YYYY-MM", as Xero writes a period
             assert len({line["AccountID"] for line in detail["BudgetLines"]}) == len(detail["BudgetLines"]) > 10
             for line in detail["BudgetLines"]:
                 assert accounts[line["AccountID"]]["Code"] == line["AccountCode"]
@@ -104,31 +104,32 @@ def test_one_budget_serves_the_balances_of_the_asked_for_months_only(five_orgs, 
     client = XeroClient(five_orgs, five_orgs.tenant_ids[tenant])
     for budget_id, detail in five_orgs.budget_detail(tenant=tenant).items():
         months = _months(detail)
-        windows = [(months[0], months[min(11, len(months) - 1)]), ("2023-03-15", "2025-02-28"), ("1990-01-01", "1990-12-31")]
+        windows = [(months[0] + "-01", months[min(11, len(months) - 1)] + "-28"), ("2023-03-15", "2025-02-28"), ("1990-01-01", "1990-12-31")]
         for date_from, date_to in windows:
             answer = _window(client, budget_id, date_from, date_to)
             assert answer.status_code == 200, answer.text
             body = answer.json()
             assert "pagination" not in body
             (served,) = body["Budgets"]
-            assert problems(served, "Budget") == []
+            # Period is month text as Xero's example writes it, not the /Date()/ the spec's flag says (data/budgets.py)
+            assert [p for p in problems(served, "Budget") if ".Period: not a /Date(" not in p] == []
             low, high = date_from[:7], date_to[:7]
             expected = [{**line, "BudgetBalances": [b for b in line["BudgetBalances"] if low <= b["Period"][:7] <= high]}
                         for line in detail["BudgetLines"]]
-            got = [{**line, "BudgetBalances": [{**b, "Period": _local_date(b["Period"])} for b in line["BudgetBalances"]]}
-                   for line in served["BudgetLines"]]
+            got = served["BudgetLines"]
             assert got == expected
             assert {k: v for k, v in served.items() if k not in ("BudgetLines", "UpdatedDateUTC")} == {
                 k: v for k, v in detail.items() if k not in ("BudgetLines", "UpdatedDateUTC")}
 
 
-def test_budget_balance_periods_are_ms_dates_in_the_organisations_offset(five_orgs):
-    client = XeroClient(five_orgs, five_orgs.tenant_ids[0])  # +13:00
+def test_budget_balance_periods_are_month_text_as_xeros_example_writes_them(five_orgs):
+    client = XeroClient(five_orgs, five_orgs.tenant_ids[0])
     budget_id, detail = next(iter(five_orgs.budget_detail(tenant=0).items()))
     months = _months(detail)
-    served = _window(client, budget_id, months[0], months[-1] if len(months) <= 24 else months[23]).json()["Budgets"][0]
+    last = months[-1] if len(months) <= 24 else months[23]
+    served = _window(client, budget_id, months[0] + "-01", last + "-28").json()["Budgets"][0]
     periods = [b["Period"] for line in served["BudgetLines"] for b in line["BudgetBalances"]]
-    assert periods and all(p.endswith("+1300)/") for p in periods)
+    assert periods and all(re.fullmatch(r"\d{4}-\d{2}", p) for p in periods)
 
 
 @pytest.mark.parametrize("params, message", [

@@ -197,7 +197,7 @@ class App:
 
     def budget_detail(self, budget_id: Optional[str] = None, tenant: Tenant = None) -> Dict[str, dict]:
         """{BudgetID: budget} as `GET /Budgets/{BudgetID}` serves each one over its whole range: the list record
-        plus BudgetLines with every balance (Period rendered YYYY-MM-01, as the ground truth renders dates).
+        plus BudgetLines with every balance (Period as Xero writes it, YYYY-MM).
         Only `budget_id` when given. A window's lines are these with the balances of its months."""
         key = self._tenant_key(tenant)
         with self.store.lock:

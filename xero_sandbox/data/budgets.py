@@ -6,8 +6,9 @@ and loss account of the organisation, with a balance for most months of the budg
 The list record carries no lines (as Xero's `GET /Budgets`); `lines(ctx, index)` gives them, every month,
 and the API cuts them to the asked-for window (budgets_api.py).
 
-Periods are stored as the first day of their month (a `date`): the spec marks BudgetBalance.Period
-`x-is-msdate`, so the wire renders it like every other Accounting date, and the ground truth as YYYY-MM-01.
+Periods are month text, "YYYY-MM", as Xero sends them: the spec flags BudgetBalance.Period `x-is-msdate`, but its
+description ("e.g. 2019-08") and its GET /Budgets/{BudgetID} example ("Period": "2019-08") show month text, which
+is what a client meets (see scripts/generate_schemas.py, SPEC_CORRECTIONS).
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def lines(ctx: Ctx, index: int) -> List[dict]:
             if rng.random() < 0.1:
                 continue  # nothing budgeted that month: no balance
             amount = round(base * rng.uniform(0.8, 1.25), 2)
-            balances.append({"Period": month, "Amount": amount, "UnitAmount": amount,
+            balances.append({"Period": f"{month.year:04d}-{month.month:02d}", "Amount": amount, "UnitAmount": amount,
                              "Notes": maybe(rng, 0.1, sentence(rng, 2, 5)) or ""})
         out.append({"AccountID": account["AccountID"], "AccountCode": account["Code"], "BudgetBalances": balances})
     return out
@@ -89,6 +90,6 @@ def within(budget_lines: List[dict], first: date, last: date) -> List[dict]:
     touching a month shows its balance). Every line stays, with no balances when none falls inside."""
     low, high = (first.year, first.month), (last.year, last.month)
     def inside(balance: dict) -> bool:
-        return low <= (balance["Period"].year, balance["Period"].month) <= high
+        return low <= (int(balance["Period"][:4]), int(balance["Period"][5:7])) <= high
 
     return [{**line, "BudgetBalances": [b for b in line["BudgetBalances"] if inside(b)]} for line in budget_lines]
