@@ -194,10 +194,30 @@ def run(info: dict) -> None:
         for account, region, lines, amount in connection.exec_driver_sql(query).fetchall():
             print(f"     account {str(account):<6} {region:<22} {lines:>4} lines {amount:>14,.2f}")
 
+    with cache.get_sql_engine().connect() as connection:
+        schema = cache.schema_name
+        print("8. assets    fixed assets by type and status, from DuckDB (the Fixed Assets API's assets and asset_types):")
+        query = f"""
+            select t.assettypename, a.assetstatus, count(*) as assets, round(sum(a.purchaseprice), 2) as cost,
+                   round(sum(a.accountingbookvalue), 2) as book_value
+            from {schema}.assets as a
+            join {schema}.asset_types as t on t.tenant_id = a.tenant_id and t.assettypeid = a.assettypeid
+            group by 1, 2 order by cost desc limit 5"""
+        for kind, status, count, cost, book in connection.exec_driver_sql(query).fetchall():
+            print(f"     {str(kind):<26} {str(status):<11} {count:>4} assets  cost {cost:>14,.2f}  book value {book:>14,.2f}")
+        print("9. projects  hours logged per project, from DuckDB (projects and their time entries):")
+        query = f"""
+            select p.name, p.status, round(sum(e.duration) / 60.0, 1) as hours, count(*) as entries
+            from {schema}.project_time_entries as e
+            join {schema}.projects as p on p.tenant_id = e.tenant_id and p.projectid = e.projectid
+            group by 1, 2 order by hours desc limit 3"""
+        for name, status, hours, entries in connection.exec_driver_sql(query).fetchall():
+            print(f"     {str(name):<34} {str(status):<11} {hours:>7,.1f} h in {entries} entries")
+
     final = json.loads(config_path.read_text())
     status = of_type(connector("check", "--config", str(config_path)), "CONNECTION_STATUS")[0]["connectionStatus"]
     print(
-        f"8. tokens    Xero rotated the refresh token {len(kept)} times during the reads; each new one reached "
+        f"10. tokens   Xero rotated the refresh token {len(kept)} times during the reads; each new one reached "
         f"config_change_callback and {config_path.name}. A check with the kept token: {status['status']}"
     )
     if status["status"] != "SUCCEEDED" or final["credentials"]["refresh_token"] == info["refresh_token"]:
