@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .endpoints import api_base
 
+ONE_RECORD = "!"  # ends the records key of an answer holding one record, not a list ("Payslip!": Payroll AU)
 BARE_LIST = ""  # the records key of an answer that is the list itself, not an object holding it (Fixed Assets' AssetTypes)
 
 
@@ -31,6 +32,14 @@ class Api:
     # for "the organisation has not been provisioned in Xero Projects". A 401 to a freshly refreshed token is then
     # that refusal, not a connection Xero rejects (errors.py).
     unprovisioned_401: bool = False
+    # The APIs a skip warns about once per organisation (skips.py): the payroll streams of one country's API share
+    # one reason, so an organisation gets one warning for all of them, not one per stream.
+    one_warning_per_organisation: bool = False
+
+    @property
+    def group(self) -> str:
+        """The name a skip warning gives the API ("Payroll API" for the three payroll APIs)."""
+        return self.name.split(" (")[0]
 
     def url(self, path: str) -> str:
         return f"{api_base()}/{self.path}/{path}"
@@ -53,3 +62,16 @@ PROJECTS = Api(
     unprovisioned_401=True,
     not_subscribed="Xero also refuses it for an organisation that does not use Xero Projects (a plan or region without it)",
 )
+PAYROLL_NOT_SUBSCRIBED = "Xero also refuses it for an organisation that does not use Xero Payroll"
+PAYROLL_AU = Api(
+    "Payroll API (AU)", "payroll.xro/1.0", "xero-payroll-au.yaml", probe="PayrollCalendars", probe_key="PayrollCalendars",
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True,
+)  # fmt: skip
+PAYROLL_NZ = Api(
+    "Payroll API (NZ)", "payroll.xro/2.0", "xero-payroll-nz.yaml", probe="PayRunCalendars", probe_key="payRunCalendars",
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True,
+)  # fmt: skip
+PAYROLL_UK = Api(
+    "Payroll API (UK)", "payroll.xro/2.0", "xero-payroll-uk.yaml", probe="PayRunCalendars", probe_key="payRunCalendars",
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True,
+)  # fmt: skip

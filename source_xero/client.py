@@ -61,9 +61,19 @@ class Page:
         if not records_key:  # an answer that is the list itself (apis.BARE_LIST)
             records = list(body) if isinstance(body, list) else []
             return cls(response.status_code, body, records, None, date_header, response.elapsed)
-        records = list(body.get(records_key) or []) if isinstance(body, dict) else []
+        held = _held(body, records_key)
+        records = [held] if isinstance(held, dict) else list(held or [])
         pagination = body.get("pagination") if isinstance(body, dict) else None
         return cls(response.status_code, body, records, pagination, date_header, response.elapsed)
+
+
+def _held(body: Any, records_key: str) -> Any:
+    """What the answer holds under `records_key`: a key, or a path of keys ("PayItems.EarningsRates": Australian
+    payroll's pay items are lists inside one object); a key ending in "!" holds one record (Payslip/{id})."""
+    value = body
+    for part in records_key.rstrip("!").split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 class _DecodedOnce:

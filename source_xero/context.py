@@ -31,6 +31,7 @@ class ReadContext:
     skips: Skips = field(default_factory=Skips)
     report_start: Optional[datetime] = None  # the start_date the user set; reports read 24 months without one
     _facts: Dict[str, Any] = field(default_factory=dict)
+    _values: Dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -53,6 +54,15 @@ class ReadContext:
 
     def budget(self, organisation: Organisation) -> XeroCallBudget:
         return self.limits.of(organisation.tenant_id)
+
+    def shared_value(self, name: str, organisation: Organisation, make: Any) -> Any:
+        """One value per organisation and name for this run (payroll.py: the organisation's payroll country), made on
+        first use, under the lock (so made once however many streams ask at the same time)."""
+        with self._lock:
+            key = f"{name}/{organisation.tenant_id}"
+            if key not in self._values:
+                self._values[key] = make()
+            return self._values[key]
 
     def shared(self, organisation: Organisation, make: Any) -> Any:
         """One object per organisation for this run (the report streams' facts), made on first use."""

@@ -94,20 +94,27 @@ def json_type(value: Any) -> str:
 
 
 def page_problem(body: Any, records_key: str) -> Optional[str]:
-    """What is wrong with a decoded answer, against the shape Xero documents: an object whose `records_key`
-    holds a list of objects (the list itself where `records_key` is empty: apis.BARE_LIST). None when it has that
-    shape. Never "no records" for a page that says nothing."""
+    """What is wrong with a decoded answer, against the shape Xero documents: an object whose `records_key` (a key, or
+    a path of keys "A.B") holds a list of objects, or one object where the key ends in "!" (apis.ONE_RECORD: Payroll's
+    Payslip/{id}); the list itself where `records_key` is empty (apis.BARE_LIST). None when it has that shape. Never
+    "no records" for a page that says nothing."""
+    one = records_key.endswith("!")
+    records_key = records_key.rstrip("!")
     if not records_key:
         return objects_problem(body, "records") if isinstance(body, list) else f"a JSON {json_type(body)} where Xero sends a list"
-    if not isinstance(body, dict):
-        return f"a JSON {json_type(body)} where Xero sends an object holding {records_key}"
-    if records_key not in body:
-        keys = ", ".join(sorted(str(k) for k in body)[:6]) or "none"
-        return f"no {records_key} in the answer (its keys: {keys})"
-    records = body[records_key]
-    if not isinstance(records, list):
-        return f"{records_key} holding a JSON {json_type(records)} instead of a list of records"
-    return objects_problem(records, records_key)
+    held = body
+    for part in records_key.split("."):
+        if not isinstance(held, dict):
+            return f"a JSON {json_type(held)} where Xero sends an object holding {records_key}"
+        if part not in held:
+            keys = ", ".join(sorted(str(k) for k in held)[:6]) or "none"
+            return f"no {records_key} in the answer (its keys: {keys})"
+        held = held[part]
+    if one:
+        return None if isinstance(held, dict) else f"{records_key} holding a JSON {json_type(held)} instead of one record"
+    if not isinstance(held, list):
+        return f"{records_key} holding a JSON {json_type(held)} instead of a list of records"
+    return objects_problem(held, records_key)
 
 
 def objects_problem(items: list, name: str) -> Optional[str]:

@@ -32,6 +32,11 @@ class Scope(Enum):
     # Xero's other APIs have one scope each, the same for classic and granular apps.
     FIXED_ASSETS = ("assets.read", "assets.read")
     PROJECTS = ("projects.read", "projects.read")
+    PAYROLL_EMPLOYEES = ("payroll.employees.read", "payroll.employees.read")
+    PAYROLL_PAYRUNS = ("payroll.payruns.read", "payroll.payruns.read")
+    PAYROLL_PAYSLIP = ("payroll.payslip.read", "payroll.payslip.read")
+    PAYROLL_TIMESHEETS = ("payroll.timesheets.read", "payroll.timesheets.read")
+    PAYROLL_SETTINGS = ("payroll.settings.read", "payroll.settings.read")
 
     @property
     def classic(self) -> str:

@@ -62,13 +62,37 @@ class Skips:
         self._lock = threading.Lock()
         self.refused: Dict[Tuple[str, str], int] = {}
         self._skipped: Dict[str, List[str]] = {}  # stream -> the organisations (labels) it was skipped for
+        self._warned: Set[Tuple[str, str]] = set()  # (tenant id, API group) already warned about
 
     def skip(self, row: Skippable, organisation: Organisation, status: int, detail: str, refused_outright: bool = True) -> None:
+        self._note(row, organisation, skip_message(row, organisation, status, detail), refused_outright and status or None)
+
+    def without_payroll(self, row: Skippable, organisation: Organisation, region: Optional[str]) -> None:
+        """A payroll stream of an organisation whose country has no Xero Payroll (payroll.py): skipped without a call."""
+        message = (
+            f"Stream {row.name} was skipped for {organisation.label}: Xero Payroll exists for organisations in Australia, "
+            "New Zealand and the United Kingdom, and this organisation is in none of them (or Xero did not say which "
+            "country it is in: its Organisation record was refused). To fix: nothing; deselect the payroll streams if "
+            "no organisation of this connection uses Xero Payroll. The other streams are synced."
+        )
+        self._note(row, organisation, message, None)
+
+    def _note(self, row: Skippable, organisation: Organisation, message: str, refused: Optional[int]) -> None:
+        """Remember the skip, and warn: once per stream and organisation, or once per organisation for an API whose
+        streams share one reason (apis.Api.one_warning_per_organisation: payroll), the others said at INFO."""
         with self._lock:
-            if refused_outright and row.api.refusal_is_organisation_wide:
-                self.refused[(organisation.tenant_id, row.name)] = status
+            if refused and row.api.refusal_is_organisation_wide:
+                self.refused[(organisation.tenant_id, row.name)] = refused
             self._skipped.setdefault(row.name, []).append(organisation.label)
-        logging.getLogger("airbyte").warning(skip_message(row, organisation, status, detail))
+            grouped = row.api.one_warning_per_organisation
+            first = not grouped or (organisation.tenant_id, row.api.group) not in self._warned
+            self._warned.add((organisation.tenant_id, row.api.group))
+        logger = logging.getLogger("airbyte")
+        if first:
+            also = f" The other {row.api.group} streams selected are skipped for it too." if grouped else ""
+            logger.warning(message + also)
+        else:
+            logger.info(message)
 
     def incomplete(self, stream: str, family: str) -> Optional[str]:
         """Why a stream that was skipped (for one organisation or more) ends INCOMPLETE, not COMPLETE; None when

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from typing import Mapping, Tuple, Union
 
-from .apis import BARE_LIST, FIXED_ASSETS, PROJECTS
+from .apis import BARE_LIST, FIXED_ASSETS, ONE_RECORD, PAYROLL_AU, PAYROLL_NZ, PAYROLL_UK, PROJECTS
 from .children import FetchedList, Flatten
 from .cursor import CREATED, FULL_TABLE, JOURNAL_NUMBER, UPDATED
 from .fanout import EachOf, MonthWindows
 from .lines import NestedList
 from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS, WALKS_200, WALKS_500, WHOLE_LIST
+from .payroll import Chain, PayrollList, PayslipLines, Step
 from .report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
 from .reports import ReportSpec
 from .scopes import Scope
 from .streams import UNITDP, ListEndpoint
 
-Row = Union[ListEndpoint, NestedList, FetchedList, ReportSpec]
+Row = Union[ListEndpoint, NestedList, FetchedList, PayrollList, PayslipLines, ReportSpec]
 ARCHIVED_TOO = {"includeArchived": "true"}
 ASSET_STATUSES = EachOf("status", ("DRAFT", "REGISTERED", "DISPOSED"))  # Fixed Assets require one status a request
 EVERY_STATE = {"states": "INPROGRESS,CLOSED"}  # Projects: closed projects too
@@ -112,6 +113,57 @@ FETCHED: Tuple[FetchedList, ...] = (
                 flatten=Flatten("BudgetLines", "BudgetBalances", "BudgetLine", "Tracking")),
 )
 
+# Payroll, one stream per kind of record in every country that has Xero Payroll (payroll.py): how Australia's API
+# (payroll.xro/1.0) and New Zealand's and the United Kingdom's (payroll.xro/2.0) serve it, each a chain of calls.
+# Lists are paged by `page` alone, 100 a page.
+def _au(*steps: Step) -> Chain:
+    return Chain(PAYROLL_AU, steps)
+
+
+def _v2(*steps: Step) -> Tuple[Tuple[str, Chain], ...]:
+    return (("NZ", Chain(PAYROLL_NZ, steps)), ("UK", Chain(PAYROLL_UK, steps)))
+
+
+AU_PAY_RUNS = Step("PayRuns", "PayRuns", "PayRunID", WALKS)
+V2_PAY_RUNS = Step("PayRuns", "payRuns", "payRunID", WALKS)
+V2_EMPLOYEES = Step("Employees", "employees", "employeeID", WALKS)
+# fmt: off
+PAYROLL: Tuple[PayrollList, ...] = (
+    PayrollList("payroll_employees", "employee_id", Scope.PAYROLL_EMPLOYEES, {
+        "AU": _au(Step("Employees", "Employees", "EmployeeID", WALKS)), **dict(_v2(V2_EMPLOYEES))}),
+    PayrollList("payroll_pay_runs", "pay_run_id", Scope.PAYROLL_PAYRUNS, {"AU": _au(AU_PAY_RUNS), **dict(_v2(V2_PAY_RUNS))}),
+    PayrollList("payroll_payslips", "payslip_id", Scope.PAYROLL_PAYSLIP, {
+        # Australia: a pay run's payslip ids from PayRuns/{id}, then one call per payslip (its lines come only there).
+        "AU": _au(AU_PAY_RUNS, Step("PayRuns/{PayRunID}", "PayRuns", "PayRunID", each="Payslips", carried=("PayRunID",)),
+                  Step("Payslip/{PayslipID}", "Payslip" + ONE_RECORD, "PayslipID", carried=("PayRunID",))),
+        "NZ": Chain(PAYROLL_NZ, (V2_PAY_RUNS, Step("PaySlips", "paySlips", "paySlipID", WALKS, {"PayRunID": "{payRunID}"}))),
+        "UK": Chain(PAYROLL_UK, (V2_PAY_RUNS, Step("Payslips", "paySlips", "paySlipID", WALKS, {"PayRunID": "{payRunID}"}))),
+    }),
+    PayrollList("payroll_timesheets", "timesheet_id", Scope.PAYROLL_TIMESHEETS, {
+        "AU": _au(Step("Timesheets", "Timesheets", "TimesheetID", WALKS)), **dict(_v2(Step("Timesheets", "timesheets", "timesheetID", WALKS)))}),
+    PayrollList("payroll_leave", "leave_id", Scope.PAYROLL_EMPLOYEES, {
+        # Australia lists leave applications; New Zealand and the United Kingdom list each employee's leave.
+        "AU": _au(Step("LeaveApplications", "LeaveApplications", "LeaveApplicationID", WALKS)),
+        **dict(_v2(V2_EMPLOYEES, Step("Employees/{employeeID}/Leave", "leave", "leaveID", carried=("employeeID",))))}),
+    PayrollList("payroll_earnings_rates", "earnings_rate_id", Scope.PAYROLL_SETTINGS, {
+        "AU": _au(Step("PayItems", "PayItems.EarningsRates", "EarningsRateID", WALKS)),
+        **dict(_v2(Step("EarningsRates", "earningsRates", "earningsRateID", WALKS)))}),
+    PayrollList("payroll_calendars", "calendar_id", Scope.PAYROLL_SETTINGS, {
+        "AU": _au(Step("PayrollCalendars", "PayrollCalendars", "PayrollCalendarID", WALKS)),
+        **dict(_v2(Step("PayRunCalendars", "payRunCalendars", "payrollCalendarID", WALKS)))}),
+)
+_PAYROLL = {row.name: row for row in PAYROLL}
+AU_LINES = ("EarningsLines", "LeaveEarningsLines", "TimesheetEarningsLines", "DeductionLines", "LeaveAccrualLines",
+            "ReimbursementLines", "SuperannuationLines", "TaxLines")
+V2_LINES = ("earningsLines", "leaveEarningsLines", "timesheetEarningsLines", "deductionLines", "reimbursementLines",
+            "leaveAccrualLines", "paymentLines", "employeeTaxLines", "employerTaxLines")
+PAYSLIP_LINES = PayslipLines("payroll_payslip_lines", _PAYROLL["payroll_payslips"], {
+    "AU": AU_LINES,
+    "NZ": (*V2_LINES, "superannuationLines", "statutoryDeductionLines"),
+    "UK": (*V2_LINES, "benefitLines", "courtOrderLines"),
+})
+# fmt: on
+
 REPORTS: Tuple[ReportSpec, ...] = (
     ReportSpec("profit_and_loss_monthly", "Reports/ProfitAndLoss", Scope.REPORTS_PROFIT_AND_LOSS, "from_date", ("tenant_id", "from_date", "account_id"), True,  profit_and_loss_rows, "range", tracked=True),
     ReportSpec("balance_sheet_monthly",   "Reports/BalanceSheet",  Scope.REPORTS_BALANCE_SHEET,   "date",      ("tenant_id", "date", "account_id"),      True,  balance_sheet_rows,   "date"),
@@ -119,11 +171,12 @@ REPORTS: Tuple[ReportSpec, ...] = (
 )
 # fmt: on
 
-ROWS: Tuple[Row, ...] = (*STREAMS, *NESTED, *FETCHED, *REPORTS)
+ROWS: Tuple[Row, ...] = (*STREAMS, *NESTED, *FETCHED, *PAYROLL, PAYSLIP_LINES, *REPORTS)
 BY_NAME: Mapping[str, Row] = {row.name: row for row in ROWS}
 STREAMS_BY_NAME: Mapping[str, ListEndpoint] = {row.name: row for row in STREAMS}
 NESTED_BY_NAME: Mapping[str, NestedList] = {row.name: row for row in NESTED}
 FETCHED_BY_NAME: Mapping[str, FetchedList] = {row.name: row for row in FETCHED}
+PAYROLL_BY_NAME: Mapping[str, PayrollList] = _PAYROLL
 REPORTS_BY_NAME: Mapping[str, ReportSpec] = {row.name: row for row in REPORTS}
 
 # A sync lasts as long as its longest chain of calls, so the streams that usually hold the most records

@@ -1,0 +1,211 @@
+"""Xero Payroll, by the organisation's country: Australia at `payroll.xro/1.0`, New Zealand and the United Kingdom at
+`payroll.xro/2.0`, each with its own shapes (PascalCase records in Accounting-style envelopes for Australia,
+camelCase records in `{pagination, problem, <list>}` envelopes for New Zealand and the United Kingdom).
+
+A `PayrollList` row (table.py) is one stream for every country where its meaning is the same (employees, pay runs,
+payslips, ...): its `regions` say how each country's API serves it, as a `Chain` of calls. Each record keeps the
+fields Xero sent, and gains `payroll_region` (AU, NZ or UK) and the row's key column (`employee_id`, ...), copied from
+the record's own id field whatever its casing, so that the stream has one primary key across countries. A field
+only one country has is declared in the stream's schema and empty in the other countries' rows.
+
+A `Chain` is a list, then (optionally) a call per record of the step before: New Zealand's payslips are listed per
+pay run (`PaySlips?PayRunID=`); Australia's need a call per pay run (`PayRuns/{PayRunID}`, for its payslip ids) and
+then one per payslip (`Payslip/{PayslipID}`, the only answer with the payslip's lines). Every call goes through the
+one list read of the connector (streams.ListReader: its paging, the one HTTP path, the skip rule).
+
+Which country an organisation's payroll is: its `CountryCode` (one /Organisation call per organisation and run,
+shared by the payroll streams). An organisation in another country has no Xero Payroll: its payroll streams are
+skipped there without a call, with one warning for the organisation (skips.py groups the payroll warnings).
+
+Payroll lists have no usable If-Modified-Since in New Zealand and the United Kingdom, and Australia's and theirs
+differ, so every payroll stream is full refresh (docs/xero.md, "Payroll").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from .apis import Api
+from .context import ReadContext
+from .cursor import FULL_TABLE
+from .paging import ONE_CALL, PagingKind
+from .scopes import Scope
+from .tenants import Organisation
+
+REGION_COLUMN = "payroll_region"
+LINE_TYPE = "line_type"
+LINE_NUMBER = "line_number"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One call of a chain: a list at `path` (a field of the step before's record in braces), its records under
+    `records_key`; `each` takes the records of a list nested in each answer record instead (a pay run's payslips);
+    `carried` copies fields of the step before's record onto each record ("employeeID" onto an employee's leave)."""
+
+    path: str
+    records_key: str
+    id_field: str
+    paging: PagingKind = ONE_CALL
+    params: Mapping[str, str] = field(default_factory=dict)  # values may name a field of the step before in braces
+    each: str = ""
+    carried: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chain:
+    """How one country's payroll API serves a stream: the first step lists, each next step calls per record."""
+
+    api: Api
+    steps: Tuple[Step, ...]
+
+    @property
+    def id_field(self) -> str:
+        return self.steps[-1].id_field
+
+
+def _fill(template: str, record: Mapping[str, Any]) -> str:
+    return template.format_map({k: v for k, v in record.items() if isinstance(v, (str, int))})
+
+
+@dataclass(frozen=True)
+class PayrollList:
+    """One row of the table: a payroll stream, read in each organisation by its country's chain."""
+
+    name: str
+    key: str  # the connector's key column, the same in every country ("employee_id")
+    scope: Scope
+    regions: Mapping[str, Chain]
+    refused_hint: str = ""
+
+    cursor_field = None  # full refresh: see the module's docstring
+
+    @property
+    def family(self) -> str:
+        return self.name
+
+    @property
+    def api(self) -> Api:
+        return next(iter(self.regions.values())).api
+
+    def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
+        return [self.key]
+
+    def reader(
+        self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
+    ) -> PayrollReader:
+        return PayrollReader(self, organisation, context)
+
+
+class PayrollReader:
+    """One organisation's read of a payroll stream: its country's chain, each record with its region and key."""
+
+    state: Mapping[str, Any] = {}
+
+    def __init__(self, row: PayrollList, organisation: Organisation, context: ReadContext) -> None:
+        self.row = row
+        self.organisation = organisation
+        self._context = context
+
+    def records(self) -> Iterator[Mapping[str, Any]]:
+        region = payroll_region(self._context, self.organisation)
+        chain = self.row.regions.get(region or "")
+        if chain is None:
+            self._context.skips.without_payroll(self.row, self.organisation, region)
+            return
+        for record in self._walk(chain, 0, {}):
+            yield {**record, REGION_COLUMN: region, self.row.key: record.get(chain.id_field)}
+
+    def _walk(self, chain: Chain, depth: int, before: Mapping[str, Any]) -> Iterator[Dict[str, Any]]:
+        from .streams import ListEndpoint, ListReader
+
+        step = chain.steps[depth]
+        endpoint = ListEndpoint(
+            self.row.name, _fill(step.path, before), step.records_key, step.id_field, FULL_TABLE, step.paging,
+            self.row.scope, {k: _fill(v, before) for k, v in step.params.items()}, refused_hint=self.row.refused_hint,
+            api=chain.api,
+        )  # fmt: skip
+        carried = {column: before.get(column) for column in step.carried}
+        for answer in ListReader(endpoint, self.organisation, self._context, {}).records():
+            records = answer.get(step.each) if step.each else [answer]
+            for record in records if isinstance(records, list) else []:
+                record = {**record, **carried}
+                if depth + 1 < len(chain.steps):
+                    yield from self._walk(chain, depth + 1, record)
+                else:
+                    yield record
+
+
+@dataclass(frozen=True)
+class PayslipLines:
+    """One row of the table: every line of every payslip (earnings, deductions, leave, reimbursements, taxes,
+    superannuation ...), one row each, read with the payslips (no call of its own: lines.py's family read). A line
+    keeps its fields, and gains the payslip's key, `payroll_region`, `line_type` (the list it came from, as Xero names
+    it in that country) and `line_number` (its place in that list, from 1)."""
+
+    name: str
+    parent: PayrollList
+    line_lists: Mapping[str, Tuple[str, ...]]  # per region: the payslip's lists of lines
+
+    cursor_field = None
+
+    @property
+    def scope(self) -> Scope:
+        return self.parent.scope
+
+    @property
+    def refused_hint(self) -> str:
+        return self.parent.refused_hint
+
+    @property
+    def api(self) -> Api:
+        return self.parent.api
+
+    @property
+    def family(self) -> str:
+        return self.parent.name
+
+    def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
+        return [self.parent.key, LINE_TYPE, LINE_NUMBER]
+
+    def lines(self, organisation: Organisation, context: ReadContext) -> PayslipLines:
+        return self
+
+    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> Any:
+        from .lines import FamilyReader
+
+        parent_reader = self.parent.reader(organisation, context, saved, incremental)
+        return FamilyReader(parent_reader, self.parent.name, (self,), emit_parent=False)  # type: ignore[arg-type]
+
+    def rows_of(self, payslip: Mapping[str, Any]) -> List[Dict[str, Any]]:
+        region = payslip.get(REGION_COLUMN)
+        common = {self.parent.key: payslip.get(self.parent.key), REGION_COLUMN: region}
+        rows: List[Dict[str, Any]] = []
+        for list_key in self.line_lists.get(str(region), ()):
+            items = payslip.get(list_key)
+            for number, item in enumerate(items if isinstance(items, list) else [], start=1):
+                if isinstance(item, dict):
+                    rows.append({**item, **common, LINE_TYPE: list_key, LINE_NUMBER: number})
+        return rows
+
+
+# -- the organisation's payroll country -------------------------------------------------------------------------
+# Xero Payroll exists for these countries (Organisation.CountryCode), each served by its own API.
+REGION_OF_COUNTRY = {"AU": "AU", "NZ": "NZ", "GB": "UK"}
+
+
+def payroll_region(context: ReadContext, organisation: Organisation) -> Optional[str]:
+    """The organisation's payroll region (AU, NZ, UK), or None when its country has no Xero Payroll (or Xero would not
+    say: the organisation's record refused). One /Organisation call per organisation and run, shared."""
+
+    def lookup() -> Optional[str]:
+        from .tenants import XeroLookup
+
+        record = XeroLookup(context.authenticator, context.limits).organisation(organisation)
+        return REGION_OF_COUNTRY.get(str((record or {}).get("CountryCode") or "").upper())
+
+    return context.shared_value("payroll_region", organisation, lookup)
+
+
+__all__: Tuple[str, ...] = ("Chain", "PayrollList", "PayslipLines", "Step", "payroll_region")
