@@ -82,7 +82,10 @@ class ModelClient(XeroClient):
         super().__init__("model", authenticator=None)
         self._model = model
 
-    def get(self, url: str, records_key: str, params: Any = None, headers: Any = None, shape: Any = None, decode: Any = None) -> Page:
+    def get(
+        self, url: str, records_key: str, params: Any = None, headers: Any = None, shape: Any = None, decode: Any = None,
+        unprovisioned_401: bool = False,
+    ) -> Page:
         response = self._model.serve(dict(params or {}), dict(headers or {}))
         return Page.of(response, RecordDates().decode_page(response.content), records_key)
 
