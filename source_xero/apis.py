@@ -8,6 +8,7 @@ take everything API-specific from here. Adding an API is one object here plus it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Tuple
 
 from .endpoints import api_base
 
@@ -35,6 +36,8 @@ class Api:
     # The APIs a skip warns about once per organisation (skips.py): the payroll streams of one country's API share
     # one reason, so an organisation gets one warning for all of them, not one per stream.
     one_warning_per_organisation: bool = False
+    # The organisation countries (Organisation.CountryCode) the API serves; empty: every country.
+    countries: Tuple[str, ...] = ()
 
     @property
     def group(self) -> str:
@@ -65,13 +68,13 @@ PROJECTS = Api(
 PAYROLL_NOT_SUBSCRIBED = "Xero also refuses it for an organisation that does not use Xero Payroll"
 PAYROLL_AU = Api(
     "Payroll API (AU)", "payroll.xro/1.0", "xero-payroll-au.yaml", probe="PayrollCalendars", probe_key="PayrollCalendars",
-    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True,
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, countries=("AU",),
 )  # fmt: skip
 PAYROLL_NZ = Api(
     "Payroll API (NZ)", "payroll.xro/2.0", "xero-payroll-nz.yaml", probe="PayRunCalendars", probe_key="payRunCalendars",
-    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True,
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, countries=("NZ",),
 )  # fmt: skip
 PAYROLL_UK = Api(
     "Payroll API (UK)", "payroll.xro/2.0", "xero-payroll-uk.yaml", probe="PayRunCalendars", probe_key="payRunCalendars",
-    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True,
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, countries=("GB",),
 )  # fmt: skip

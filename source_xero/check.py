@@ -54,28 +54,39 @@ def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bo
     if missing:
         return False, " ".join(missing)
     summary = unreadable_streams(logger, granted)
-    refused = other_apis(logger, lookup, organisations, granted)
+    countries = {tenant: str((answer or {}).get("CountryCode") or "") for tenant, answer in answers.items()}
+    refused = other_apis(logger, lookup, organisations, granted, countries)
     return True, " ".join(part for part in (summary, refused) if part) or None
 
 
-def other_apis(logger: logging.Logger, lookup: XeroLookup, organisations: Sequence[Organisation], granted: Any) -> Optional[str]:
-    """Per organisation, which of Xero's other APIs (Fixed Assets, Projects: apis.py) it can read: one call to each API
-    the token's scopes reach, since Xero refuses an API to an organisation whose plan or country lacks it although the
-    token holds its scope. Those streams are then skipped for that organisation (skips.py); the check does not fail.
-    A sentence naming each refusal, or None."""
+def other_apis(
+    logger: logging.Logger, lookup: XeroLookup, organisations: Sequence[Organisation], granted: Any, countries: Dict[str, str]
+) -> Optional[str]:
+    """Per organisation, which of Xero's other APIs (Fixed Assets, Projects, its country's Payroll: apis.py) it can
+    read: one call to each API the token's scopes reach, since Xero refuses an API to an organisation whose plan,
+    country or settings lack it although the token holds its scopes. Those streams are then skipped for that
+    organisation (skips.py); the check does not fail. A sentence naming each refusal, or None."""
     by_api: Dict[Api, List[Any]] = {}
     for row in ROWS:
         if row.api is not ACCOUNTING:
             by_api.setdefault(row.api, []).append(row)
     refusals = []
     for organisation in organisations:
-        for api, rows in by_api.items():
-            names = ", ".join(row.name for row in rows)
-            scope = rows[0].scope
-            if granted is not None and not scope.granted_by(granted):
+        country = countries.get(organisation.tenant_id, "")
+        served = {api: rows for api, rows in by_api.items() if not api.countries or country in api.countries}
+        for group in sorted({api.group for api in by_api} - {api.group for api in served}):
+            logger.info(
+                f"Organisation {organisation.label}: no {group} for an organisation in {country or 'an unknown country'}; "
+                "its streams will be skipped there."
+            )
+        for api, rows in served.items():
+            names = ", ".join(dict.fromkeys(row.name for row in rows))
+            lacking = [row.scope for row in rows if granted is not None and not row.scope.granted_by(granted)]
+            scopes = list(dict.fromkeys(scope.to_add(granted) for scope in lacking))
+            if scopes:
                 logger.warning(
                     f"Organisation {organisation.label}: the {api.name} cannot be read ({names}): add the "
-                    f"{scope.to_add(granted)} scope to the Xero app and re-authorise the connection."
+                    f"{', '.join(scopes)} scope to the Xero app and re-authorise the connection."
                 )
                 continue
             refusal = lookup.api_refusal(organisation, api)

@@ -459,7 +459,9 @@ class NumberedPages(Pages):
         if not _is_last_page(page, records, self.page_size, pagination):
             return PageRequest(self._params(page + 1), None)
         counted = None not in self._counts
-        if self._clean and ((counted and len(self._counts) == 1) or (not counted and self._seen == self._previous)):
+        # A list that came whole in its first page had no page boundary a change could shift a record across.
+        whole = page == 1 and self._clean
+        if whole or (self._clean and ((counted and len(self._counts) == 1) or (not counted and self._seen == self._previous))):
             self.complete = True
             return None
         if self.walks >= self.MAX_WALKS:

@@ -30,7 +30,7 @@ from typing import Iterator, List, Optional
 import pytest
 
 from source_xero.scopes import Scope
-from source_xero.table import FETCHED, NESTED, REPORTS_BY_NAME, ROWS, STREAMS
+from source_xero.table import FETCHED, NESTED, PAYROLL, PAYSLIP_LINES, REPORTS_BY_NAME, ROWS, STREAMS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"
@@ -264,6 +264,20 @@ def test_fetched_lists_table_has_every_fetched_list_with_its_parent_path_key_and
         assert _key_columns(cells[5]) == fetched.parent_columns(), f"{fetched.name}: columns from the parent"
         for scope in fetched.scope.names:
             assert scope in cells[6]
+
+
+def test_payroll_table_has_every_payroll_stream_with_its_key_and_scope(docs: str):
+    rows = {row[0].strip("`"): row for row in _table_rows(docs, "| Stream | Australia (`payroll.xro/1.0`) |")}
+    assert set(rows) == {row.name for row in (*PAYROLL, PAYSLIP_LINES)}
+    for row in (*PAYROLL, PAYSLIP_LINES):
+        cells = rows[row.name]
+        assert _key_columns(cells[3]) == row.catalog_key(), f"{row.name}: primary key column"
+        assert all(scope in cells[4] for scope in row.scope.names), f"{row.name}: scope"
+    for row in PAYROLL:
+        for region, chain in row.regions.items():
+            column = 1 if region == "AU" else 2
+            for step in chain.steps:
+                assert f"`/{step.path}" in rows[row.name][column], f"{row.name}: {region} path {step.path}"
 
 
 def test_every_scope_is_documented(docs: str):

@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import pytest
 
-from source_xero.table import FETCHED_BY_NAME, NESTED_BY_NAME, REPORTS_BY_NAME, ROWS, STREAMS_BY_NAME
+from source_xero.table import FETCHED_BY_NAME, NESTED_BY_NAME, PAYROLL_BY_NAME, PAYSLIP_LINES, REPORTS_BY_NAME, ROWS, STREAMS_BY_NAME
 from xero_sandbox import openapi  # Xero's spec, as the sandbox reads it
 from xero_sandbox.streams import BY_NAME as SANDBOX_STREAMS
 
@@ -60,7 +60,7 @@ def test_each_row_names_the_mechanism_its_stream_has(name: str):
     if name in REPORTS_BY_NAME:
         assert mechanism == "report"
         return
-    row = STREAMS_BY_NAME.get(name) or {**NESTED_BY_NAME, **FETCHED_BY_NAME}[name].parent
+    row = STREAMS_BY_NAME.get(name) or PAYROLL_BY_NAME.get(name) or {**NESTED_BY_NAME, **FETCHED_BY_NAME, PAYSLIP_LINES.name: PAYSLIP_LINES}[name].parent
     if row.cursor_field is None:
         assert mechanism == "full refresh", "a stream read whole each sync"
     elif name in NESTED_BY_NAME:

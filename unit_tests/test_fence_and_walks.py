@@ -214,7 +214,16 @@ def test_given_a_record_stamped_during_the_read_then_the_walk_is_not_clean_until
 
 def test_given_no_pagination_block_then_a_walk_is_clean_only_when_it_found_what_the_one_before_found():
     pages = numbered()
-    assert pages.next(PageRequest({"page": 1}), [lt("a")], None) == PageRequest({"page": 1})
+    assert pages.next(PageRequest({"page": 1}), [lt("a"), lt("b")], None) == PageRequest({"page": 2})
+    assert pages.next(PageRequest({"page": 2}), [lt("c")], None) == PageRequest({"page": 1})
+    assert pages.next(PageRequest({"page": 1}), [lt("a"), lt("b")], None) == PageRequest({"page": 2})
+    assert pages.next(PageRequest({"page": 2}), [lt("c")], None) is None and pages.complete
+
+
+def test_a_list_that_came_whole_in_its_first_page_is_complete_after_one_walk_without_a_pagination_block():
+    """No page boundary, nothing a change could shift across it (Australian payroll lists have no pagination block):
+    the one answer is the list. A record changed during the read still makes the walk go again."""
+    pages = numbered()
     assert pages.next(PageRequest({"page": 1}), [lt("a")], None) is None and pages.complete
 
 
