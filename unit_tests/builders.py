@@ -35,7 +35,8 @@ START_DATE = "2020-01-01T00:00:00Z"
 ALL_SCOPES = (
     "offline_access accounting.transactions.read accounting.contacts.read "
     "accounting.settings.read accounting.journals.read accounting.reports.read accounting.budgets.read "
-    "assets.read projects.read"
+    "assets.read projects.read payroll.employees.read payroll.payruns.read payroll.payslip.read "
+    "payroll.timesheets.read payroll.settings.read"
 )
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 

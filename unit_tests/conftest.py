@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import pytest
 import requests_mock
-from source_xero.apis import FIXED_ASSETS, PROJECTS
+from source_xero.apis import FIXED_ASSETS, PAYROLL_AU, PAYROLL_NZ, PROJECTS
 
 from builders import (
     ACCESS_TOKEN,
@@ -88,9 +88,11 @@ def xero():
     with requests_mock.Mocker() as mocker:
         mocker.post(TOKEN_URL, **token_answer())
         mocker.get(CONNECTIONS_URL, **ok([connection(TENANT_ID, "Demo Company (NZ)")]))
-        # The check's one call per organisation to each of Xero's other APIs (check.other_apis): both answer.
+        # The check's one call per organisation to each of Xero's other APIs it serves (check.other_apis): all answer.
         mocker.get(FIXED_ASSETS.url(FIXED_ASSETS.probe), **ok([]))
         mocker.get(PROJECTS.url(PROJECTS.probe), **ok({"pagination": {"page": 1, "pageCount": 0, "itemCount": 0}, "items": []}))
+        mocker.get(PAYROLL_AU.url(PAYROLL_AU.probe), **ok({"PayrollCalendars": []}))
+        mocker.get(PAYROLL_NZ.url(PAYROLL_NZ.probe), **ok({"pagination": None, "problem": None, "payRunCalendars": []}))
         yield mocker
 
 
