@@ -18,6 +18,10 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the sandbox package beside the connector
+from xero_sandbox import ALL_READ_SCOPES  # noqa: E402
+from xero_sandbox.payroll_api import PAYROLL_READ_SCOPES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
 SOURCE_XERO = str(Path(sys.executable).parent / "source-xero")
@@ -27,7 +31,9 @@ def start_sandbox() -> tuple[subprocess.Popen, dict]:
     process = subprocess.Popen(
         # Access tokens live 125 s here instead of Xero's 30 minutes, so the reads below have to refresh
         # (the connector refreshes 2 minutes ahead of expiry) and the rotation can be seen.
-        [sys.executable, "-m", "xero_sandbox", "--port", "0", "--scale", "1", "--no-rate-limits", "--token-ttl", "125"],
+        # The app holds the payroll scopes too (the sandbox's default token does not), so payroll is read.
+        [sys.executable, "-m", "xero_sandbox", "--port", "0", "--scale", "1", "--no-rate-limits", "--token-ttl", "125",
+         "--scopes", f"{ALL_READ_SCOPES} {PAYROLL_READ_SCOPES}"],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     line = process.stdout.readline()
@@ -213,11 +219,19 @@ def run(info: dict) -> None:
             group by 1, 2 order by hours desc limit 3"""
         for name, status, hours, entries in connection.exec_driver_sql(query).fetchall():
             print(f"     {str(name):<34} {str(status):<11} {hours:>7,.1f} h in {entries} entries")
+        print("10. payroll  the last pay runs, from DuckDB (payslips joined to their pay runs; the same query in AU, NZ, UK):")
+        query = f"""
+            select r.payroll_region, r.paymentdate, count(*) as payslips, round(sum(p.totalpay), 2) as net_pay
+            from {schema}.payroll_payslips as p
+            join {schema}.payroll_pay_runs as r on r.tenant_id = p.tenant_id and r.pay_run_id = p.payrunid
+            group by 1, 2 order by 2 desc limit 3"""
+        for region, paid, payslips, net in connection.exec_driver_sql(query).fetchall():
+            print(f"     {region}  paid {str(paid)[:10]}  {payslips:>3} payslips  net pay {net:>12,.2f}")
 
     final = json.loads(config_path.read_text())
     status = of_type(connector("check", "--config", str(config_path)), "CONNECTION_STATUS")[0]["connectionStatus"]
     print(
-        f"10. tokens   Xero rotated the refresh token {len(kept)} times during the reads; each new one reached "
+        f"11. tokens   Xero rotated the refresh token {len(kept)} times during the reads; each new one reached "
         f"config_change_callback and {config_path.name}. A check with the kept token: {status['status']}"
     )
     if status["status"] != "SUCCEEDED" or final["credentials"]["refresh_token"] == info["refresh_token"]:
