@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the stream JSON schemas of source-xero from Xero's OpenAPI specs (Accounting, Fixed Assets, Projects).
+"""Generate the stream JSON schemas of source-xero from Xero's OpenAPI specs (Accounting, Fixed Assets, Projects, Payroll).
 
 Usage (from the repository root):
 
@@ -18,6 +18,9 @@ Outputs
   items of the array under ``row.records_key`` in the envelope the 200 answer of GET /<path> refers to, or the
   items of the answer itself when it is a bare array (``records_key == apis.BARE_LIST``, Fixed Assets'
   /AssetTypes); a retired endpoint the spec no longer lists names its component in its row.
+* ``source_xero/schemas/<payroll>.json``: one per payroll row (``table.PAYROLL`` and ``table.PAYSLIP_LINES``,
+  PAYROLL_ROWS, rule 9), the union of the records of its three countries, each from its own spec
+  (``xero-payroll-au.yaml``, ``xero-payroll-nz.yaml``, ``xero-payroll-uk.yaml``).
 * ``source_xero/schemas/<nested>.json``: one draft-07 schema per nested list of the table (``table.NESTED``, see
   NESTED_ROWS and rule 7): an invoice's line items, a journal's lines, a contact's phones, ...
 * ``source_xero/schemas/<fetched>.json``: one per list fetched per parent record (``table.FETCHED``, FETCHED_ROWS,
@@ -27,14 +30,21 @@ Outputs
   ResourceSchemaLoader resolves (it looks bare names up in ``schemas/shared/``).
 * ``source_xero/date_fields.json``: the property names the connector must convert from Xero's
   ``/Date(1573755038314+0000)/`` notation, split into date-only and timestamp names: the x-is-msdate(-time)
-  properties of every spec a row reads. Only the Accounting spec flags any; the Fixed Assets and Projects APIs send
-  ISO text (rule 3) that needs no conversion, so none of their camelCase names is listed.
+  properties of every spec a row reads. The Accounting and the Payroll (AU) specs flag them; the Fixed Assets,
+  Projects and Payroll (NZ, UK) APIs send ISO text (rule 3) that needs no conversion, so none of their camelCase
+  names is listed. The connector converts by property NAME in every answer of every API: a name both the
+  Accounting and the Payroll (AU) spec flag must be flagged alike (else it is a conflict), and a Payroll (AU) date
+  name listed here also converts an unflagged Accounting field of that name. Today no Payroll (AU) date name
+  (DateOfBirth, PaymentDate, PayRunPeriodStartDate, ...) is a property of any Accounting component, and the two
+  it shares (StartDate, EndDate: dates; UpdatedDateUTC: a timestamp) are flagged alike: no conflict, and no
+  Accounting conversion changes (unit_tests/test_schemas.py checks both).
 
 Rules
 -----
 1. Completeness: every property of every component reachable from a stream is declared,
    recursively (through ``$ref`` and arrays), plus the few fields Xero returns that the spec
-   leaves out (SPEC_OMISSIONS, ASSETS_SPEC_OMISSIONS: OMISSIONS_BY_SPEC, each with its evidence),
+   leaves out (SPEC_OMISSIONS, ASSETS_SPEC_OMISSIONS, PAYROLL_NZ_SPEC_OMISSIONS, PAYROLL_UK_SPEC_OMISSIONS:
+   OMISSIONS_BY_SPEC, each with its evidence),
    with the few properties the spec types wrongly replaced (SPEC_CORRECTIONS: BudgetBalance.Period,
    see rule 3). Objects keep ``additionalProperties: true``
    so that a field Xero adds tomorrow is still passed through.
@@ -65,6 +75,15 @@ Rules
      answered as a local midnight without offset: "2020-01-01T00:00:00". A ``format: date`` column would refuse
      that text in typed destinations, so they are ``format: date-time`` + ``timestamp_without_timezone`` (a
      calendar date at 00:00, no instant implied). The spec has no ``format: date-time`` in the records read.
+   * Payroll (AU) (xero-payroll-au.yaml) is an Accounting-style API: its dates are ``/Date(...)/`` with the
+     x-is-msdate(-time) flags, typed as the Accounting API's, and its flagged names are collected into
+     date_fields.json so that the connector turns them into YYYY-MM-DD / UTC timestamps. It has no plain dates.
+   * Payroll (NZ, UK) (xero-payroll-nz.yaml, xero-payroll-uk.yaml): no x-is-msdate flags; both ``format: date``
+     and ``format: date-time`` are ``format: date-time`` + ``timestamp_without_timezone``. Their dates are sent as
+     a local midnight without offset ("2024-01-01T00:00:00", as their GET examples and the sandbox show them: a
+     ``format: date`` column would refuse that text), lastEdited and postedDateTime carry a time although typed
+     ``date``, and their UTC stamps (updatedDateUTC, createdDateUTC) come without an offset in most examples and
+     in the sandbox ("2020-02-13T16:23:31"; a few examples add a Z, which the declaration still takes).
    * A spec without a decision for a plain date or date-time is refused when one is met (PLAIN_DATES None).
    BudgetBalance.Period (Accounting) is flagged x-is-msdate, but Xero sends a month as "YYYY-MM" text (its
    description, and GET /Budgets/{BudgetID}'s example "2019-08"). The connector's date decoding
@@ -88,7 +107,9 @@ Rules
    its own streams, and the files of a spec other than the Accounting API's are prefixed with its name
    (``projects__amount.json``, ``assets__book_depreciation_setting.json``, ``spec_prefix``): the specs reuse
    component names for other objects (Pagination, Error, CurrencyCode...), which must never share a file
-   name; the Accounting API's files keep their names. Shared files refer to each other without cycles: a
+   name; the Accounting API's files keep their names. The payroll streams share nothing: their subtrees are
+   inlined (rule 9 merges the countries' declarations of one property, which needs them expanded; they are
+   small, a few kilobytes a stream), so no ``payroll_*__`` file exists. Shared files refer to each other without cycles: a
    file for (X, C) refers to (Y, C') only if Y is reachable from X; if X is reachable from Y too,
    C' contains C and X, so along any chain of references the context grows and never comes back.
 6. Output is deterministic: keys sorted, 2-space indent, trailing newline; stale shared files are
@@ -127,10 +148,39 @@ Rules
    nullable UTC timestamp: null on every record read from Xero, set on the tombstone of a deleted one.
    Airbyte's destinations apply the deletion only when the stream's schema declares that column.
 
+9. Payroll (source_xero/payroll.py): a ``PayrollList`` row is read in each organisation by the chain of calls of
+   its country (``row.regions``: AU, NZ, UK, each a ``Chain`` whose ``api.spec`` is its spec). One region's record
+   is the record of the chain's LAST step as that spec answers it (PAYROLL_ROOTS, ``step_component``): the
+   spec's path for the step's ``path`` (a field in braces is a path parameter, whatever its spelling), the
+   envelope of its 200 answer, then each part of the dotted ``records_key`` ("PayItems.EarningsRates": an
+   object, then a list), the list's items unless the key ends with ``apis.ONE_RECORD`` ("Payslip!": one
+   record), and with ``step.each`` the items of that list of the record. A property that refers to a component
+   that is itself an array (the payroll specs' ``EarningsLines``) is that array (``resolve_array``). That
+   component is expanded as a stream root (rules 1-4, its spec's rule 3), plus the step's ``carried`` fields,
+   each typed as the component of the step before declares it (or the step before that, when that step carried
+   it in turn); a carried field that is also a field of the record must be typed alike.
+   The stream's schema is the UNION of the three regions' records, merged in region order (AU, NZ, UK) by
+   ``merge_declarations``: where two regions declare one property name differently, the declaration kept is one
+   every value of either validates against, deterministically: objects declare the union of their properties
+   (a name both declare merged by the same rule, all open), arrays merge their items, two scalars of one type keep
+   only the ``format``/``airbyte_type`` both declare (a date and a timestamp become a plain string), an integer
+   and a number are a number; any other pair (text and a number, a scalar and an object) is refused. Today only
+   objects differ (NZ and UK declare different fields of, e.g., an address, a payslip's lines, a leave's periods); no
+   scalar does. A field only one country has is declared as that country declares it (nullable, as every field).
+   Then the connector's columns: the row's key column (``row.key``, ``employee_id``...: a nullable string,
+   copied from each region's id field, which must be a string), ``payroll_region`` (a nullable string), and
+   ``tenant_id``, ``tenant_name``; none may be a field of a region's record.
+   ``PayslipLines`` (``table.PAYSLIP_LINES``): one row per item of each list named in ``row.line_lists[R]`` of
+   region R's payslip component (LINE_ROOTS); the schema is the union, by the same rule, of every such list's
+   item component over the three regions, plus the payslip's key column (``row.parent.key``), ``payroll_region``,
+   ``line_type`` (a nullable string: the list's name), ``line_number`` (a nullable integer, from 1),
+   ``tenant_id`` and ``tenant_name``.
+
 The three monthly report streams (profit_and_loss_monthly, balance_sheet_monthly, trial_balance_monthly)
 are not resources of the spec: their schemas are written by hand and this script leaves them alone.
 
-Only the standard library, PyYAML and the connector's own table (source_xero/table.py, lines.py, quirks.py) are used.
+Only the standard library, PyYAML and the connector's own table (source_xero/table.py, lines.py, payroll.py, quirks.py) are
+used.
 """
 
 import argparse
@@ -140,6 +190,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +217,17 @@ SharedKey = tuple[str, frozenset[str]]
 # The connector's table of streams (source_xero/table.py) is the one list of streams; which OpenAPI
 # component describes one record of each is read from the spec itself (record_components).
 sys.path.insert(0, str(REPO_ROOT))
-from source_xero.apis import ACCOUNTING, BARE_LIST, FIXED_ASSETS, PROJECTS, Api  # noqa: E402
+from source_xero.apis import (  # noqa: E402
+    ACCOUNTING,
+    BARE_LIST,
+    FIXED_ASSETS,
+    ONE_RECORD,
+    PAYROLL_AU,
+    PAYROLL_NZ,
+    PAYROLL_UK,
+    PROJECTS,
+    Api,
+)
 from source_xero.children import FetchedList  # noqa: E402
 from source_xero.lines import (  # noqa: E402  (the repository root is on the path only now)
     LINE_NUMBER,
@@ -178,9 +239,11 @@ from source_xero.lines import (  # noqa: E402  (the repository root is on the pa
     tracking_columns,
 )
 from source_xero.paging import DELETED_AT  # noqa: E402
+from source_xero.payroll import LINE_NUMBER as PAYSLIP_LINE_NUMBER  # noqa: E402
+from source_xero.payroll import LINE_TYPE, REGION_COLUMN, Chain, PayrollList, PayslipLines, Step  # noqa: E402
 from source_xero.quirks import COERCED  # noqa: E402
 from source_xero.streams import ListEndpoint  # noqa: E402
-from source_xero.table import FETCHED, NESTED  # noqa: E402
+from source_xero.table import FETCHED, NESTED, PAYROLL, PAYSLIP_LINES  # noqa: E402
 from source_xero.table import STREAMS as TABLE  # noqa: E402
 
 # The Accounting API's spec: the one with Xero's /Date(...)/ fields, SPEC_OMISSIONS and TYPE_QUIRKS.
@@ -374,11 +437,26 @@ ASSETS_SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
     },
 }
 
+# SPEC_OMISSIONS of the Payroll (NZ, UK) specs. Evidence: the GET /PayRuns examples of both show every pay run with
+# "payslipMessage": null, and the GET /Employees example of the UK spec every employee's address with "county": null and
+# a contract's developmentalRoleDetails with "developmentalRolePublicKey"; their components declare none of them
+# (DevelopmentalRoleDetails declares a publicKey). Declared as text, as a message, a county and a key are.
+PAYROLL_NZ_SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
+    "PayRun": {"payslipMessage": _STRING},
+}
+PAYROLL_UK_SPEC_OMISSIONS: dict[str, dict[str, Node]] = {
+    "Address": {"county": _STRING},
+    "DevelopmentalRoleDetails": {"developmentalRolePublicKey": _STRING},
+    "PayRun": {"payslipMessage": _STRING},
+}
+
 # Each table by the spec whose components it names (the Projects spec needs none: its GET examples show no
 # undeclared field and no other type; unit_tests/test_schemas.py walks every spec's examples).
 OMISSIONS_BY_SPEC: dict[str, dict[str, dict[str, Node]]] = {
     ACCOUNTING.spec: SPEC_OMISSIONS,
     FIXED_ASSETS.spec: ASSETS_SPEC_OMISSIONS,
+    PAYROLL_NZ.spec: PAYROLL_NZ_SPEC_OMISSIONS,
+    PAYROLL_UK.spec: PAYROLL_UK_SPEC_OMISSIONS,
 }
 CORRECTIONS_BY_SPEC: dict[str, dict[str, dict[str, Node]]] = {ACCOUNTING.spec: SPEC_CORRECTIONS}
 TYPE_QUIRKS_BY_SPEC: dict[str, dict[str, dict[str, str]]] = {ACCOUNTING.spec: TYPE_QUIRKS}
@@ -394,6 +472,9 @@ PLAIN_DATES: dict[str, dict[str, Node | None]] = {
     ACCOUNTING.spec: {"date": _DATE, "date-time": _WITHOUT_TIMEZONE},
     FIXED_ASSETS.spec: {"date": _WITHOUT_TIMEZONE, "date-time": None},
     PROJECTS.spec: {"date": None, "date-time": _WITH_TIMEZONE},
+    PAYROLL_AU.spec: {"date": None, "date-time": None},
+    PAYROLL_NZ.spec: {"date": _WITHOUT_TIMEZONE, "date-time": _WITHOUT_TIMEZONE},
+    PAYROLL_UK.spec: {"date": _WITHOUT_TIMEZONE, "date-time": _WITHOUT_TIMEZONE},
 }
 
 
@@ -491,11 +572,21 @@ def resolve_scalar(components: Components, node: Node) -> Node:
     return merged
 
 
+def resolve_array(components: Components, node: Node) -> Node:
+    """A property node that refers to a component that is itself an array (the payroll specs' `EarningsLines`: a
+    list of EarningsLine), replaced by that array; any other node as it is."""
+    target = ref_target(node)
+    if target is not None and components[target].get("type") == "array":
+        return resolve_array(components, components[target])
+    return node
+
+
 def object_refs(components: Components, name: str) -> set[str]:
     """Object components referenced directly by the properties of component `name`."""
     found: set[str] = set()
 
     def visit(node: Node) -> None:
+        node = resolve_array(components, node)
         target = ref_target(node)
         if target is not None and is_object_component(components, target):
             found.add(target)
@@ -523,6 +614,113 @@ def reachability(components: Components) -> dict[str, set[str]]:
                 stack.extend(graph[current])
         reach[start] = seen
     return reach
+
+
+# Payroll (rule 9): the record component of each region of each payroll row, read from that region's spec.
+def spec_path_of(spec: Node, path: str) -> str:
+    """The spec's path for a step's `path`: fields in braces are path parameters, whatever their names
+    ("Employees/{employeeID}/Leave" is the spec's "/Employees/{EmployeeID}/Leave")."""
+
+    def shape(text: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", text)
+
+    found = [known for known in spec["paths"] if shape(known) == shape("/" + path)]
+    if len(found) != 1:
+        raise ValueError(f"the spec has {len(found)} paths for GET /{path}")
+    return str(found[0])
+
+
+def step_component(spec: Node, step: Step) -> str:
+    """The component of one record a payroll step yields: the 200 answer's envelope, then each part of the dotted
+    `records_key` ("PayItems.EarningsRates": an object, then a list), a list's items unless the key ends with
+    ONE_RECORD (the answer holds one record); with `step.each`, the items of that list of the record."""
+    path = spec_path_of(spec, step.path)
+    try:
+        answer = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    except KeyError:
+        raise ValueError(f"the spec has no JSON 200 answer for GET {path}") from None
+    schemas = spec["components"]["schemas"]
+    component = ref_target(answer)
+    parts = step.records_key.removesuffix(ONE_RECORD).split(".")
+    for depth, part in enumerate(parts):
+        node = schemas[component].get("properties", {}).get(part, {}) if component else {}
+        if depth == len(parts) - 1 and not step.records_key.endswith(ONE_RECORD):
+            node = resolve_array(schemas, node)
+            node = node.get("items", {}) if node.get("type") == "array" else {}
+        component = ref_target(node)
+    if step.each and component:
+        node = resolve_array(schemas, schemas[component].get("properties", {}).get(step.each, {}))
+        component = ref_target(node.get("items", {})) if node.get("type") == "array" else None
+    if component is None or not is_object_component(schemas, component):
+        raise ValueError(f"GET {path} holds no component under {step.records_key!r}{' ' + step.each if step.each else ''}")
+    return component
+
+
+def carried_owner(spec: Node, chain: Chain, depth: int, field: str) -> str:
+    """The component declaring a field a step carries (`Step.carried`), the record of the step before's: its own
+    field, or one that step carried in turn from the step before it."""
+    if depth == 0:
+        raise ValueError(f"{field} is carried into the first step of a chain")
+    before = step_component(spec, chain.steps[depth - 1])
+    if field in spec["components"]["schemas"][before].get("properties", {}):
+        return before
+    if field in chain.steps[depth - 1].carried:
+        return carried_owner(spec, chain, depth - 1, field)
+    raise ValueError(f"{before} has no field {field} to carry")
+
+
+@dataclass(frozen=True)
+class RegionRoot:
+    """One region's record of a payroll row: its spec, its component and the carried fields' components."""
+
+    region: str
+    spec: str
+    component: str
+    id_field: str
+    carried: tuple[tuple[str, str], ...]  # (field, the component declaring it)
+
+
+def payroll_roots(row: PayrollList, specs_dir: Path = SPECS_DIR) -> list[RegionRoot]:
+    """Each region's record of a payroll row (in region order): the component of its chain's last step."""
+    roots = []
+    for region, chain in sorted(row.regions.items()):
+        spec = _spec(specs_dir / chain.api.spec)
+        last = len(chain.steps) - 1
+        try:
+            component = step_component(spec, chain.steps[last])
+            carried = tuple((field, carried_owner(spec, chain, last, field)) for field in chain.steps[last].carried)
+        except ValueError as error:
+            raise ValueError(f"{row.name} ({region}): {error}") from None
+        roots.append(RegionRoot(region, chain.api.spec, component, chain.id_field, carried))
+    return roots
+
+
+def line_roots(row: PayslipLines, specs_dir: Path = SPECS_DIR) -> list[tuple[RegionRoot, str, str]]:
+    """(the payslip's region root, list name, item component) of each list of lines of each region."""
+    found = []
+    for root in payroll_roots(row.parent, specs_dir):
+        schemas = _spec(specs_dir / root.spec)["components"]["schemas"]
+        for list_key in row.line_lists.get(root.region, ()):
+            node = resolve_array(schemas, schemas[root.component].get("properties", {}).get(list_key, {}))
+            item = ref_target(node.get("items", {})) if node.get("type") == "array" else None
+            if item is None or not is_object_component(schemas, item):
+                raise ValueError(f"{row.name}: {root.component}.{list_key} ({root.region}) is not a list of components")
+            found.append((root, list_key, item))
+    return found
+
+
+PAYROLL_ROWS: dict[str, PayrollList] = {row.name: row for row in PAYROLL}
+PAYROLL_ROOTS: dict[str, list[RegionRoot]] = {row.name: payroll_roots(row) for row in PAYROLL}
+LINE_ROOTS: list[tuple[RegionRoot, str, str]] = line_roots(PAYSLIP_LINES)
+# Every payroll spec and the components its payroll streams are expanded from (for date_fields.json).
+PAYROLL_SPEC_ROOTS: dict[str, set[str]] = {}
+for _roots in PAYROLL_ROOTS.values():
+    for _root in _roots:
+        PAYROLL_SPEC_ROOTS.setdefault(_root.spec, set()).add(_root.component)
+for _root, _, _item in LINE_ROOTS:
+    PAYROLL_SPEC_ROOTS.setdefault(_root.spec, set()).add(_item)
+if set(PAYROLL_ROWS) & set(ROOTS) or PAYSLIP_LINES.name in set(ROOTS) | set(PAYROLL_ROWS):
+    raise ValueError("a payroll row has the name of another row")
 
 
 # --------------------------------------------------------------------------------------------
@@ -662,6 +860,7 @@ class SchemaBuilder:
 
     def is_scalar(self, node: Node) -> bool:
         """Neither an array nor a reference to an object component."""
+        node = resolve_array(self.components, node)
         target = ref_target(node)
         if target is not None:
             return not is_object_component(self.components, target)
@@ -669,6 +868,7 @@ class SchemaBuilder:
 
     def property_schema(self, node: Node, path: tuple[str, ...]) -> Node:
         """Schema of one property node: object reference, array or scalar."""
+        node = resolve_array(self.components, node)
         target = ref_target(node)
         if target is not None and is_object_component(self.components, target):
             return self.component_schema(target, path)
@@ -853,6 +1053,128 @@ def fetched_schema(builder: SchemaBuilder, row: FetchedList) -> Node:
     return schema
 
 
+# Rule 9: payroll rows (source_xero/payroll.py), each the union of its regions' records.
+PAYROLL_ID_COLUMN = {"type": ["null", "string"]}
+REGION_COLUMN_SCHEMA = {
+    "type": ["null", "string"],
+    "description": "The organisation's payroll country, whose API the record was read from: AU, NZ or UK.",
+}
+LINE_TYPE_COLUMN = {
+    "type": ["null", "string"],
+    "description": "The payslip's list the line came from, as Xero names it in that country (EarningsLines, "
+    "earningsLines, ...).",
+}
+PAYSLIP_LINE_NUMBER_COLUMN = {
+    "type": ["null", "integer"],
+    "description": "The line's position in its list of the payslip, from 1, in Xero's order.",
+}
+# Keys of a scalar node that describe its values (rule 3's date keys); a union keeps those its declarations agree on.
+_VALUE_KEYS = ("format", "airbyte_type")
+
+
+def merge_declarations(first: Node, second: Node, where: str) -> Node:
+    """Rule 9: one declaration that every value of either declaration validates against. Equal declarations stay;
+    objects declare the union of their properties (a name both declare merged again); arrays merge their items;
+    scalars of one type keep only what both say of their values (a date and a timestamp: a plain string); an
+    integer and a number are a number. Anything else (a scalar and an object, text and a number) is refused: no
+    payroll stream declares one today."""
+    if first == second:
+        return copy.deepcopy(first)
+    kinds = [[kind for kind in node["type"] if kind != "null"][0] for node in (first, second)]
+    if kinds == ["object", "object"]:
+        properties = copy.deepcopy(first["properties"])
+        for name, node in second["properties"].items():
+            both = name in properties
+            properties[name] = merge_declarations(properties[name], node, f"{where}.{name}") if both else copy.deepcopy(node)
+        description = first.get("description") if first.get("description") == second.get("description") else None
+        return object_schema(dict(sorted(properties.items())), description)
+    if kinds == ["array", "array"]:
+        return {"type": nullable("array"), "items": merge_declarations(first["items"], second["items"], f"{where}[]")}
+    if set(kinds) <= SCALAR_TYPES:
+        if kinds[0] == kinds[1]:
+            merged: Node = {"type": nullable(kinds[0])}
+            merged.update({key: first[key] for key in _VALUE_KEYS if key in first and first.get(key) == second.get(key)})
+            if "airbyte_type" in merged and "format" not in merged:
+                del merged["airbyte_type"]
+            return merged
+        if set(kinds) == {"integer", "number"}:
+            return {"type": nullable("number")}
+    raise ValueError(f"{where}: no one declaration holds both {first} and {second}")
+
+
+def union_properties(declarations: list[tuple[str, dict[str, Node]]], stream: str) -> dict[str, Node]:
+    """The union of the regions' properties (rule 9), in region order: a name two regions declare is merged."""
+    union: dict[str, Node] = {}
+    for region, properties in declarations:
+        for name, node in properties.items():
+            union[name] = merge_declarations(union[name], node, f"{stream}.{name} ({region})") if name in union else node
+    return union
+
+
+def add_payroll_columns(stream: str, properties: dict[str, Node], added: dict[str, Node]) -> None:
+    """The columns the connector adds to a payroll record: none may be a field of Xero's record."""
+    for column, node in added.items():
+        if column in properties:
+            raise ValueError(f"{stream}: the column {column} is a field of Xero's record too")
+        properties[column] = copy.deepcopy(node)
+
+
+def region_record(builder: SchemaBuilder, root: RegionRoot, stream: str) -> dict[str, Node]:
+    """One region's record of a payroll row: the component expanded as a stream root, plus the carried fields, each
+    typed as the component of the step before declares it (payroll.PayrollReader lays them over the record: a field
+    of the record too must be typed alike)."""
+    properties: dict[str, Node] = builder.expand_component(root.component, ())["properties"]
+    id_node = properties.get(root.id_field)
+    if id_node is None or id_node.get("type") != nullable("string"):
+        raise ValueError(f"{stream} ({root.region}): the id field {root.id_field} is not a string of {root.component}")
+    for field, owner in root.carried:
+        node = parent_property(builder, owner, (field,))
+        if field in properties and properties[field] != node:
+            raise ValueError(f"{stream} ({root.region}): {field} is typed differently in {owner} and {root.component}")
+        properties[field] = node
+    return properties
+
+
+def payroll_schema(builders: dict[str, SchemaBuilder], row: PayrollList) -> Node:
+    """Rule 9: the union of each region's record (region_record), plus the row's key column, payroll_region and
+    the organisation columns."""
+    roots = PAYROLL_ROOTS[row.name]
+    properties = union_properties([(root.region, region_record(builders[root.spec], root, row.name)) for root in roots], row.name)
+    add_payroll_columns(row.name, properties, {
+        row.key: {**PAYROLL_ID_COLUMN, "description": "The record's id in every country: "
+                  + ", ".join(f"{root.id_field} ({root.region})" for root in roots) + "."},
+        REGION_COLUMN: REGION_COLUMN_SCHEMA, **ORGANISATION_COLUMNS,
+    })  # fmt: skip
+    schema = object_schema(dict(sorted(properties.items())))
+    schema["description"] = "One record of Xero Payroll, the union of each country's: " + "; ".join(
+        f"{root.region} {root.component} of GET /{row.regions[root.region].steps[-1].path}"
+        + (f" with {', '.join(field for field, _ in root.carried)}" if root.carried else "")
+        for root in roots
+    ) + "."
+    return schema
+
+
+def payslip_lines_schema(builders: dict[str, SchemaBuilder], row: PayslipLines) -> Node:
+    """Rule 9: the union of every item component of every list of lines of each region's payslip, plus the
+    payslip's key column, payroll_region, line_type, line_number and the organisation columns."""
+    declarations = [
+        (f"{root.region} {list_key}", builders[root.spec].expand_component(item, ())["properties"])
+        for root, list_key, item in LINE_ROOTS
+    ]
+    properties = union_properties(declarations, row.name)
+    add_payroll_columns(row.name, properties, {
+        row.parent.key: {**PAYROLL_ID_COLUMN, "description": f"The payslip's id (stream {row.parent.name})."},
+        REGION_COLUMN: REGION_COLUMN_SCHEMA, LINE_TYPE: LINE_TYPE_COLUMN, PAYSLIP_LINE_NUMBER: PAYSLIP_LINE_NUMBER_COLUMN,
+        **ORGANISATION_COLUMNS,
+    })  # fmt: skip
+    schema = object_schema(dict(sorted(properties.items())))
+    schema["description"] = (
+        f"One line of a payslip (stream {row.parent.name}), the union of every country's kinds of lines: "
+        + "; ".join(f"{root.region} {list_key} ({item})" for root, list_key, item in LINE_ROOTS) + "."
+    )
+    return schema
+
+
 def build_all(components_by_spec: dict[str, Components]) -> dict[str, Node]:
     """Return {path relative to schemas/: JSON document} for every stream, nested row, fetched row and shared file,
     each root expanded from the components of its spec (`ROOT_SPECS`, `components_by_spec` keyed by file name)."""
@@ -879,6 +1201,13 @@ def build_all(components_by_spec: dict[str, Components]) -> dict[str, Node]:
         schema = fetched_schema(builders[ROOT_SPECS[name]], fetched)
         schema["$schema"] = JSON_SCHEMA_DRAFT
         files[f"{name}.json"] = schema
+    for name, payroll in sorted(PAYROLL_ROWS.items()):
+        schema = payroll_schema(builders, payroll)
+        schema["$schema"] = JSON_SCHEMA_DRAFT
+        files[f"{name}.json"] = schema
+    schema = payslip_lines_schema(builders, PAYSLIP_LINES)
+    schema["$schema"] = JSON_SCHEMA_DRAFT
+    files[f"{PAYSLIP_LINES.name}.json"] = schema
     for builder in builders.values():
         for key in sorted(builder.shared, key=lambda key: (key[0], sorted(key[1]))):
             name = f"shared/{shared_file_name(key, builder.prefix)}"
@@ -895,9 +1224,9 @@ def build_all(components_by_spec: dict[str, Components]) -> dict[str, Node]:
 
 def reachable_components(components: Components, spec: str = ACCOUNTING.spec) -> set[str]:
     """Every object component of `spec` reachable from its streams, nested and fetched rows, their roots included
-    (a flattened row's outer component too)."""
+    (a flattened row's outer component too), and from the components its payroll rows are expanded from (rule 9)."""
     reach = reachability(components)
-    roots = set(spec_roots(spec).values())
+    roots = set(spec_roots(spec).values()) | PAYROLL_SPEC_ROOTS.get(spec, set())
     roots |= {row.flatten.outer_component for name, row in FETCHED_ROWS.items() if row.flatten and ROOT_SPECS[name] == spec}
     names: set[str] = set()
     for component in roots:
@@ -907,7 +1236,7 @@ def reachable_components(components: Components, spec: str = ACCOUNTING.spec) ->
 
 def collect_date_fields(components_by_spec: dict[str, Components]) -> dict[str, list[str]]:
     """Names of `/Date(...)/` properties: date-only (x-is-msdate) and timestamps (x-is-msdate-time), in every
-    spec a row reads (today only the Accounting API's flags any: the other APIs send ISO text, rule 3).
+    spec a row reads (the Accounting API's and Payroll (AU)'s: the other APIs send ISO text, rule 3).
 
     The connector converts values by property name, so a name that is a date in one object and a
     timestamp in another cannot be converted by name alone: those are listed as conflicts.
@@ -940,7 +1269,7 @@ def render(document: Any) -> str:
 
 def load_all(specs_dir: Path = SPECS_DIR) -> dict[str, Components]:
     """{spec file name: its components (load_components)} for every spec a row of the table reads."""
-    return {spec: load_components(specs_dir / spec) for spec in sorted(set(ROOT_SPECS.values()))}
+    return {spec: load_components(specs_dir / spec) for spec in sorted(set(ROOT_SPECS.values()) | set(PAYROLL_SPEC_ROOTS))}
 
 
 def expected_outputs(specs_dir: Path = SPECS_DIR) -> dict[Path, str]:

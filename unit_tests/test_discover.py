@@ -11,7 +11,7 @@ from airbyte_cdk.test.entrypoint_wrapper import discover
 
 from conftest import BASE_CONFIG
 from source_xero import SourceXero
-from source_xero.table import FETCHED, NESTED, REPORTS, ROWS, STREAMS
+from source_xero.table import FETCHED, NESTED, PAYROLL, PAYSLIP_LINES, REPORTS, ROWS, STREAMS
 
 # name: (primary key, cursor field or None for full refresh), from the connector's one table of streams. The
 # table itself is held against Xero's OpenAPI spec by sandbox_tests/test_connector_agreement.py.
@@ -30,8 +30,17 @@ def discovered():
 
 
 def test_discover_lists_exactly_the_streams_of_the_table(discovered):
-    assert len(discovered) == len(ROWS) == len(STREAMS) + len(NESTED) + len(FETCHED) + len(REPORTS)
-    assert sorted(discovered) == sorted([*EXPECTED, *(row.name for row in (*NESTED, *FETCHED)), *REPORT_KEYS])
+    assert len(discovered) == len(ROWS) == len(STREAMS) + len(NESTED) + len(FETCHED) + len(PAYROLL) + 1 + len(REPORTS)
+    payroll = [row.name for row in (*PAYROLL, PAYSLIP_LINES)]
+    assert sorted(discovered) == sorted([*EXPECTED, *(row.name for row in (*NESTED, *FETCHED)), *payroll, *REPORT_KEYS])
+
+
+@pytest.mark.parametrize("row", [*PAYROLL, PAYSLIP_LINES], ids=lambda row: row.name)
+def test_a_payroll_stream_is_keyed_by_its_key_column_and_full_refresh(discovered, row):
+    stream = discovered[row.name]
+    assert stream.source_defined_primary_key == [[column] for column in row.catalog_key()]
+    assert set(row.catalog_key()) | {"payroll_region", "tenant_id", "tenant_name"} <= set(stream.json_schema["properties"])
+    assert stream.supported_sync_modes == [SyncMode.full_refresh]
 
 
 @pytest.mark.parametrize("row", FETCHED, ids=lambda row: row.name)

@@ -18,8 +18,10 @@ import yaml
 from airbyte_cdk.sources.utils.schema_helpers import ResourceSchemaLoader
 
 from source_xero.lines import LINE_NUMBER, carried_column, tracking_columns
+from source_xero.payroll import LINE_NUMBER as PAYSLIP_LINE_NUMBER
+from source_xero.payroll import LINE_TYPE, REGION_COLUMN
 from source_xero.quirks import coerce
-from source_xero.table import FETCHED, NESTED, STREAMS_BY_NAME
+from source_xero.table import FETCHED, NESTED, PAYSLIP_LINES, STREAMS_BY_NAME
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = REPO_ROOT / "scripts" / "generate_schemas.py"
@@ -414,4 +416,71 @@ def test_budget_lines_rows_of_the_spec_example_are_declared(fetched_schemas):
 def test_generator_check_covers_fetched_rows():
     outputs = generator.expected_outputs()
     for name in FETCHED_NAMES:
+        assert SCHEMAS_DIR / f"{name}.json" in outputs, name
+
+
+# a payslip's lines (table.PAYSLIP_LINES, payroll.PayslipLines): the union of every country's kinds of lines ---------
+
+
+def payslip_line_items(all_components):
+    """(region, list name, item component, spec) of every list of lines of each region's payslip, read from the specs:
+    the payslip's property, an array or a component that is one, and its items' component."""
+    found = []
+    for root in generator.PAYROLL_ROOTS[PAYSLIP_LINES.parent.name]:
+        schemas = all_components[root.spec]
+        for list_key in PAYSLIP_LINES.line_lists[root.region]:
+            node = schemas[root.component]["properties"][list_key]
+            if "$ref" in node:
+                node = schemas[node["$ref"].rsplit("/", 1)[-1]]
+            assert node["type"] == "array", f"{root.region} {list_key}"
+            found.append((root.region, list_key, node["items"]["$ref"].rsplit("/", 1)[-1], root.spec))
+    return found
+
+
+def test_payslip_lines_of_every_region_are_lists_of_the_payslip():
+    assert set(PAYSLIP_LINES.line_lists) == set(PAYSLIP_LINES.parent.regions) == {"AU", "NZ", "UK"}
+    assert [(root.region, key, item) for root, key, item in generator.LINE_ROOTS] == [
+        (region, key, item) for region, key, item, _ in payslip_line_items(generator.load_all())
+    ]
+
+
+def test_payslip_lines_declare_every_property_of_every_line_component_and_their_columns(loader, all_components):
+    schema = loader.get_schema(PAYSLIP_LINES.name)
+    declared = schema["properties"]
+    for region, list_key, item, spec in payslip_line_items(all_components):
+        missing = sorted(set(all_components[spec][item]["properties"]) - set(declared))
+        assert not missing, f"{region} {list_key}: {item} fields {missing} are not declared"
+        own = generator.SchemaBuilder(all_components[spec], spec=spec).expand_component(item, ())["properties"]
+        for name, node in own.items():
+            union = declared[name]
+            assert [kind for kind in union["type"] if kind != "null"] == [kind for kind in node["type"] if kind != "null"]
+            assert union.get("format") in (None, node.get("format")), f"{region} {list_key}.{name}"
+    assert declared[PAYSLIP_LINES.parent.key]["type"] == ["null", "string"]
+    assert declared[REGION_COLUMN]["type"] == ["null", "string"]
+    assert declared[LINE_TYPE]["type"] == ["null", "string"]
+    assert declared[PAYSLIP_LINE_NUMBER]["type"] == ["null", "integer"]
+    assert {*ORGANISATION_COLUMNS, *PAYSLIP_LINES.catalog_key()} <= set(declared)
+    assert PAYSLIP_LINES.catalog_key() == [PAYSLIP_LINES.parent.key, LINE_TYPE, PAYSLIP_LINE_NUMBER]
+    jsonschema.Draft7Validator.check_schema(schema)
+
+
+def test_payslip_lines_rows_of_a_payslip_validate():
+    """rows_of (payroll.PayslipLines) gives rows of the declared shape, one per line of each named list."""
+    schema = ResourceSchemaLoader("source_xero").get_schema(PAYSLIP_LINES.name)
+    payslip = {
+        "paySlipID": "p1", PAYSLIP_LINES.parent.key: "p1", REGION_COLUMN: "UK",
+        "earningsLines": [{"earningsRateID": "e1", "ratePerUnit": 20.5, "numberOfUnits": 8, "amount": 164.0}],
+        "courtOrderLines": [{"courtOrderTypeID": "c1", "amount": 10.0}],
+    }  # fmt: skip
+    rows = PAYSLIP_LINES.rows_of(payslip)
+    assert [(row[LINE_TYPE], row[PAYSLIP_LINE_NUMBER]) for row in rows] == [("earningsLines", 1), ("courtOrderLines", 1)]
+    for row in rows:
+        row = {**row, "tenant_id": "t", "tenant_name": "n"}
+        assert not list(jsonschema.Draft7Validator(schema).iter_errors(row))
+        assert set(row) <= set(schema["properties"])
+
+
+def test_generator_check_covers_payroll_rows():
+    outputs = generator.expected_outputs()
+    for name in [*generator.PAYROLL_ROWS, PAYSLIP_LINES.name]:
         assert SCHEMAS_DIR / f"{name}.json" in outputs, name
