@@ -68,8 +68,9 @@ def other_apis(
     organisation (skips.py); the check does not fail. A sentence naming each refusal, or None."""
     by_api: Dict[Api, List[Any]] = {}
     for row in ROWS:
-        if row.api is not ACCOUNTING:
-            by_api.setdefault(row.api, []).append(row)
+        for api in row.apis:
+            if api is not ACCOUNTING:
+                by_api.setdefault(api, []).append(row)
     refusals = []
     for organisation in organisations:
         country = countries.get(organisation.tenant_id, "")

@@ -87,6 +87,10 @@ class FetchedList:
         return self.parent.api
 
     @property
+    def apis(self) -> Tuple[Api, ...]:
+        return (self.api,)
+
+    @property
     def family(self) -> str:
         return self.parent.name
 

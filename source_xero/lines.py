@@ -84,6 +84,10 @@ class NestedList:
         return self.parent.api
 
     @property
+    def apis(self) -> Tuple[Api, ...]:
+        return (self.api,)
+
+    @property
     def cursor_field(self) -> Optional[str]:
         return self.parent.cursor_field
 

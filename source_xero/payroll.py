@@ -87,7 +87,12 @@ class PayrollList:
 
     @property
     def api(self) -> Api:
+        """The API a skip names (the groups of the three are one: skips.py); `apis` are all of them."""
         return next(iter(self.regions.values())).api
+
+    @property
+    def apis(self) -> Tuple[Api, ...]:
+        return tuple(dict.fromkeys(chain.api for chain in self.regions.values()))
 
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [self.key]
@@ -161,6 +166,10 @@ class PayslipLines:
     @property
     def api(self) -> Api:
         return self.parent.api
+
+    @property
+    def apis(self) -> Tuple[Api, ...]:
+        return self.parent.apis
 
     @property
     def family(self) -> str:

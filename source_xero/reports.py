@@ -72,6 +72,10 @@ class ReportSpec:
         return ACCOUNTING
 
     @property
+    def apis(self) -> Tuple[Api, ...]:
+        return (ACCOUNTING,)
+
+    @property
     def family(self) -> str:
         return self.name
 

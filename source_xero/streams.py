@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterator, List, Mapping, Optional
+from typing import Any, Generator, Iterator, List, Mapping, Optional, Tuple
 
 from .apis import ACCOUNTING, Api
 from .context import ReadContext
@@ -51,6 +51,11 @@ class ListEndpoint:
     @property
     def cursor_field(self) -> Optional[str]:
         return self.cursor.field
+
+    @property
+    def apis(self) -> Tuple[Api, ...]:
+        """Every API a read of this stream may call (payroll.py: one per country)."""
+        return (self.api,)
 
     @property
     def family(self) -> str:
