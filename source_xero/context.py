@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from requests.auth import AuthBase
@@ -20,6 +20,8 @@ from .errors import RunSignals
 from .parallel import Limits
 from .skips import Skips
 from .tenants import Organisation
+
+DEFAULT_MONTHS = 24  # months read without a start_date (reports.py reads the same window)
 
 
 @dataclass
@@ -40,6 +42,16 @@ class ReadContext:
         settings = connection.settings
         start = settings.start if connection.config.get("start_date") else None
         return cls(settings, connection.authenticator, connection.limits, report_start=start)
+
+    @property
+    def months_from(self) -> datetime:
+        """Where month-by-month reads begin (fanout.MonthWindows: a budget's lines): the start_date the user set, else
+        the first day of the month 23 months back, the 24 months the report streams read without one."""
+        if self.report_start is not None:
+            return self.report_start
+        now = datetime.now(timezone.utc)
+        back = now.year * 12 + now.month - 1 - (DEFAULT_MONTHS - 1)
+        return datetime(back // 12, back % 12 + 1, 1, tzinfo=timezone.utc)
 
     def client(self, stream: str, organisation: Organisation) -> XeroClient:
         return XeroClient(

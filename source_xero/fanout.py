@@ -35,8 +35,9 @@ class EachOf:
 @dataclass(frozen=True)
 class MonthWindows:
     """Windows of whole months (`DateFrom`, `DateTo`), each at most `months` long, from the month of the sync's start
-    date to the end of the year `years_ahead` years from now: budgets are set for months to come. Nothing tells
-    which months a budget covers, so every window is asked; a later start date asks fewer."""
+    date (without one: 24 months back, as the report streams read; context.months_from) to the end of the year
+    `years_ahead` years from now: budgets are set for months to come. Nothing tells which months a budget covers,
+    so every window is asked; a later start date asks fewer."""
 
     months: int = 24
     years_ahead: int = 3

@@ -25,7 +25,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from .apis import ACCOUNTING, Api
 from .client import Page
 from .config import TrackingCategoryChoice
-from .context import ReadContext
+from .context import DEFAULT_MONTHS, ReadContext
 from .dates import msdate_to_date
 from .endpoints import accounting_base
 from .report_rows import (
@@ -40,7 +40,7 @@ from .scopes import Scope
 from .skips import facts_refused
 from .tenants import Organisation
 
-DEFAULT_MONTHS = 24  # months read when start_date is empty: the current month and the 23 before it
+# months read when start_date is empty: the current month and the 23 before it (context.DEFAULT_MONTHS)
 DEFAULT_MONTHS_TO_REREAD = 3
 STATE_KEY = "reread_from"
 # The current month is the organisation's: up to 14 hours ahead of UTC (Kiribati). Asking for a month

@@ -92,7 +92,7 @@ class ListReader:
 
     def records(self) -> Iterator[Mapping[str, Any]]:
         budget = self._context.budget(self.organisation)
-        parts = self.row.fanout.parts(self._context.settings.start)
+        parts = self.row.fanout.parts(self._context.months_from)
         with _read_done(budget, self.row.path):
             for number, part in enumerate(parts):
                 if number:  # the next part of the list: paged from its start, under the same fence
