@@ -68,13 +68,13 @@ PROJECTS = Api(
 PAYROLL_NOT_SUBSCRIBED = "Xero also refuses it for an organisation that does not use Xero Payroll"
 PAYROLL_AU = Api(
     "Payroll API (AU)", "payroll.xro/1.0", "xero-payroll-au.yaml", probe="PayrollCalendars", probe_key="PayrollCalendars",
-    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, countries=("AU",),
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, unprovisioned_401=True, countries=("AU",),
 )  # fmt: skip
 PAYROLL_NZ = Api(
     "Payroll API (NZ)", "payroll.xro/2.0", "xero-payroll-nz.yaml", probe="PayRunCalendars", probe_key="payRunCalendars",
-    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, countries=("NZ",),
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, unprovisioned_401=True, countries=("NZ",),
 )  # fmt: skip
 PAYROLL_UK = Api(
     "Payroll API (UK)", "payroll.xro/2.0", "xero-payroll-uk.yaml", probe="PayRunCalendars", probe_key="payRunCalendars",
-    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, countries=("GB",),
+    not_subscribed=PAYROLL_NOT_SUBSCRIBED, one_warning_per_organisation=True, unprovisioned_401=True, countries=("GB",),
 )  # fmt: skip

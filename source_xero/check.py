@@ -82,11 +82,12 @@ def other_apis(
             )
         for api, rows in served.items():
             names = ", ".join(dict.fromkeys(row.name for row in rows))
-            lacking = [row.scope for row in rows if granted is not None and not row.scope.granted_by(granted)]
-            scopes = list(dict.fromkeys(scope.to_add(granted) for scope in lacking))
+            lacking = [row for row in rows if granted is not None and not row.scope.granted_by(granted)]
+            scopes = list(dict.fromkeys(row.scope.to_add(granted) for row in lacking))
             if scopes:
+                unread = ", ".join(dict.fromkeys(row.name for row in lacking))
                 logger.warning(
-                    f"Organisation {organisation.label}: the {api.name} cannot be read ({names}): add the "
+                    f"Organisation {organisation.label}: the {api.name} cannot be read ({unread}): add the "
                     f"{', '.join(scopes)} scope to the Xero app and re-authorise the connection."
                 )
                 continue

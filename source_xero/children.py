@@ -15,6 +15,7 @@ turns each inner item into one row, with the outer item's scalar fields and the 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
@@ -125,7 +126,7 @@ class FetchedList:
         """The list of one parent record, as a list endpoint of its own (read with the parent's API and scope)."""
         from .streams import ListEndpoint
 
-        path = self.path.format_map({k: v for k, v in parent.items() if isinstance(v, (str, int))})
+        path = self.path.format_map({k: v for k, v in parent.items() if isinstance(v, (str, int)) and v != ""})
         own_key = self.key[-1] if self.flatten is None else self.parent.primary_key
         return ListEndpoint(
             self.name, path, self.records_key, own_key, FULL_TABLE, self.paging, self.scope, self.params,
@@ -148,11 +149,20 @@ class FetchedRows:
         self.name = row.name
         self._organisation = organisation
         self._context = context
+        self._client = context.client(row.name, organisation)  # one session for the calls of every parent record
 
     def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]:
         from .streams import ListReader
 
-        reader = ListReader(self.row.endpoint_for(parent), self._organisation, self._context, {})
+        try:
+            endpoint = self.row.endpoint_for(parent)
+        except KeyError as missing:
+            logging.getLogger("airbyte").warning(
+                f"Stream {self.row.name} of {self._organisation.label}: a {self.row.parent.name} record has no {missing}, so "
+                f"{self.row.path} cannot be asked for it; its {self.row.name} are left out."
+            )
+            return []
+        reader = ListReader(endpoint, self._organisation, self._context, {}, self._client)
         return self.row.rows_from(parent, list(reader.records()))
 
 

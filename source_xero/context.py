@@ -34,6 +34,7 @@ class ReadContext:
     report_start: Optional[datetime] = None  # the start_date the user set; reports read 24 months without one
     _facts: Dict[str, Any] = field(default_factory=dict)
     _values: Dict[str, Any] = field(default_factory=dict)
+    _key_locks: Dict[str, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -69,12 +70,21 @@ class ReadContext:
 
     def shared_value(self, name: str, organisation: Organisation, make: Any) -> Any:
         """One value per organisation and name for this run (payroll.py: the organisation's payroll country), made on
-        first use, under the lock (so made once however many streams ask at the same time)."""
+        first use, once however many streams ask at the same time. `make` runs under that key's own lock only, so a
+        slow organisation (a call waiting out Xero's limits) never holds up another's, nor the report streams."""
+        key = f"{name}/{organisation.tenant_id}"
         with self._lock:
-            key = f"{name}/{organisation.tenant_id}"
-            if key not in self._values:
-                self._values[key] = make()
-            return self._values[key]
+            if key in self._values:
+                return self._values[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = make()
+            with self._lock:
+                self._values[key] = value
+            return value
 
     def shared(self, organisation: Organisation, make: Any) -> Any:
         """One object per organisation for this run (the report streams' facts), made on first use."""

@@ -23,10 +23,11 @@ differ, so every payroll stream is full refresh (docs/xero.md, "Payroll").
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from .apis import Api
+from .apis import PAYROLL_NOT_SUBSCRIBED, Api
 from .context import ReadContext
 from .cursor import FULL_TABLE
 from .paging import ONE_CALL, PagingKind
@@ -66,7 +67,8 @@ class Chain:
 
 
 def _fill(template: str, record: Mapping[str, Any]) -> str:
-    return template.format_map({k: v for k, v in record.items() if isinstance(v, (str, int))})
+    """The template with the record's fields in braces; KeyError when the record lacks one (or holds no value)."""
+    return template.format_map({k: v for k, v in record.items() if isinstance(v, (str, int)) and v != ""})
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ class PayrollList:
     key: str  # the connector's key column, the same in every country ("employee_id")
     scope: Scope
     regions: Mapping[str, Chain]
-    refused_hint: str = ""
+    refused_hint: str = PAYROLL_NOT_SUBSCRIBED
 
     cursor_field = None  # full refresh: see the module's docstring
 
@@ -112,6 +114,7 @@ class PayrollReader:
         self.row = row
         self.organisation = organisation
         self._context = context
+        self._client = context.client(row.name, organisation)  # one session for every call of the chain
 
     def records(self) -> Iterator[Mapping[str, Any]]:
         region = payroll_region(self._context, self.organisation)
@@ -126,13 +129,21 @@ class PayrollReader:
         from .streams import ListEndpoint, ListReader
 
         step = chain.steps[depth]
+        try:
+            path, params = _fill(step.path, before), {k: _fill(v, before) for k, v in step.params.items()}
+        except KeyError as missing:
+            logging.getLogger("airbyte").warning(
+                f"Stream {self.row.name} of {self.organisation.label}: a record of the call before has no {missing}, so "
+                f"{step.path} cannot be asked for it; that record's {self.row.name} are left out."
+            )
+            return
         endpoint = ListEndpoint(
-            self.row.name, _fill(step.path, before), step.records_key, step.id_field, FULL_TABLE, step.paging,
-            self.row.scope, {k: _fill(v, before) for k, v in step.params.items()}, refused_hint=self.row.refused_hint,
+            self.row.name, path, step.records_key, step.id_field, FULL_TABLE, step.paging,
+            self.row.scope, params, refused_hint=self.row.refused_hint,
             api=chain.api,
         )  # fmt: skip
         carried = {column: before.get(column) for column in step.carried}
-        for answer in ListReader(endpoint, self.organisation, self._context, {}).records():
+        for answer in ListReader(endpoint, self.organisation, self._context, {}, self._client).records():
             records = answer.get(step.each) if step.each else [answer]
             for record in records if isinstance(records, list) else []:
                 record = {**record, **carried}

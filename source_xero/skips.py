@@ -62,10 +62,10 @@ class Skips:
         self._lock = threading.Lock()
         self.refused: Dict[Tuple[str, str], int] = {}
         self._skipped: Dict[str, List[str]] = {}  # stream -> the organisations (labels) it was skipped for
-        self._warned: Set[Tuple[str, str]] = set()  # (tenant id, API group) already warned about
+        self._warned: Set[Tuple[str, str, int]] = set()  # (tenant id, API group, status) already warned about
 
     def skip(self, row: Skippable, organisation: Organisation, status: int, detail: str, refused_outright: bool = True) -> None:
-        self._note(row, organisation, skip_message(row, organisation, status, detail), refused_outright and status or None)
+        self._note(row, organisation, skip_message(row, organisation, status, detail), status, refused_outright)
 
     def without_payroll(self, row: Skippable, organisation: Organisation, region: Optional[str]) -> None:
         """A payroll stream of an organisation whose country has no Xero Payroll (payroll.py): skipped without a call."""
@@ -75,21 +75,23 @@ class Skips:
             "country it is in: its Organisation record was refused). To fix: nothing; deselect the payroll streams if "
             "no organisation of this connection uses Xero Payroll. The other streams are synced."
         )
-        self._note(row, organisation, message, None)
+        self._note(row, organisation, message, 0, False)
 
-    def _note(self, row: Skippable, organisation: Organisation, message: str, refused: Optional[int]) -> None:
-        """Remember the skip, and warn: once per stream and organisation, or once per organisation for an API whose
-        streams share one reason (apis.Api.one_warning_per_organisation: payroll), the others said at INFO."""
+    def _note(self, row: Skippable, organisation: Organisation, message: str, status: int, refused_outright: bool) -> None:
+        """Remember the skip, and warn: once per stream and organisation, or, for an API whose streams share their
+        reasons (apis.Api.one_warning_per_organisation: payroll), once per organisation and reason (the same answer,
+        or no payroll in its country); the other streams skipped for that same reason are said at INFO."""
         with self._lock:
-            if refused and row.api.refusal_is_organisation_wide:
-                self.refused[(organisation.tenant_id, row.name)] = refused
+            if refused_outright and row.api.refusal_is_organisation_wide:
+                self.refused[(organisation.tenant_id, row.name)] = status
             self._skipped.setdefault(row.name, []).append(organisation.label)
             grouped = row.api.one_warning_per_organisation
-            first = not grouped or (organisation.tenant_id, row.api.group) not in self._warned
-            self._warned.add((organisation.tenant_id, row.api.group))
+            reason = (organisation.tenant_id, row.api.group, status)
+            first = not grouped or reason not in self._warned
+            self._warned.add(reason)
         logger = logging.getLogger("airbyte")
         if first:
-            also = f" The other {row.api.group} streams selected are skipped for it too." if grouped else ""
+            also = f" Other {row.api.group} streams skipped for it for the same reason are noted at INFO." if grouped else ""
             logger.warning(message + also)
         else:
             logger.info(message)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generator, Iterator, List, Mapping, Optional, Tuple
 
 from .apis import ACCOUNTING, Api
+from .client import XeroClient
 from .context import ReadContext
 from .cursor import Fence, Numbered, ReadCursor, Stamped, Whole
 from .fanout import ONCE, FanOut
@@ -48,6 +49,12 @@ class ListEndpoint:
     api: Api = ACCOUNTING
     fanout: FanOut = ONCE  # a list Xero hands out in parts (fanout.py): each part read to its end in turn
 
+    def __post_init__(self) -> None:
+        # A list read in parts (fanout.py) is read whole each time: its parts share one cursor, whose claim an
+        # incremental read would take from the last part alone.
+        if self.fanout != ONCE and self.cursor.field is not None:
+            raise ValueError(f"{self.name}: a list read in parts must be full refresh")
+
     @property
     def cursor_field(self) -> Optional[str]:
         return self.cursor.field
@@ -72,7 +79,10 @@ class ListEndpoint:
 class ListReader:
     """Reads one row for one organisation: records in cursor order, the state moved after each emitted record."""
 
-    def __init__(self, row: ListEndpoint, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any]) -> None:
+    def __init__(
+        self, row: ListEndpoint, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any],
+        client: Optional[XeroClient] = None,
+    ) -> None:
         self.row = row
         self.organisation = organisation
         self._context = context
@@ -83,8 +93,10 @@ class ListReader:
         )
         self._pages: Pages = row.paging.start(row.primary_key, self._cursor, self._saved)
         self._answered = False  # the state may move only once Xero answered (a read that never started claims nothing new)
-        self._client = context.client(row.name, organisation)
+        # A list read per parent record (children.py, payroll.py) shares its stream's client: one session, kept alive.
+        self._client = client or context.client(row.name, organisation)
         self._url = row.api.url(row.path)
+        self._resource = row.path.rstrip("/").rsplit("/", 1)[-1]  # as the call budget counts calls (budget.resource_of)
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -93,7 +105,7 @@ class ListReader:
     def records(self) -> Iterator[Mapping[str, Any]]:
         budget = self._context.budget(self.organisation)
         parts = self.row.fanout.parts(self._context.months_from)
-        with _read_done(budget, self.row.path):
+        with _read_done(budget, self._resource):
             for number, part in enumerate(parts):
                 if number:  # the next part of the list: paged from its start, under the same fence
                     self._pages = self.row.paging.start(self.row.primary_key, self._cursor, self._saved)
@@ -121,7 +133,7 @@ class ListReader:
                     self._answered = True
                 following = self._pages.next(request, page.records, page.pagination)
                 pages.plan([following, *self._pages.ahead(following)] if following is not None else [])
-                budget.expect(self.row.path, _pages_after(request, page.pagination) if following is not None else 0)
+                budget.expect(self._resource, _pages_after(request, page.pagination) if following is not None else 0)
                 yield from self._pages.select(page.records, self._cursor)
             self._pages.end()
             yield from self._pages.last_records(self._cursor)  # tombstones, for a kind that has them

@@ -117,7 +117,10 @@ def read(
     day_limit = context.signals.day_limit_error()
     if day_limit is not None:
         raise day_limit
-    selected = {s.stream.name for s in catalog.streams}
+    # A refusal of every selected stream means the organisation is out of reach only where Xero serves those streams
+    # to every organisation (the Accounting API's); a stream of another API may be refused for its plan or country.
+    rows = [BY_NAME[s.stream.name] for s in catalog.streams]
+    selected = {row.name for row in rows if all(api.refusal_is_organisation_wide for api in row.apis)}
     for organisation in organisations:
         refused = context.skips.every_selected_refused(organisation, selected)
         if refused is not None:

@@ -185,3 +185,18 @@ def test_an_organisation_without_projects_is_not_taken_for_disconnected_when_onl
         if m.trace.stream_status and m.trace.stream_status.status != AirbyteStreamStatus.STARTED
     }
     assert {statuses[name] for name in ("projects", "project_users")} == {AirbyteStreamStatus.INCOMPLETE}
+
+
+def test_an_organisation_that_refuses_every_accounting_stream_is_out_of_reach_though_fixed_assets_are_selected_too(config, xero):
+    from airbyte_cdk.models import FailureType, SyncMode
+    from airbyte_cdk.test.entrypoint_wrapper import read
+
+    from builders import catalog
+
+    xero.get(API + "Invoices", **forbidden())
+    xero.get(ASSETS, **forbidden())
+
+    output = read(SourceXero(), config, catalog("invoices", "assets", sync_mode=SyncMode.full_refresh))
+
+    errors = [e.trace.error for e in output.errors]
+    assert any(e.failure_type == FailureType.config_error and "refused every selected stream" in e.message for e in errors), errors
