@@ -186,3 +186,19 @@ def test_a_full_read_of_the_new_streams_costs_the_minimum_the_page_sizes_allow(f
     for path in sorted(minimum):
         print(f"{path:<45} made {made.get(path, 0):>5}   minimum {minimum[path]:>5}")
     assert made == dict(minimum)
+
+
+def test_the_next_sync_after_xero_changed_a_budget_has_the_change_in_the_budget_and_its_lines(five_organisations):
+    """These streams are full refresh: the next sync (given the first's state) reads them whole again, so a budget
+    renamed and re-stamped in Xero comes back with its new description, on its list row and on every line of it."""
+    command, config, first, _ = five_organisations
+    tenant = command.sandbox.tenants[2]  # the UK organisation
+    (changed,) = command.sandbox.edit("budgets", n=1, tenant=tenant["tenant_id"], changes={"Description": "Plan, revised"})
+    second = command.read(["budgets", "budget_lines", "assets", "projects"], config=config, state=first.final_state())
+    assert second.returncode == 0 and not second.errors, second.stderr[-3000:]
+    budgets = {r["BudgetID"]: r for r in second.records_of("budgets") if r["tenant_id"] == tenant["tenant_id"]}
+    assert budgets[changed]["Description"] == "Plan, revised"
+    lines = [r for r in second.records_of("budget_lines") if r["BudgetID"] == changed]
+    assert lines and {r["BudgetDescription"] for r in lines} == {"Plan, revised"}
+    for name in ("assets", "projects"):
+        assert len(second.records_of(name)) == len(first.records_of(name)) > 0
