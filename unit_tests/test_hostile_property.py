@@ -15,23 +15,24 @@ Seeded (derandomize) and at least 300 examples each, so CI runs the same cases e
 from __future__ import annotations
 
 import io
-import os
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+import os
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 import requests_mock
 from airbyte_cdk.models import AirbyteMessageSerializer, ConfiguredAirbyteCatalogSerializer
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+from builders import API, CLIENT_SECRET, CONNECTIONS_URL, REFRESH_TOKEN, TENANT_ID, TOKEN_URL, account, catalog, envelope
+from conftest import BASE_CONFIG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from builders import API, CLIENT_SECRET, CONNECTIONS_URL, REFRESH_TOKEN, TENANT_ID, TOKEN_URL, account, catalog, envelope
-from conftest import BASE_CONFIG
 from source_xero import SourceXero
+from source_xero.apis import FIXED_ASSETS, PROJECTS
 from source_xero.run import XeroEntrypoint
 
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "300"))  # CI: 300; more locally to search harder
@@ -165,6 +166,9 @@ def test_random_malformed_configs_end_in_a_config_error_never_a_crash(tmp_path_f
         xero.get(CONNECTIONS_URL, json=[{"tenantId": TENANT_ID, "tenantName": "Demo", "tenantType": "ORGANISATION"}], headers={"Content-Type": "application/json"})
         xero.get(API + "Organisation", json=envelope("Organisations", [{"OrganisationID": "o", "Name": "Demo"}]), headers={"Content-Type": "application/json"})
         xero.get(API + "Accounts", json=ACCOUNTS_BODY, headers={"Content-Type": "application/json"})
+        # the check's one call to each other API per organisation (this token's scopes are unknown: every API is asked)
+        xero.get(FIXED_ASSETS.url(FIXED_ASSETS.probe), json=[], headers={"Content-Type": "application/json"})
+        xero.get(PROJECTS.url(PROJECTS.probe), json={"pagination": {}, "items": []}, headers={"Content-Type": "application/json"})
         outcome = run_command(args)
 
     assert_explained(outcome)
