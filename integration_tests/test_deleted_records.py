@@ -16,7 +16,8 @@ from typing import Dict, List
 import pytest
 from cli import Run
 
-from source_xero.table import NESTED_BY_NAME
+from source_xero.apis import ACCOUNTING
+from source_xero.table import NESTED_BY_NAME, STREAMS_BY_NAME
 
 DELETED_AT = "_ab_cdc_deleted_at"
 U, C = "UpdatedDateUTC", "CreatedDateUTC"
@@ -200,7 +201,10 @@ def test_given_a_line_removed_from_its_parent_when_syncing_incrementally_then_th
 def test_given_a_deletion_in_a_full_refresh_stream_when_read_again_then_the_record_is_absent(xero, fresh_sandbox):
     sandbox = fresh_sandbox
     command = xero(sandbox)
-    streams = of("full refresh")
+    # The Accounting API's lists and their nested lists: the sandbox deletes those from its store (the other APIs'
+    # streams are full refresh too, read whole each sync; test_other_apis_end_to_end.py reads them twice).
+    streams = [s for s in of("full refresh") if (STREAMS_BY_NAME.get(s) or NESTED_BY_NAME.get(s)) and
+               (STREAMS_BY_NAME.get(s) or NESTED_BY_NAME[s].parent).api is ACCOUNTING]  # fmt: skip
     first = command.read(streams, full_refresh=True)
     assert first.returncode == 0, first.stderr[-2000:]
     gone: Dict[str, str] = {}

@@ -22,8 +22,7 @@ from typing import Dict, Iterator, List, Mapping, Optional
 
 import pytest
 
-from source_xero.table import REPORTS
-from source_xero.table import NESTED, STREAMS
+from source_xero.table import ROWS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "source_xero"
@@ -194,12 +193,12 @@ def test_build_context_is_only_what_the_image_needs(context_files: List[str]):
 def test_wheel_contains_the_package_data(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"source_xero/spec.json", "source_xero/date_fields.json"}
-    expected |= {f"source_xero/schemas/{spec.name}.json" for spec in (*STREAMS, *NESTED, *REPORTS)}
+    expected |= {f"source_xero/schemas/{row.name}.json" for row in ROWS}
     shared = sorted((PACKAGE / "schemas" / "shared").glob("*.json"))
     assert shared, "no shared schemas in the source tree"
     expected |= {f"source_xero/schemas/shared/{path.name}" for path in shared}
     expected |= {f"source_xero/{path.name}" for path in PACKAGE.glob("*.py")}
-    assert STREAMS and REPORTS
+    assert ROWS
     missing = sorted(expected - names)
     assert not missing, f"the wheel lacks {missing}"
     stray = sorted(n for n in names if not n.startswith(("source_xero/", "source_xero-")))
@@ -242,7 +241,7 @@ def test_installed_command_checks_and_reads_from_the_sandbox(venv: Path, work: P
 
     catalogs = _of_type(source_xero(venv, work, "discover", "--config", str(config), **env), "CATALOG")
     discovered = {s["name"]: s for s in catalogs[0]["catalog"]["streams"]}
-    assert set(discovered) == {spec.name for spec in (*STREAMS, *NESTED, *REPORTS)}
+    assert set(discovered) == {row.name for row in ROWS}
     configured = []
     for name in READ_STREAMS:
         stream = discovered[name]

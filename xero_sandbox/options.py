@@ -23,7 +23,10 @@ ALL_READ_SCOPES = (
 GRANULAR_READ_SCOPES = (
     "offline_access accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
     "accounting.manualjournals.read accounting.contacts.read accounting.settings.read "
-    "accounting.reports.profitandloss.read accounting.reports.balancesheet.read accounting.reports.trialbalance.read"
+    "accounting.reports.profitandloss.read accounting.reports.balancesheet.read accounting.reports.trialbalance.read "
+    # what the connector's consent button asks for besides (source_xero/spec.json)
+    "accounting.budgets.read assets.read projects.read payroll.employees.read payroll.payruns.read payroll.payslip.read "
+    "payroll.timesheets.read payroll.settings.read"
 )
 
 # Default UTC offsets (minutes) of the tenants, in order: NZ (+13:00 in summer), US Eastern (-05:00), then
