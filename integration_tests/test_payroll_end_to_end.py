@@ -20,6 +20,7 @@ import pytest
 from source_xero.payroll import REGION_COLUMN
 from source_xero.table import PAYROLL, PAYROLL_BY_NAME, PAYSLIP_LINES
 from xero_sandbox import ALL_READ_SCOPES
+from xero_sandbox.options import WITHOUT_PAYROLL_SCOPES
 from xero_sandbox import payroll_api
 
 from test_other_apis_end_to_end import _by_key, _shape, same_instants
@@ -152,7 +153,7 @@ def test_a_full_payroll_read_costs_the_minimum_the_chains_allow(payroll):
 
 
 def test_a_token_without_the_payroll_scopes_check_names_them_and_a_read_warns_once_per_organisation(start_sandbox, xero_for):
-    command = xero_for(start_sandbox(tenants=4))  # the sandbox's default token: no payroll scopes
+    command = xero_for(start_sandbox(tenants=4, scopes=WITHOUT_PAYROLL_SCOPES))
     config = command.config(tenant_id="")
     check = command.run("check", "--config", config)
     lines = check.logs()

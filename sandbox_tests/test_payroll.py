@@ -11,6 +11,7 @@ import requests
 
 from xero_sandbox import ALL_READ_SCOPES, Sandbox, payroll_api, payroll_spec
 from xero_sandbox.msdate import parse_if_modified_since
+from xero_sandbox.options import WITHOUT_PAYROLL_SCOPES
 
 from . import payroll_spec_check
 
@@ -292,7 +293,7 @@ def test_scopes_come_from_the_specs_security_and_match_xeros_scope_list() -> Non
 
 
 def test_a_token_without_a_payroll_scope_gets_403_and_the_write_form_grants_reading() -> None:
-    with Sandbox(seed=42, tenants=4, rate_limits=False) as sb:  # the default token: Accounting scopes only
+    with Sandbox(seed=42, tenants=4, rate_limits=False, scopes=WITHOUT_PAYROLL_SCOPES) as sb:  # no payroll scope
         plain = Payroll(sb, AU_INDEX)
         answer = plain.get(f"{V1}/Employees")
         assert answer.status_code == 403 and answer.json()["Detail"] == "AuthorizationUnsuccessful"
@@ -300,7 +301,7 @@ def test_a_token_without_a_payroll_scope_gets_403_and_the_write_form_grants_read
         assert sb.ground_truth("payroll_employees", AU_INDEX) == {}
         assert sb.ground_truth("payroll_employees", AU_INDEX, reachable_only=False)
 
-        sb.set_options(scopes=f"{ALL_READ_SCOPES} payroll.employees.read payroll.payruns")  # a newly minted token holds them
+        sb.set_options(scopes=f"{WITHOUT_PAYROLL_SCOPES} payroll.employees.read payroll.payruns")  # a new token holds them
         minted = Payroll(sb, AU_INDEX)
         assert plain.get(f"{V1}/Employees").status_code == 403  # the old token keeps its scopes
         assert minted.get(f"{V1}/Employees").status_code == 200

@@ -14,8 +14,11 @@ from typing import Any, Optional, Tuple, Union
 ALL_READ_SCOPES = (
     "openid profile email offline_access accounting.transactions.read accounting.contacts.read "
     "accounting.settings.read accounting.journals.read accounting.reports.read accounting.attachments.read "
-    "accounting.budgets.read assets.read projects.read"
+    "accounting.budgets.read assets.read projects.read payroll.employees.read payroll.payruns.read "
+    "payroll.payslip.read payroll.timesheets.read payroll.settings.read"
 )
+# The same without the payroll scopes: an app that never asked for payroll (payroll is consented apart).
+WITHOUT_PAYROLL_SCOPES = " ".join(scope for scope in ALL_READ_SCOPES.split() if not scope.startswith("payroll."))
 
 # A token of a plain Xero app created on or after 2026-03-02: granular scopes only (no accounting.transactions,
 # no accounting.reports.read), without accounting.journals.read (Xero's Advanced tier) and without
