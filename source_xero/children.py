@@ -20,17 +20,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
-from .apis import Api
 from .context import ReadContext
 from .cursor import FULL_TABLE
 from .fanout import ONCE, FanOut
-from .lines import carried_column, dig, flatten_tracking
+from .lines import ReadWithParent, dig, flatten_tracking, taken_columns
 from .paging import ONE_CALL, PagingKind
-from .scopes import Scope
 from .tenants import ORGANISATION_KEY, Organisation
 
 if TYPE_CHECKING:
-    from .lines import FamilyReader
     from .streams import ListEndpoint
 
 
@@ -60,7 +57,7 @@ def _objects(value: Any) -> List[Dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class FetchedList:
+class FetchedList(ReadWithParent):
     """One row of the table: a list Xero serves for each record of a parent row, at a path of its own."""
 
     name: str
@@ -75,30 +72,6 @@ class FetchedList:
     flatten: Optional[Flatten] = None
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def scope(self) -> Scope:
-        return self.parent.scope
-
-    @property
-    def refused_hint(self) -> str:
-        return self.parent.refused_hint
-
-    @property
-    def api(self) -> Api:
-        return self.parent.api
-
-    @property
-    def apis(self) -> Tuple[Api, ...]:
-        return (self.api,)
-
-    @property
-    def family(self) -> str:
-        return self.parent.name
-
-    @property
-    def cursor_field(self) -> Optional[str]:
-        return self.parent.cursor_field
-
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return list(self.key)
 
@@ -107,20 +80,10 @@ class FetchedList:
 
     @cached_property
     def _taken(self) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-        own = [self.parent.primary_key, *([self.cursor_field] if self.cursor_field else [])]
-        return (*((column, (column,)) for column in own), *(carried_column(path) for path in self.carried))
+        return taken_columns(self.parent.primary_key, self.cursor_field, self.carried)
 
     def lines(self, organisation: Organisation, context: ReadContext) -> FetchedRows:
         return FetchedRows(self, organisation, context)
-
-    def reader(
-        self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
-    ) -> FamilyReader:
-        """The list read alone: its parent's endpoint, read for these rows only."""
-        from .lines import FamilyReader
-
-        parent_reader = self.parent.reader(organisation, context, saved, incremental)
-        return FamilyReader(parent_reader, self.parent.name, (self.lines(organisation, context),), emit_parent=False)
 
     def endpoint_for(self, parent: Mapping[str, Any]) -> ListEndpoint:
         """The list of one parent record, as a list endpoint of its own (read with the parent's API and scope)."""

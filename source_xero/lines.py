@@ -55,8 +55,67 @@ def tracking_columns() -> List[str]:
     return [column.format(n=n) for n in range(1, TRACKING_SLOTS + 1) for column in TRACKING_COLUMNS]
 
 
+class ReadWithParent:
+    """What a row read with its parent's endpoint takes from its parent (a nested list, children.FetchedList,
+    payroll.PayslipLines): its scope, refusal hint, APIs, family and cursor, and its read when selected alone (the
+    parent's endpoint, read for this row's rows only). One place, so the three kinds cannot drift apart."""
+
+    parent: Any
+    name: str
+
+    @property
+    def scope(self) -> Scope:
+        scope: Scope = self.parent.scope
+        return scope
+
+    @property
+    def refused_hint(self) -> str:
+        return str(self.parent.refused_hint)
+
+    @property
+    def family(self) -> str:
+        return str(self.parent.name)
+
+    @property
+    def api(self) -> Api:
+        api: Api = self.parent.api
+        return api
+
+    @property
+    def apis(self) -> Tuple[Api, ...]:
+        apis: Tuple[Api, ...] = self.parent.apis
+        return apis
+
+    @property
+    def cursor_field(self) -> Optional[str]:
+        field: Optional[str] = self.parent.cursor_field
+        return field
+
+    def lines(self, organisation: Organisation, context: ReadContext) -> Any:
+        """What turns one parent record into this row's rows in one organisation's read (the row itself by default:
+        its rows are in the record; children.FetchedList calls for its own)."""
+        return self
+
+    def reader(
+        self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
+    ) -> FamilyReader:
+        """The row read alone: its parent's endpoint, read for these rows only."""
+        parent_reader = self.parent.reader(organisation, context, saved, incremental)
+        return FamilyReader(parent_reader, self.family, (self.lines(organisation, context),), emit_parent=False)
+
+
+Taken = Tuple[Tuple[str, Tuple[str, ...]], ...]  # (column, path in the parent record) of each column taken
+
+
+def taken_columns(parent_key: str, cursor_field: Optional[str], carried: Sequence[str]) -> Taken:
+    """(column, path in the parent) of every column a row takes from its parent record: the parent's id, its cursor
+    value, and the carried fields ("Field", "Nested.Field", "Field as Column")."""
+    own = [parent_key, *([cursor_field] if cursor_field else [])]
+    return (*((column, (column,)) for column in own), *(carried_column(path) for path in carried))
+
+
 @dataclass(frozen=True)
-class NestedList:
+class NestedList(ReadWithParent):
     """One row of the table: a list nested in each record of a parent row, read from the parent's answers."""
 
     name: str
@@ -67,30 +126,6 @@ class NestedList:
     carried: Tuple[str, ...] = ()  # parent fields copied onto each row: "Field", "Nested.Field", or "Field as Column"
     tracking: Optional[str] = None  # the item's list of tracking pairs ("Tracking"), flattened into TRACKING_SLOTS pairs
 
-    @property
-    def scope(self) -> Scope:
-        return self.parent.scope
-
-    @property
-    def refused_hint(self) -> str:
-        return self.parent.refused_hint
-
-    @property
-    def family(self) -> str:
-        return self.parent.name
-
-    @property
-    def api(self) -> Api:
-        return self.parent.api
-
-    @property
-    def apis(self) -> Tuple[Api, ...]:
-        return (self.api,)
-
-    @property
-    def cursor_field(self) -> Optional[str]:
-        return self.parent.cursor_field
-
     def parent_columns(self) -> List[str]:
         """The columns a row takes from its parent: its id, its cursor value, and the carried fields."""
         return [column for column, _ in self._taken]
@@ -98,23 +133,9 @@ class NestedList:
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [self.key] if self.key else [ORGANISATION_KEY, self.parent.primary_key, LINE_NUMBER]
 
-    def lines(self, organisation: Organisation, context: ReadContext) -> NestedList:
-        """What turns one parent record into this list's rows, in one organisation's read: the row itself (its rows
-        are in the record; children.FetchedList calls for its own)."""
-        return self
-
-    def reader(
-        self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool
-    ) -> FamilyReader:
-        """The list read alone: its parent's endpoint, read for these rows only."""
-        parent_reader = self.parent.reader(organisation, context, saved, incremental)
-        return FamilyReader(parent_reader, self.parent.name, (self,), emit_parent=False)
-
     @cached_property
     def _taken(self) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-        """(column, path in the parent) of every column taken from the parent, parsed once."""
-        own = [self.parent.primary_key, *([self.cursor_field] if self.cursor_field else [])]
-        return (*((column, (column,)) for column in own), *(carried_column(path) for path in self.carried))
+        return taken_columns(self.parent.primary_key, self.cursor_field, self.carried)
 
     def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]:
         items = parent.get(self.list_key)

@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 from .apis import PAYROLL_NOT_SUBSCRIBED, Api
 from .context import ReadContext
 from .cursor import FULL_TABLE
+from .lines import ReadWithParent
 from .paging import ONE_CALL, PagingKind
 from .scopes import Scope
 from .tenants import Organisation
@@ -154,7 +155,7 @@ class PayrollReader:
 
 
 @dataclass(frozen=True)
-class PayslipLines:
+class PayslipLines(ReadWithParent):
     """One row of the table: every line of every payslip (earnings, deductions, leave, reimbursements, taxes,
     superannuation ...), one row each, read with the payslips (no call of its own: lines.py's family read). A line
     keeps its fields, and gains the payslip's key, `payroll_region`, `line_type` (the list it came from, as Xero names
@@ -164,39 +165,8 @@ class PayslipLines:
     parent: PayrollList
     line_lists: Mapping[str, Tuple[str, ...]]  # per region: the payslip's lists of lines
 
-    cursor_field = None
-
-    @property
-    def scope(self) -> Scope:
-        return self.parent.scope
-
-    @property
-    def refused_hint(self) -> str:
-        return self.parent.refused_hint
-
-    @property
-    def api(self) -> Api:
-        return self.parent.api
-
-    @property
-    def apis(self) -> Tuple[Api, ...]:
-        return self.parent.apis
-
-    @property
-    def family(self) -> str:
-        return self.parent.name
-
     def catalog_key(self, context: Optional[ReadContext] = None) -> List[str]:
         return [self.parent.key, LINE_TYPE, LINE_NUMBER]
-
-    def lines(self, organisation: Organisation, context: ReadContext) -> PayslipLines:
-        return self
-
-    def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> Any:
-        from .lines import FamilyReader
-
-        parent_reader = self.parent.reader(organisation, context, saved, incremental)
-        return FamilyReader(parent_reader, self.parent.name, (self,), emit_parent=False)  # type: ignore[arg-type]
 
     def rows_of(self, payslip: Mapping[str, Any]) -> List[Dict[str, Any]]:
         region = payslip.get(REGION_COLUMN)
