@@ -132,11 +132,19 @@ def run(info: dict) -> None:
         config_path.write_text(json.dumps(new_config, indent=2))
         source.set_config(new_config, validate=False)
 
+    # PyAirbyte runs source-xero through scripts/demo_watch.py, which notes what the platform would see besides the
+    # records: each stream's estimates, the streams shown RATE_LIMITED, and the longest silence between messages.
+    watched = WORK / "source-xero-watched"
+    watched.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "scripts" / "demo_watch.py"}" "$@"\n')
+    watched.chmod(0o755)
+    notes = WORK / "watch.jsonl"
+    notes.unlink(missing_ok=True)
+    os.environ["DEMO_WATCH_FILE"] = str(notes)
     with quiet(WORK / "pyairbyte.log"):
         source = ab.get_source(
             "source-xero",
             config=json.loads(config_path.read_text()),
-            local_executable=SOURCE_XERO,
+            local_executable=str(watched),
             config_change_callback=keep_rotated_config,
         )
         source.select_all_streams()
@@ -147,9 +155,15 @@ def run(info: dict) -> None:
         first = source.read(cache=cache)
     first_seconds = time.monotonic() - started
     rows = {name: len(first[name]) for name in sorted(first.streams)}
+    watch = [json.loads(line) for line in notes.read_text().splitlines()][-1]
     print(f"4. full read {sum(rows.values()):,} records in {first_seconds:.1f} s into {cache.db_path}")
+    print(f"     longest silence between two messages {watch['longest_silence']} s; {watch['long_waits']} waits for "
+          f"Xero's minute limit logged, {len(watch['rate_limited'])} streams shown RATE_LIMITED meanwhile")
+    print(f"     {'stream':<30} {'records':>7}  {'estimate told before its first record':>38}")
     for name, count in rows.items():
-        print(f"     {name:<22} {count:>6,}")
+        first_told = watch["estimates"].get(name, {}).get("first")
+        share = f"({first_told / count:.0%})" if first_told and count else ""
+        print(f"     {name:<30} {count:>7,}  {first_told if first_told is not None else '-':>30} {share:>7}")
 
     edited = {stream: control(url, "edit", {"stream": stream, "n": n})["pks"] for stream, n in (("invoices", 3), ("contacts", 2))}
     created = control(url, "create", {"stream": "payments", "n": 1})["pks"]

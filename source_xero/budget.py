@@ -26,7 +26,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Optional, Protocol, Tuple
 from urllib.parse import urlparse
 
 CALLS_PER_WINDOW = 59
@@ -39,6 +39,14 @@ def resource_of(request: Any) -> str:
     return urlparse(getattr(request, "url", "") or "").path.rstrip("/").rsplit("/", 1)[-1]
 
 
+class Watch(Protocol):
+    """Who hears of a call's wait (progress.WaitWatch)."""
+
+    def begins(self, seconds: float, limit: str) -> None: ...
+
+    def ends(self) -> None: ...
+
+
 class XeroCallBudget:
     def __init__(
         self,
@@ -46,8 +54,10 @@ class XeroCallBudget:
         window: float = WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         in_flight: Optional[int] = None,
+        limit: str = "Xero's 60 calls a minute of the organisation",
     ) -> None:
         self.calls, self.window, self._clock = calls, window, clock
+        self.limit = limit  # what a wait here is for, as the log line of a long wait says it (progress.Waits)
         self.max_in_flight = in_flight  # None: no limit on calls in flight (the window alone)
         self.in_flight = 0
         self._sent: Deque[Tuple[float, str]] = deque()  # (time, resource) of the calls in the window
@@ -67,22 +77,33 @@ class XeroCallBudget:
             self._changed.notify_all()
 
     # -- a call leaving, and its end ---------------------------------------------------------------------
-    def acquire_call(self, request: Any) -> None:
-        """Wait until the call may leave (a free in-flight slot and room in the window), then count it."""
+    def acquire_call(self, request: Any, watch: Optional[Watch] = None) -> None:
+        """Wait until the call may leave (a free in-flight slot and room in the window), then count it. `watch`
+        hears of a wait for the window as it begins (its length and this budget's `limit`) and of its end."""
         resource = resource_of(request)
-        with self._changed:
+        try:
             while True:
-                now = self._clock()
-                if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
-                    self._changed.wait(timeout=1.0)  # release_call notifies
-                    continue
-                wait = self._wait_before(resource, now)
-                if wait <= 0:
-                    self._take(resource, now)
-                    self.in_flight += 1
-                    self._changed.notify_all()
-                    return
-                self._changed.wait(timeout=min(wait, 1.0))
+                with self._changed:
+                    now = self._clock()
+                    if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+                        self._changed.wait(timeout=1.0)  # release_call notifies
+                        continue
+                    wait = self._wait_before(resource, now)
+                    if wait <= 0:
+                        self._take(resource, now)
+                        self.in_flight += 1
+                        self._changed.notify_all()
+                        return
+                    if watch is None:
+                        self._changed.wait(timeout=min(wait, 1.0))
+                        continue
+                # told outside the lock (it may log and queue a message), then the wait goes on
+                watch.begins(wait, self.limit)
+                with self._changed:
+                    self._changed.wait(timeout=min(wait, 1.0))
+        finally:
+            if watch is not None:
+                watch.ends()
 
     def release_call(self) -> None:
         """The call's answer arrived (or it failed): its in-flight slot is free again."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .context import ReadContext
 from .cursor import FULL_TABLE
@@ -113,6 +113,9 @@ class FetchedRows:
         self._organisation = organisation
         self._context = context
         self._client = context.client(row.name, organisation)  # one session for the calls of every parent record
+
+    def rows_in(self, parents: Sequence[Mapping[str, Any]]) -> Optional[int]:
+        return None  # a parent's list is known only by calling for it
 
     def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]:
         from .streams import ListReader

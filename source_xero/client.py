@@ -111,7 +111,7 @@ class XeroClient:
         self._tenant_id = tenant_id
         self._organisation = organisation
         self._logger = logger or logging.getLogger("airbyte")
-        self._session = mount(requests.Session(), limits)
+        self._session = mount(requests.Session(), limits, name, organisation)
         self._dates = RecordDates(on_unknown=self._unknown_date)
         self._decode_page = quirks.decoder(self._dates.decode_page)
 

@@ -18,6 +18,7 @@ from .config import XeroConfig
 from .connection import Connection
 from .errors import RunSignals
 from .parallel import Limits
+from .progress import Estimates
 from .skips import Skips
 from .tenants import Organisation
 
@@ -32,6 +33,8 @@ class ReadContext:
     signals: RunSignals = field(default_factory=RunSignals)
     skips: Skips = field(default_factory=Skips)
     report_start: Optional[datetime] = None  # the start_date the user set; reports read 24 months without one
+    # each stream's estimated records (progress.py); the read (sync.py) gives it the queue its messages go on
+    estimates: Estimates = field(default_factory=lambda: Estimates(lambda message: None))
     _facts: Dict[str, Any] = field(default_factory=dict)
     _values: Dict[str, Any] = field(default_factory=dict)
     _key_locks: Dict[str, threading.Lock] = field(default_factory=dict)

@@ -331,11 +331,21 @@ class XeroPartition(Partition):
             reader = self._family.reader(self._organisation, self._context, saved, self._incremental)  # may refuse the state
             if states is not None:
                 states.follow(tenant_id, reader)
+            estimates = self._context.estimates
+            counts: Dict[str, int] = {}  # records of each stream so far
+            tell_at: Dict[str, int] = {}  # the count at which the stream's estimate is told again (progress.py)
             for stream, data in reader.rows():
                 record = dict(data) if not isinstance(data, dict) else data
                 record[ORGANISATION_KEY] = tenant_id
                 record["tenant_name"] = name
+                count = counts[stream] = counts.get(stream, 0) + 1
+                if count == 1:
+                    estimates.first_record(stream, tenant_id, record)  # the stream's ESTIMATE, ahead of this record
+                    tell_at[stream] = (estimates.expected(stream, tenant_id) or 1) + 1
+                elif count >= tell_at[stream]:
+                    tell_at[stream] = estimates.counted(stream, tenant_id, count)
                 yield Record(data=record, stream_name=stream)
+            estimates.finished(tenant_id, {member.name: counts.get(member.name, 0) for member in self._family.members})
         except Exception:
             if states is not None:
                 states.checkpoint(tenant_id)  # exact: records read so far are not read again

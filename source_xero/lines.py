@@ -21,12 +21,14 @@ rows are not all on the queue (cursor.py, invariant 1).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from .apis import Api
 from .context import ReadContext
+from .progress import Estimates
 from .scopes import Scope
 from .tenants import ORGANISATION_KEY, Organisation
 
@@ -90,6 +92,11 @@ class ReadWithParent:
     def cursor_field(self) -> Optional[str]:
         field: Optional[str] = self.parent.cursor_field
         return field
+
+    def rows_in(self, parents: Sequence[Mapping[str, Any]]) -> Optional[int]:
+        """The rows these parent records hold (a nested list's rows are in its parent; children.FetchedRows calls)."""
+        rows_of = self.rows_of  # type: ignore[attr-defined]  # every kind of this mixin has its rows_of
+        return sum(len(rows_of(parent)) for parent in parents)
 
     def lines(self, organisation: Organisation, context: ReadContext) -> Any:
         """What turns one parent record into this row's rows in one organisation's read (the row itself by default:
@@ -191,11 +198,16 @@ class FamilyReader:
     """One organisation's read of a parent row for the selected streams that live in its answers: the parent's
     own records (when selected) and the rows of each selected nested list, as (stream, record) pairs."""
 
-    def __init__(self, parent_reader: ListReader, parent_name: str, nested: Sequence[Lines], emit_parent: bool) -> None:
+    def __init__(
+        self, parent_reader: ListReader, parent_name: str, nested: Sequence[Lines], emit_parent: bool,
+        estimates: Optional[Estimates] = None, tenant_id: str = "",
+    ) -> None:
         self._inner = parent_reader
         self._parent_name = parent_name
         self._nested = tuple(nested)
         self._emit_parent = emit_parent
+        self._estimates = estimates
+        self._tenant_id = tenant_id
         self._at_boundary = True  # suspended on the last row of a parent (or before the first, or done)
         self._claimed: Mapping[str, Any] = parent_reader.state  # the state last taken at a boundary
 
@@ -210,14 +222,51 @@ class FamilyReader:
         return self._claimed
 
     def rows(self) -> Iterator[Tuple[str, Mapping[str, Any]]]:
-        for parent in self._inner.records():
-            out: List[Tuple[str, Mapping[str, Any]]] = [(n.name, row) for n in self._nested for row in n.rows_of(parent)]
+        rows_so_far = [0] * len(self._nested)
+        sampled = 0  # parents whose rows the first estimate counted (the first page's, when known without a call)
+        for parents, parent in enumerate(self._inner.records(), start=1):
+            if parents == 1:
+                sampled = self._estimate_from_first_page()
+            out: List[Tuple[str, Mapping[str, Any]]] = []
+            for position, nested in enumerate(self._nested):
+                rows = nested.rows_of(parent)
+                rows_so_far[position] += len(rows)
+                out.extend((nested.name, row) for row in rows)
+            # past the sample: at the 1st, 2nd, 4th, 8th ... parent, and every 500th
+            if parents > sampled and (parents & (parents - 1) == 0 or parents % 500 == 0):
+                self._estimate(parents, rows_so_far)
             if self._emit_parent:
                 out.append((self._parent_name, parent))
             for index, pair in enumerate(out):
                 self._at_boundary = index == len(out) - 1
                 yield pair
         self._at_boundary = True
+
+    def _estimate_from_first_page(self) -> int:
+        """Each nested list's first estimate: the parent's figure times the rows per parent of the first page, for the
+        lists whose rows are in the parent (progress.py). Returns the parents counted (0: none)."""
+        page = self._inner.first_page
+        if self._estimates is None or not page:
+            return 0
+        expected_parents = self._estimates.expected(self._parent_name, self._tenant_id)
+        counted = [nested.rows_in(page) for nested in self._nested]
+        if expected_parents is None or None in counted:
+            return 0
+        for nested, rows in zip(self._nested, counted, strict=True):
+            figure = math.ceil(max(expected_parents, len(page)) * (rows or 0) / len(page))
+            self._estimates.expect(nested.name, self._tenant_id, figure)
+        return len(page)
+
+    def _estimate(self, parents: int, rows_so_far: Sequence[int]) -> None:
+        """Each nested list's estimate: the parent's figure (the list's count, streams.ListReader) times the rows a
+        parent has had so far (progress.py). Without a figure for the parent, the count of rows read stands for it."""
+        if self._estimates is None:
+            return
+        expected_parents = self._estimates.expected(self._parent_name, self._tenant_id)
+        if expected_parents is None:
+            return
+        for nested, rows in zip(self._nested, rows_so_far, strict=True):
+            self._estimates.expect(nested.name, self._tenant_id, math.ceil(max(expected_parents, parents) * rows / parents))
 
 
 class Lines(Protocol):
@@ -227,6 +276,9 @@ class Lines(Protocol):
     def name(self) -> str: ...
 
     def rows_of(self, parent: Mapping[str, Any]) -> List[Dict[str, Any]]: ...
+
+    def rows_in(self, parents: Sequence[Mapping[str, Any]]) -> Optional[int]:
+        """The rows these parent records hold, when that is known without a call (None: it is not)."""
 
 
 class Member(Protocol):
@@ -270,4 +322,4 @@ class Family:
         parent_reader = self.root.reader(organisation, context, saved, incremental)
         emit_parent = any(member.name == self.root.name for member in self.members)
         lines = [member.lines(organisation, context) for member in nested]  # type: ignore[attr-defined]  # members other than the root are nested or fetched lists
-        return FamilyReader(parent_reader, self.root.name, lines, emit_parent)
+        return FamilyReader(parent_reader, self.root.name, lines, emit_parent, context.estimates, organisation.tenant_id)

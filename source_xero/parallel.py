@@ -32,7 +32,10 @@ class Limits:
         self._make = budget_factory or (lambda: XeroCallBudget(in_flight=self._in_flight))
         self._budgets: Dict[str, XeroCallBudget] = {}
         self._lock = threading.Lock()
-        self.app = XeroCallBudget(calls=APP_CALLS_PER_WINDOW)
+        self.app = XeroCallBudget(calls=APP_CALLS_PER_WINDOW, limit="the app's 10,000 calls a minute over every organisation")
+        # The run's record of long waits (progress.Waits), set by the read for its duration: it logs them and marks
+        # the streams they hold up RATE_LIMITED. None outside a read (check, discover, tests of the budget alone).
+        self.waits: Optional[Any] = None
 
     def of(self, tenant_id: str) -> XeroCallBudget:
         with self._lock:
@@ -40,22 +43,32 @@ class Limits:
                 self._budgets[tenant_id] = self._make()
             return self._budgets[tenant_id]
 
-    def acquire(self, request: Any) -> Optional[XeroCallBudget]:
+    def acquire(self, request: Any, stream: str = "", organisation: str = "") -> Optional[XeroCallBudget]:
         """Wait until `request` may leave, and count it: the app's window, then its organisation's budget
-        (slot and window together). Returns the budget whose slot it holds (None for a call without a tenant)."""
+        (slot and window together). Returns the budget whose slot it holds (None for a call without a tenant).
+        `stream` and `organisation` name the caller in what a long wait logs and shows (progress.Waits)."""
+        waits = self.waits
+        watch = waits.watch(stream, organisation) if waits is not None and stream else None
         # The app's window first: counted a moment early there, a call is only ever over-counted, and the
         # organisation's window (the one that matters, 60 against 10,000) counts it exactly as it leaves.
-        self.app.acquire_call(request)
+        self.app.acquire_call(request, watch)
         self.app.release_call()
         tenant_id = (request.headers or {}).get("Xero-Tenant-Id")
         if not tenant_id:
             return None
         budget = self.of(tenant_id)
-        budget.acquire_call(request)
+        budget.acquire_call(request, watch)
         return budget
 
+    def calls_in_flight(self) -> int:
+        """Calls sent and not yet answered, over every organisation."""
+        with self._lock:
+            budgets = list(self._budgets.values())
+        return sum(budget.in_flight for budget in budgets)
 
-def mount(session: Any, limits: Optional[Limits]) -> Any:
-    """Put the connection's limits (and the transport's rules) under a session (the CDK builds one per stream)."""
-    mount_transport(session, XeroTransport(limits=limits))
+
+def mount(session: Any, limits: Optional[Limits], stream: str = "", organisation: str = "") -> Any:
+    """Put the connection's limits (and the transport's rules) under a session (the CDK builds one per stream);
+    `stream` and `organisation` name whose calls the session sends."""
+    mount_transport(session, XeroTransport(limits=limits, caller=(stream, organisation)))
     return session

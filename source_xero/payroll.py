@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .apis import PAYROLL_NOT_SUBSCRIBED, Api
 from .context import ReadContext
@@ -110,6 +110,7 @@ class PayrollReader:
     """One organisation's read of a payroll stream: its country's chain, each record with its region and key."""
 
     state: Mapping[str, Any] = {}
+    first_page: Sequence[Mapping[str, Any]] = ()  # a payslip's lines are estimated as they come (lines.FamilyReader)
 
     def __init__(self, row: PayrollList, organisation: Organisation, context: ReadContext) -> None:
         self.row = row
@@ -144,7 +145,9 @@ class PayrollReader:
             api=chain.api,
         )  # fmt: skip
         carried = {column: before.get(column) for column in step.carried}
-        for answer in ListReader(endpoint, self.organisation, self._context, {}, self._client).records():
+        # A chain of one call whose answers are the records is the stream's list: its count is the stream's estimate.
+        counts = self.row.name if len(chain.steps) == 1 and not step.each else None
+        for answer in ListReader(endpoint, self.organisation, self._context, {}, self._client, estimate_for=counts).records():
             records = answer.get(step.each) if step.each else [answer]
             for record in records if isinstance(records, list) else []:
                 record = {**record, **carried}

@@ -10,12 +10,13 @@ invariant 1), read by the engine at each checkpoint. The loop below treats every
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Generator, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .apis import ACCOUNTING, Api
-from .client import XeroClient
+from .client import Page, XeroClient
 from .context import ReadContext
 from .cursor import Fence, Numbered, ReadCursor, Stamped, Whole
 from .fanout import ONCE, FanOut
@@ -73,7 +74,7 @@ class ListEndpoint:
         return [ORGANISATION_KEY, self.primary_key] if self.key_per_organisation else [self.primary_key]
 
     def reader(self, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any], incremental: bool) -> ListReader:
-        return ListReader(self, organisation, context, saved if incremental else {})
+        return ListReader(self, organisation, context, saved if incremental else {}, estimate_for=self.name)
 
 
 class ListReader:
@@ -82,8 +83,16 @@ class ListReader:
     def __init__(
         self, row: ListEndpoint, organisation: Organisation, context: ReadContext, saved: Mapping[str, Any],
         client: Optional[XeroClient] = None,
+        estimate_for: Optional[str] = None,
     ) -> None:
         self.row = row
+        # The stream whose estimate this read's counts are (progress.Estimates); None for a list read per parent
+        # record (children.py, payroll.py), whose counts are not a stream's.
+        self._estimate_for = estimate_for
+        self._rows_before_part = 0  # records of the parts already read (fanout.py)
+        # The records of the read's first answer while they are being emitted (lines.FamilyReader estimates its nested
+        # lists from them), then nothing: a reader keeps no page alive.
+        self.first_page: Sequence[Mapping[str, Any]] = ()
         self.organisation = organisation
         self._context = context
         self._saved = dict(saved)
@@ -119,6 +128,7 @@ class ListReader:
         """One part of the list (fanout.py) read to its end; True when Xero refused it (the read is skipped)."""
         with PagePipeline(lambda request: self._fetch(request, part), depth=1 + JournalOffsets.MAX_AHEAD) as pages:
             pages.plan([self._pages.first(self._cursor.since)])
+            first, emitted = True, 0
             while pages:
                 request, page = pages.take()
                 if page.refused:
@@ -134,10 +144,34 @@ class ListReader:
                 following = self._pages.next(request, page.records, page.pagination)
                 pages.plan([following, *self._pages.ahead(following)] if following is not None else [])
                 budget.expect(self._resource, _pages_after(request, page.pagination) if following is not None else 0)
-                yield from self._pages.select(page.records, self._cursor)
+                if first:
+                    self._tell_estimate(page, whole=following is None)
+                    self.first_page = page.records if not self._rows_before_part else ()
+                for record in self._pages.select(page.records, self._cursor):
+                    emitted += 1
+                    yield record
+                if first:
+                    self.first_page, first = (), False
+            self._rows_before_part += emitted
             self._pages.end()
             yield from self._pages.last_records(self._cursor)  # tombstones, for a kind that has them
         return False
+
+    def _tell_estimate(self, page: Page, whole: bool) -> None:
+        """The records this read will have, from the first answer of a part: Xero's count of the list, or the answer
+        itself when it is the whole list (progress.py). Without either, the count of records read stands for it."""
+        if self._estimate_for is None:
+            return
+        # The records of the answer the cursor will emit (nothing of this read is observed yet): all of them under an
+        # If-Modified-Since, fewer in a list that has none (LinkedTransactions, the other APIs) and a start date.
+        new = sum(1 for record in page.records if self._cursor.is_new(record))
+        listed = (page.pagination or {}).get("itemCount")
+        if isinstance(listed, int) and not isinstance(listed, bool) and page.records:
+            count: Optional[int] = math.ceil(listed * new / len(page.records))  # Xero's count, as the cursor will take it
+        else:
+            count = new if whole else None
+        if count is not None:
+            self._context.estimates.expect(self._estimate_for, self.organisation.tenant_id, self._rows_before_part + count)
 
     def _fetch(self, request: PageRequest, part: Mapping[str, Any]) -> Any:
         headers = {"If-Modified-Since": request.if_modified_since} if request.if_modified_since else {}

@@ -14,6 +14,7 @@ from airbyte_cdk.models import (
     ConfiguredAirbyteCatalog,
     ConfiguredAirbyteStream,
     FailureType,
+    Level,
     SyncMode,
     TraceType,
     Type,
@@ -29,6 +30,7 @@ from .connection import Connection
 from .context import ReadContext
 from .engine import RecordsQueue, family_streams
 from .lines import Family
+from .progress import Estimates, Heartbeat, Waits
 from .table import BY_NAME, ROWS, longest_first
 
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, the transport caps them
@@ -60,12 +62,16 @@ def read(
     legacy_owner = organisations[0].tenant_id if settings.tenants or len(organisations) == 1 else None
     saved = ConnectorStateManager(state if isinstance(state, list) else None)
     context = ReadContext.of(connection)
-    # State messages travel on the records' queue (engine.RecordsQueue), so none overtakes its records.
+    # State messages travel on the records' queue (engine.RecordsQueue), so none overtakes its records; so do the
+    # estimates, each ahead of the record it is told before, and the statuses of streams waiting for Xero's limits.
     queue: Queue[QueueItem] = Queue(maxsize=QUEUE_SIZE)
     messages = RecordsQueue(queue)
+    context.estimates = Estimates(messages.emit_message)
+    planned = families(catalog)
+    waits = Waits(messages.emit_message, selected_streams_of(planned))
     run_over = threading.Event()
     leaders, followers = [], []
-    for family, incremental in families(catalog):
+    for family, incremental in planned:
         leader, its_followers = family_streams(
             family,
             organisations,
@@ -95,11 +101,19 @@ def read(
         queue=queue,
     )
     stream_failures: List[Optional[FailureType]] = []  # failure types of the errors the streams emitted, in order
+    heartbeat = Heartbeat(
+        lambda line: messages.log_message(Level.INFO, lambda: {"message": line}), waits, connection.limits.calls_in_flight
+    )
+    connection.limits.waits = waits
     try:
-        for message in engine.read(streams):  # type: ignore[arg-type]  # DefaultStream is the engine's own stream kind
-            if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
-                stream_failures.append(message.trace.error.failure_type)
-            yield _incomplete_if_skipped(message, context, logger)
+        with heartbeat:
+            for message in engine.read(streams):  # type: ignore[arg-type]  # DefaultStream is the engine's own stream kind
+                if message.type == Type.TRACE and message.trace is not None and message.trace.error is not None:
+                    stream_failures.append(message.trace.error.failure_type)
+                message = _incomplete_if_skipped(message, context, logger)
+                waits.saw(message)
+                heartbeat.out()
+                yield message
     except AirbyteTracedException as failed:
         if not stream_failures or failed.failure_type != FailureType.config_error:
             raise  # not the engine's closing error (that one is always a config_error, after the streams' errors)
@@ -114,6 +128,7 @@ def read(
         ) from None
     finally:
         run_over.set()  # a follower still waiting (the engine stopped early) stops waiting
+        connection.limits.waits = None
     day_limit = context.signals.day_limit_error()
     if day_limit is not None:
         raise day_limit
@@ -140,6 +155,17 @@ def families(catalog: ConfiguredAirbyteCatalog) -> List[Tuple[Family, bool]]:
         incremental = all(c.sync_mode == SyncMode.incremental for c in configured)
         planned.append((Family(BY_NAME[root], tuple(members)), incremental))
     return planned
+
+
+def selected_streams_of(planned: List[Tuple[Family, bool]]) -> Dict[str, List[str]]:
+    """For the name of each reader of the read (a family's root, or any of its members), the selected streams its
+    calls feed: the streams a wait of its calls holds up (progress.Waits)."""
+    selected: Dict[str, List[str]] = {}
+    for family, _ in planned:
+        members = [member.name for member in family.members]
+        for name in {family.root.name, *members}:
+            selected[name] = members
+    return selected
 
 
 def _incomplete_if_skipped(message: AirbyteMessage, context: ReadContext, logger: logging.Logger) -> AirbyteMessage:

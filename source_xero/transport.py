@@ -31,7 +31,7 @@ import io
 import socket
 import threading
 import time
-from typing import Any, Callable, FrozenSet, Iterable, Optional
+from typing import Any, Callable, FrozenSet, Iterable, Optional, Tuple
 from urllib.parse import urlsplit
 
 import requests
@@ -82,9 +82,11 @@ class XeroTransport(HTTPAdapter):
         deadline: Optional[float] = None,
         max_bytes: Optional[int] = None,
         pool_size: int = 10,
+        caller: Tuple[str, str] = ("", ""),
     ) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size)
         self._limits = limits
+        self._caller = caller  # (stream, organisation) whose calls this transport sends, for the limits' wait reports
         self._hosts: Callable[[], FrozenSet[str]] = (
             (lambda: frozenset(h.lower() for h in hosts)) if hosts is not None else allowed_hosts
         )
@@ -97,7 +99,7 @@ class XeroTransport(HTTPAdapter):
         host = host_of(request.url)
         if host not in self._hosts():
             raise ForeignHostRefused(request.url, host)
-        budget = self._limits.acquire(request) if self._limits is not None else None
+        budget = self._limits.acquire(request, *self._caller) if self._limits is not None else None
         try:
             return self._send_bounded(request, timeout, kwargs)
         finally:
