@@ -72,6 +72,7 @@ class Estimates:
         self._emit = emit
         self._lock = threading.Lock()
         self._rows: Dict[str, Dict[str, int]] = {}  # stream -> organisation -> estimated rows
+        self._total: Dict[str, int] = {}  # stream -> the sum of its organisations' rows (kept, not summed each time)
         self._row_bytes: Dict[str, int] = {}  # stream -> bytes of its first record, as JSON
         self._started: Set[str] = set()  # streams whose first record is out (of some organisation)
         self._sent: Dict[str, int] = {}  # stream -> the total of its last ESTIMATE
@@ -79,7 +80,7 @@ class Estimates:
     def expect(self, stream: str, tenant_id: str, rows: int) -> None:
         """A reader's figure for the rows `stream` will have for the organisation (replaces its earlier one)."""
         with self._lock:
-            self._rows.setdefault(stream, {})[tenant_id] = max(0, int(rows))
+            self._set(stream, tenant_id, max(0, int(rows)))
             message = self._message_if_moved(stream)
         if message is not None:
             self._emit(message)
@@ -94,8 +95,7 @@ class Estimates:
         with self._lock:
             self._started.add(stream)
             self._row_bytes.setdefault(stream, size)
-            rows = self._rows.setdefault(stream, {})
-            rows[tenant_id] = max(1, rows.get(tenant_id, 0))  # nothing said a figure: at least this record
+            self._set(stream, tenant_id, max(1, self._rows.get(stream, {}).get(tenant_id, 0)))  # at least this record
             message = self._message(stream)
         self._emit(message)
 
@@ -104,9 +104,8 @@ class Estimates:
         the count at which the caller should tell again: past the figure, and past this count by RESEND_SHARE (a
         figure that only follows the count is told every few percent, not at every record)."""
         with self._lock:
-            rows = self._rows.setdefault(stream, {})
-            rows[tenant_id] = max(rows.get(tenant_id, 0), count)
-            figure = rows[tenant_id]
+            figure = max(self._rows.get(stream, {}).get(tenant_id, 0), count)
+            self._set(stream, tenant_id, figure)
             message = self._message_if_moved(stream)
         if message is not None:
             self._emit(message)
@@ -119,24 +118,30 @@ class Estimates:
             for stream, count in counts.items():
                 if tenant_id not in self._rows.get(stream, {}):
                     continue  # no figure was ever told: nothing to correct
-                self._rows[stream][tenant_id] = count
+                self._set(stream, tenant_id, count)
                 message = self._message_if_moved(stream)
                 if message is not None:
                     messages.append(message)
         for message in messages:
             self._emit(message)
 
+    def _set(self, stream: str, tenant_id: str, rows: int) -> None:
+        """The caller holds the lock."""
+        figures = self._rows.setdefault(stream, {})
+        self._total[stream] = self._total.get(stream, 0) - figures.get(tenant_id, 0) + rows
+        figures[tenant_id] = rows
+
     def _message_if_moved(self, stream: str) -> Optional[AirbyteMessage]:
         if stream not in self._started:
             return None  # the first one goes out with the stream's first record
-        total = sum(self._rows.get(stream, {}).values())
+        total = self._total.get(stream, 0)
         sent = self._sent.get(stream, 0)
         if abs(total - sent) <= RESEND_SHARE * max(sent, 1):
             return None
         return self._message(stream)
 
     def _message(self, stream: str) -> AirbyteMessage:
-        total = sum(self._rows.get(stream, {}).values())
+        total = self._total.get(stream, 0)
         self._sent[stream] = total
         estimate = AirbyteEstimateTraceMessage(
             name=stream,
