@@ -18,7 +18,6 @@ from typing import Dict, List, Tuple
 import pytest
 
 from cli import SOURCE_XERO, catalog_for, write_json
-from conftest import sandbox_env
 from xero_sandbox import Sandbox
 
 LONGEST_SILENCE = 30.0  # the bound; the connector's own heartbeat is 25 s
@@ -48,7 +47,8 @@ def watched_read(tmp_path_factory: pytest.TempPathFactory, discovered_catalog: d
         config = write_json(folder / "config.json", {**sandbox.connector_config(), "start_date": "2025-01-01T00:00:00Z"})
         names = [s["name"] for s in discovered_catalog["streams"]]
         catalog = write_json(folder / "catalog.json", catalog_for(discovered_catalog, names, full_refresh=True))
-        return _read_stamped(["read", "--config", config, "--catalog", catalog], sandbox_env(sandbox))
+        env = {"XERO_API_BASE_URL": sandbox.url, "XERO_IDENTITY_BASE_URL": sandbox.url}
+        return _read_stamped(["read", "--config", config, "--catalog", catalog], env)
 
 
 def _traces(stamped: List[Tuple[float, dict]], kind: str) -> List[Tuple[float, dict]]:
