@@ -145,7 +145,8 @@ class XeroTransport(HTTPAdapter):
                     break
                 if buffer.tell() + len(chunk) > self.max_bytes:
                     response.close()
-                    raise AnswerTooLarge(f"the answer passed the {self.max_bytes:,} bytes allowed{_unpacked(response)}", response=response)
+                    allowed = f"{self.max_bytes:,} bytes allowed{_unpacked(response)}"
+                    raise AnswerTooLarge(f"the answer passed the {allowed}", response=response)
                 buffer.write(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
             if not expired.is_set():
