@@ -1,11 +1,13 @@
 """Compressed answers, and the bytes each answer costs: what a client pays for under Xero's egress pricing.
 
-Xero's API documentation (developer.xero.com) says nothing about compression either way: no page we could find
-promises gzip or rules it out. Its API sits behind an ordinary HTTP edge, and every client of it (Xero's own
-SDKs through their HTTP libraries, `requests`, tap-xero, Airbyte's connector) sends `Accept-Encoding: gzip`.
-The sandbox does what such an edge does: a client that accepts gzip gets every answer with a body gzipped
-(`Content-Encoding: gzip`, `Vary: Accept-Encoding`); a client that does not gets it as it is. The live option
-`gzip` (default on) turns it off, to compare.
+Whether Xero compresses: its API documentation says nothing either way. A search of stored documentation pages,
+web pages and public issue threads (December 2026) found no Xero page that promises gzip or rules it out (only
+third-party write-ups on the 2026 egress pricing), and Xero's OpenAPI specifications (xero-openapi/ here) name
+neither Accept-Encoding nor Content-Encoding. Its API sits behind an ordinary HTTP edge, and HTTP
+clients such as `requests` ask for gzip by default (tap-xero does not: it prepares its requests outside its
+session, so requests' default header is never added). The sandbox does what such an edge does: a client that
+accepts gzip gets every answer with a body gzipped (`Content-Encoding: gzip`, `Vary: Accept-Encoding`); a client
+that does not gets it as it is. The live option `gzip` (default on) turns it off, to compare.
 
 Each call's two sizes go into the call log and its counters (`bytes_wire`, `bytes_body`): the body as sent on
 the wire (compressed or not) and the body uncompressed. Headers are not counted (a few hundred bytes a call,
