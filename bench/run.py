@@ -5,7 +5,8 @@ scenario by scenario, with tap-xero and airbyte-source-xero side by side where t
       records/s, records per CPU-second (= per core), peak RSS; also an invoices-only and a journals-only
       catalog, each at the configured size and at a smaller one (a second sandbox, same seed), so that the
       table "records/s at zero latency, per stream" can give steady-state rates with the start-up left out
-      (Δrecords / Δwall and Δrecords / ΔCPU between the two sizes).
+      (Δrecords / Δwall and Δrecords / ΔCPU between the two sizes); and the bytes each full sync received, on the
+      wire (gzipped when asked for) and unpacked, per sync and per record, from the sandbox's counters.
   (b) full sync with Xero's latency (1.5 s a call) and rate limits (60/min, 5 in flight): calls, wall, and
       wall / (calls / 60 per minute): 1.00 means exactly at Xero's ceiling (target <= 1.15).
   (c) incremental sync after 10 invoices were edited (POST /_sandbox/edit), from the previous state.
@@ -127,6 +128,7 @@ class Result:
         self.calls, self.token_calls, self.rate_limited, self.note = calls, token_calls, rate_limited, note
         self.statuses: Dict[str, int] = {}
         self.limited_calls: List[dict] = []
+        self.wire_bytes = self.body_bytes = 0  # answer bodies as received (gzipped) and unpacked, every call
 
     @property
     def ok(self) -> bool:
@@ -152,6 +154,7 @@ class Result:
         if self.output:
             out["records_by_stream"] = dict(self.output.records)
         out["statuses"] = self.statuses
+        out.update(bytes_wire=self.wire_bytes, bytes_unpacked=self.body_bytes)
         if self.limited_calls:
             out["calls_answered_429"] = self.limited_calls
         return out
@@ -174,6 +177,7 @@ def measure(connector: Connector, sb: SandboxProcess, scenario: str, streams: Op
     result = Result(connector, scenario, run, output, calls=calls, token_calls=by_path.get("/connect/token", 0),
                     rate_limited=counters.get("429", 0))
     result.statuses = counters.get("by_status", {})
+    result.wire_bytes, result.body_bytes = counters.get("bytes_wire", 0), counters.get("bytes_body", 0)
     if result.rate_limited:  # keep which calls met a 429, and when, for the JSON results
         log = sb.control("calls")
         t0 = log[0]["t"] if log else 0.0
@@ -326,6 +330,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 report.table(f"(a) invoices only ({args.invoices:,})", RUN_HEADER, [r.row() for r in inv.values()])
                 report.table(f"(a) journals only ({args.journals:,})", RUN_HEADER, [r.row() for r in jou.values()])
                 _ratios(report, "(a) others relative to source-xero (x times source-xero's number)", full, inv)
+                _bytes(report, full)
                 if steady:
                     report.data["per_stream_zero_latency"] = _per_stream(report, inv, jou, steady_runs, steady_sizes, sizes)
             if "c" in scenarios:
@@ -554,6 +559,28 @@ def _ratios(report: Report, title: str, full: Dict[str, Result], inv: Dict[str, 
     if rows:
         report.table(title, ["connector", "calls (all)", "wall (all)", "CPU (all)", "peak RSS (all)", "calls (invoices)",
                              "CPU/record (invoices)"], rows)
+
+
+def _bytes(report: Report, full: Dict[str, Result]) -> None:
+    """(a): the bytes each full sync received, from the sandbox's counters (every call's answer body: on the wire,
+    gzipped when the connector asked for it, and unpacked), per sync and per record; Xero prices the bytes on the
+    wire (egress) since 2 March 2026. A sync that failed shows the bytes it received until then."""
+    base = full.get("source-xero")
+    rows = []
+    for result in full.values():
+        if result.run is None:  # a failed sync still shows what it received before it failed
+            rows.append([result.connector.label] + [None] * 8 + [result.note])
+            continue
+        per = max(1, result.records)
+        versus = f"{result.wire_bytes / base.wire_bytes:.2f}x" if base is not None and base.ok and base.wire_bytes else None
+        rows.append([result.connector.label, result.records, result.calls, result.wire_bytes / 1e6, result.body_bytes / 1e6,
+                     result.body_bytes / max(1, result.wire_bytes), result.wire_bytes / per, result.body_bytes / per, versus,
+                     result.note or "ok"])
+        report.data.setdefault("bytes_full_sync", {})[result.connector.name] = {
+            "records": result.records, "bytes_wire": result.wire_bytes, "bytes_unpacked": result.body_bytes}
+    report.table("(a) bytes received by the full sync (all streams; answer bodies, every call)",
+                 ["connector", "records", "API calls", "wire MB", "unpacked MB", "packed x", "wire B/record",
+                  "unpacked B/record", "wire vs source-xero", "check"], rows)
 
 
 def _ratio(result: Optional[Result], base: Optional[Result], what: str) -> Optional[str]:

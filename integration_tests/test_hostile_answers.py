@@ -176,7 +176,8 @@ def test_the_transport_passes_an_ordinary_answer_whole(world):
     assert answer.status_code == 200 and answer.json()["client_id"] == world.sb.client_id
 
 
-@pytest.mark.parametrize("kind, phrase", [("trickle", "still arriving after 1 s"), ("endless", "passed the 1,000,000 bytes")])
+@pytest.mark.parametrize("kind, phrase", [("trickle", "still arriving after 1 s"), ("endless", "passed the 1,000,000 bytes"),
+                                         ("gzip_bomb", "passed the 1,000,000 bytes allowed once unpacked")])
 def test_a_stream_whose_answers_trickle_or_never_end_fails_transiently_naming_the_endpoint(world, monkeypatch, kind, phrase):
     """In process, so the deadline and the cap can be small: every call of a stream goes through the transport."""
     monkeypatch.setattr(transport, "CALL_DEADLINE_SECONDS", 1.0)

@@ -75,3 +75,18 @@ def test_lines_scenario_runs_and_reports_its_fields(tmp_path):
     runs = [r for r in saved["results"] if r["scenario"].startswith("f-")]
     assert [r["records_by_stream"] for r in runs] == [{"invoices": 300}, {"invoices": 300, "invoice_line_items": lines["lines"]}]
     assert all(r["note"] == "ok (= ground truth)" for r in runs)
+
+
+def test_the_full_sync_scenario_reports_the_bytes_received_on_the_wire_and_unpacked(tmp_path):
+    """Scenario (a) at a tiny size, source-xero alone: the bytes table and its figures come from the sandbox's counters."""
+    command = [sys.executable, "-m", "bench", "--others", "none", "--scenarios", "a", "--invoices", "300", "--journals", "200",
+               "--steady-invoices", "300", "--steady-journals", "200", "--results-dir", str(tmp_path)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "(a) bytes received by the full sync" in result.stdout
+    saved = json.loads(next(tmp_path.glob("*.json")).read_text())
+    ours = saved["bytes_full_sync"]["source-xero"]
+    [full] = [r for r in saved["results"] if r["scenario"] == "a-full"]
+    assert ours == {"records": full["records"], "bytes_wire": full["bytes_wire"], "bytes_unpacked": full["bytes_unpacked"]}
+    assert full["note"] == "ok (= ground truth)" and full["records"] > 1000
+    assert 0 < ours["bytes_wire"] * 3 < ours["bytes_unpacked"], "source-xero asks for gzip, and JSON lists pack well"

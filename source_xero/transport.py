@@ -15,6 +15,12 @@ so each rule below holds for every call, retries and redirects included:
   that extreme, and still a bounded cost (at most 5 calls in flight: about 1.3 GB in the worst case). An answer
   is held once while it is read (no copy when it is handed over), and a cut-off one is freed before the call is
   retried: one endless answer costs about one cap, however often it comes back.
+* **Compressed answers.** Since 2 March 2026 Xero prices the bytes an app pulls (data egress), so every call asks
+  for a compressed answer (`Accept-Encoding: gzip, deflate`, plus `br` or `zstd` only where urllib3 has a decoder
+  for them installed), even if a session lost requests' default header. The size cap above counts the answer
+  *unpacked*: a small gzip body that unpacks to gigabytes (a "gzip bomb") is cut off at the cap like an endless
+  answer. urllib3 (2.6 and later; the lock pins 2.8) unpacks at most one chunk's worth per read, so the memory an
+  answer costs stays one cap plus a chunk, however well it was packed.
 * **No secret in an error answer.** A server or proxy may quote the token it was sent in an error body, which
   the error policy, the CDK's logs and the connector's messages quote in turn. Every answer that is not a 2xx
   has each secret the connector holds masked in its body as soon as it is read (redact.py). A 2xx answer is
@@ -36,6 +42,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.request import ACCEPT_ENCODING
 
 from . import redact
 from .endpoints import allowed_hosts
@@ -99,6 +106,8 @@ class XeroTransport(HTTPAdapter):
         host = host_of(request.url)
         if host not in self._hosts():
             raise ForeignHostRefused(request.url, host)
+        if "gzip" not in request.headers.get("Accept-Encoding", "").lower():
+            request.headers["Accept-Encoding"] = ACCEPT_ENCODING.replace(",", ", ")
         budget = self._limits.acquire(request, *self._caller) if self._limits is not None else None
         try:
             return self._send_bounded(request, timeout, kwargs)
@@ -138,7 +147,8 @@ class XeroTransport(HTTPAdapter):
                     break
                 if buffer.tell() + len(chunk) > self.max_bytes:
                     response.close()
-                    raise AnswerTooLarge(f"the answer passed the {self.max_bytes:,} bytes allowed", response=response)
+                    allowed = f"{self.max_bytes:,} bytes allowed{_unpacked(response)}"
+                    raise AnswerTooLarge(f"the answer passed the {allowed}", response=response)
                 buffer.write(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
             if not expired.is_set():
@@ -158,6 +168,11 @@ class XeroTransport(HTTPAdapter):
         response._content = content if 200 <= response.status_code < 300 else redact.scrub_bytes(content)
         response._content_consumed = True  # type: ignore[attr-defined]  # private in requests, not in types-requests
         return response
+
+
+def _unpacked(response: requests.Response) -> str:
+    encoding = response.headers.get("Content-Encoding", "")
+    return f" once unpacked ({encoding} on the wire)" if encoding else ""
 
 
 def _shut(response: requests.Response) -> None:

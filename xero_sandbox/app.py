@@ -12,7 +12,7 @@ from datetime import date
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from . import api, assets_api, camel_api, control, identity, payroll_api, projects_api
+from . import api, assets_api, camel_api, control, encoding, identity, payroll_api, projects_api
 from .calllog import CallLog
 from .clock import Clock
 from .data import make_tenant
@@ -128,8 +128,10 @@ class App:
             response, served = self._route(request)
         if fault and fault not in TOKEN_KINDS and not fault.startswith(("429", "retry_after")) and self.options.fault_retry_after is not None:
             response.headers["Retry-After"] = f"{self.options.fault_retry_after:g}"
+        wire, body = encoding.encode(response, request.headers, self.options.gzip)
         self.log.record(request.method, request.path, request.query, request.headers, response.status,
-                        self.clock.time(), time.monotonic() - started, fault, response.headers.get("X-Rate-Limit-Problem"))
+                        self.clock.time(), time.monotonic() - started, fault, response.headers.get("X-Rate-Limit-Problem"),
+                        (wire, body))
         if served and response.status == 200:
             self._after_page(*served)
         return response

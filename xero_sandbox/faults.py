@@ -11,7 +11,8 @@ one, or null), "bare_list" (a JSON list instead of the envelope), "deep_json" (a
 "retry_after_huge" / "retry_after_inf": a 429 whose Retry-After is 1e400 / inf.
 
 Off-host and unbounded answers: "redirect" (307 to `redirect_location`, given to `inject`), "trickle"
-(the real answer, one byte every `trickle_seconds`), "endless" (a 200 JSON answer that never ends).
+(the real answer, one byte every `trickle_seconds`), "endless" (a 200 JSON answer that never ends),
+"gzip_bomb" (a 200 whose 64 KiB gzip body unpacks to 64 MiB: encoding.py).
 
 Token endpoint answers (the real grant runs, so Xero's side rotates, then the answer is spoiled):
 "token_empty_refresh" ("refresh_token": ""), "token_no_refresh" (no refresh_token),
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import parse_qsl, quote, quote_plus
 
+from .encoding import gzip_bomb
 from .response import ENDLESS, RESET, TRUNCATED, Response, xero_problem
 
 GARBAGE_KINDS = ("html200", "truncated_json", "records_null", "records_strings", "envelope_missing",
@@ -47,7 +49,7 @@ TOKEN_KINDS = ("token_empty_refresh", "token_no_refresh", "token_refresh_number"
 STREAMED_KINDS = ("trickle", "endless")  # the real answer (or an endless one), delivered slowly / forever
 ECHO_KINDS = ("echo_400", "echo_401", "token_echo")  # error answers quoting the credentials sent (echo_response)
 KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html", "429", "401", "redirect",
-         "retry_after_huge", "retry_after_inf") + GARBAGE_KINDS + TOKEN_KINDS + STREAMED_KINDS + ECHO_KINDS
+         "retry_after_huge", "retry_after_inf", "gzip_bomb") + GARBAGE_KINDS + TOKEN_KINDS + STREAMED_KINDS + ECHO_KINDS
 DEFAULT_KINDS = ("500", "502", "503", "504", "reset", "truncated", "slow", "html")
 API_PATHS = ("/api.xro/", "/assets.xro/", "/projects.xro/")  # the APIs whose calls random faults hit by default
 
@@ -142,6 +144,8 @@ def fault_response(kind: str, path: str = "", location: str = "") -> Response:
     if kind == "endless":
         return Response(200, b'{"Id":"endless","Status":"OK","Invoices":[', {"Content-Type": "application/json; charset=utf-8"},
                         delivery=ENDLESS)
+    if kind == "gzip_bomb":
+        return gzip_bomb(_records_key(path))
     if kind == "reset":
         return Response(0, delivery=RESET)
     if kind == "truncated":

@@ -89,6 +89,7 @@ class SandboxOptions:
     slow_seconds: float = 10.0                # how long a 'slow' fault stalls
     trickle_seconds: float = 0.5              # pause between the bytes of a 'trickle' fault
     fault_retry_after: Optional[float] = None  # Retry-After on injected answers (tests: 0, no minute-long backoff)
+    gzip: bool = True                         # gzip answers for a client that accepts it (encoding.py)
 
     # --- the other APIs (live; see README "Fixed Assets and Projects") ---
     no_assets: Tuple[int, ...] = (4,)         # tenant indices without Fixed Assets (default: the Global one)
@@ -114,7 +115,7 @@ class SandboxOptions:
         "rate_limits", "minute_limit", "day_limit", "tenant_day_limits", "concurrent_limit", "app_minute_limit", "minute_window",
         "day_window", "latency_ms", "default_page_size", "max_page_size", "page_only_size",
         "journals_page_size", "high_volume_threshold", "ims_inclusive", "journals_forbidden", "retired",
-        "slow_seconds", "trickle_seconds", "fault_retry_after", "edit_in_page_rate", "edit_in_page_count",
+        "slow_seconds", "trickle_seconds", "fault_retry_after", "gzip", "edit_in_page_rate", "edit_in_page_count",
         "edit_in_page_position", "page_build_ms", "visibility_delay_ms", "misorder_rate",
         "no_assets", "no_projects", "assets_page_cap", "projects_page_cap", "payroll_page_cap",
     )
