@@ -140,6 +140,13 @@ def _zero_until(columns: Sequence[Tuple[date, bool]], first: date) -> date:
     return max(zeros) if zeros else first - timedelta(days=1)
 
 
+def probe_dates(as_at: date, periods: int, timeframe: str) -> List[date]:
+    """The column dates of a balance sheet as at a month's last day of 31 days (or 31 December, yearly), latest
+    first: each earlier column ends on its own month's last day."""
+    step = 12 if timeframe == "YEAR" else 1
+    return [month_end(add_months(first_of_month(as_at), -k * step)) for k in range(periods + 1)]
+
+
 def zero_columns(report: Mapping[str, Any], dates: Sequence[date]) -> List[Tuple[date, bool]]:
     """A balance sheet answer's columns (latest first, as asked: `dates`) with whether every account's balance in
     it is zero or empty. The titles must be those dates."""

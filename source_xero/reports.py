@@ -35,6 +35,7 @@ from .report_rows import (
     month_end,
     months_between,
     plan_calls,
+    probe_dates,
     report_of,
     zero_columns,
 )
@@ -317,10 +318,9 @@ class ReportReader:
     def _balances(self, as_at: date, periods: int, timeframe: str) -> Optional[List[Tuple[date, bool]]]:
         """A probe of the search: which of the balance sheet's columns as at `as_at` hold no balance; None when Xero
         refused it or its answer cannot be read (nothing is skipped then)."""
-        step = 12 if timeframe == "YEAR" else 1
         params = {"date": as_at.isoformat(), **({"periods": periods, "timeframe": timeframe} if periods else {})}
         page = self._call(BALANCE_SHEET, params, "Reports")
-        dates = [month_end(add_months(first_of_month(as_at), -k * step)) for k in range(periods + 1)]
+        dates = probe_dates(as_at, periods, timeframe)
         whole = "its reports are read from the start date"
         if page.refused:
             self._client_logger.info(f"The balance sheet of organisation {self.organisation.label} was refused: {whole}.")
