@@ -4,7 +4,10 @@ A report stream reads months, not records. Its state says from which month the n
     {"reread_from": "2026-09-01"}
 Every month before it was read after it could no longer change (it lies on or before the organisation's
 lock date, or more than `report_months_to_reread` months before the current one). A month is only left
-behind once all its rows were emitted, so the state never runs ahead of the output.
+behind once all its rows were emitted, so the state never runs ahead of the output. A first sync over more than
+24 months starts at the organisation's first month with activity (report_rows.first_active_month says how it is
+found, at what cost, and why no month with a figure is skipped); `ReportReader.plan()` gives the months of a read
+before its first record.
 
 A `ReportSpec` is the row kind of the table for a report; `ReportReader` reads one row for one organisation
 through the same client as every list (client.py: one error policy, the call budget, calls in flight) and
@@ -49,9 +52,9 @@ STATE_KEY = "reread_from"
 # The current month is the organisation's: up to 14 hours ahead of UTC (Kiribati). Asking for a month
 # that has not begun yet somewhere costs nothing extra: it is the same call as the month before it.
 AHEAD_OF_UTC = timedelta(hours=14)
-# The envelope key of each endpoint OrganisationFacts reads (a report's own answers hold "Reports").
 # What the search for an organisation's first active month asks (report_rows.first_active_month).
 BALANCE_SHEET = "Reports/BalanceSheet"
+# The envelope key of each endpoint OrganisationFacts reads (a report's own answers hold "Reports").
 FACTS_ENVELOPES = {"Organisation": "Organisations", "Accounts": "Accounts", "TrackingCategories": "TrackingCategories"}
 
 
@@ -310,8 +313,9 @@ class ReportReader:
     def first_active_month(self, first: date, current: date) -> date:
         """The organisation's first month with activity since `first` (report_rows.first_active_month: two or three
         balance sheets), found once per read and organisation for every report stream that starts from scratch.
-        A window of up to DEFAULT_MONTHS is read whole, as without a start_date: the search would cost as much
-        as it can save there, and an active organisation would pay for it on every first sync."""
+        A window of up to DEFAULT_MONTHS is read whole, as before: a first sync without start_date costs what it
+        did, and an organisation active over the whole window (the usual case) pays no call for a search that
+        could not shorten its read."""
         key = f"first_active_month/{first.isoformat()}"
         return self._context.shared_value(key, self.organisation, lambda: first_active_month(first, current, self._balances))
 
