@@ -347,3 +347,73 @@ def test_an_unusable_report_state_is_a_config_error_naming_the_stream(books, xer
     (error,) = [e for e in run.errors if "trial_balance_monthly" in e["message"]][:1]
     assert error["failure_type"] == "config_error" and "Reset this stream" in error["message"]
     assert not run.records
+
+
+# -- an organisation younger than the start date ----------------------------------------------------------------
+TWO_YEARS = {"history_days": 730, "edge_dated_entries": False}  # entries over the last two years only
+SEARCH_CALLS = 3  # what finding the first active month may cost on top (reports.first_active_month)
+
+
+def rows_by_key(name: str, rows) -> Dict[Tuple[str, str], tuple]:
+    """{(month, account): the row's figures}, for the rows holding a figure other than zero."""
+    figures = {"profit_and_loss_monthly": ("amount",), "balance_sheet_monthly": ("balance",),
+               "trial_balance_monthly": ("debit", "credit", "ytd_debit", "ytd_credit")}[name]
+    out = {}
+    for row in rows:
+        values = tuple(decimal(row.get(f)) for f in figures)
+        if any(values):
+            out[(row.get("from_date") or row["date"], row["account_id"])] = values
+    return out
+
+
+def every_month_since(sandbox, first: date, current: date) -> Dict[str, Dict[Tuple[str, str], tuple]]:
+    """What a read of every month from `first` gives: each month's own answer from the sandbox's books (in process, no
+    call logged), turned into rows by the connector's own functions, one month a call."""
+    from source_xero.report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
+
+    books = sandbox_reports.books_of(sandbox, 0)
+
+    def answer(build, params) -> dict:
+        titles, rows = build(books, params)
+        return {"Rows": [{"RowType": "Header", "Cells": [{"Value": ""}, *({"Value": t} for t in titles)]}, *rows]}
+
+    out: Dict[str, list] = {name: [] for name in REPORT_STREAMS}
+    for month in months_between(first, current):
+        end = month_end(month).isoformat()
+        out["profit_and_loss_monthly"] += profit_and_loss_rows(answer(sandbox_reports.profit_and_loss, {"fromdate": month.isoformat(), "todate": end}), [month])
+        out["balance_sheet_monthly"] += balance_sheet_rows(answer(sandbox_reports.balance_sheet, {"date": end}), [month])
+        out["trial_balance_monthly"] += trial_balance_rows(answer(sandbox_reports.trial_balance, {"date": end}), [month])
+    return {name: rows_by_key(name, rows) for name, rows in out.items()}
+
+
+def test_an_organisation_with_two_years_of_entries_and_start_date_2000_costs_its_two_years_of_report_calls(make_sandbox, xero):
+    """Reports are read from the organisation's first month with an entry: a start_date of 2000-01-01 costs the
+    calls of the organisation's own two years plus at most SEARCH_CALLS, and loses no row of any month since 2000."""
+    sandbox = without_lock_dates(make_sandbox(anchor=datetime.now(timezone.utc), **TWO_YEARS))
+    command = xero(sandbox)
+    first_entry = min(first_of_month(date.fromisoformat(j["JournalDate"])) for j in sandbox.ground_truth("journals").values())
+    assert date(2024, 1, 1) < first_entry < add_months(current_month(), -23)
+    settings = command.sandbox.connector_config(start_date="2000-01-01T00:00:00Z")
+
+    run = command.read(REPORT_STREAMS, config=command.config_file(settings))
+    assert run.returncode == 0 and not run.errors, run.stderr[-3000:]
+
+    current = current_month()
+    two_years = months_between(first_entry, current)
+    calls_of_two_years = 2 * len(plan_calls(two_years, comparison_columns=True)) + len(two_years)
+    calls = sum(len(report_calls(sandbox, name)) for name in ("ProfitAndLoss", "BalanceSheet", "TrialBalance"))
+    print(f"\nreport calls from 2000-01-01: {calls}; of the organisation's {len(two_years)} months: {calls_of_two_years}")
+    assert calls <= calls_of_two_years + SEARCH_CALLS
+    assert len(report_calls(sandbox, "TrialBalance")) == len(two_years)
+    searches = [c for c in report_calls(sandbox, "BalanceSheet") if c.get("timeframe") == "YEAR"]
+    assert len(searches) == 1, "found once for the three report streams"
+
+    truth = every_month_since(sandbox, date(2000, 1, 1), current)
+    for name in REPORT_STREAMS:
+        got = rows_by_key(name, run.records_of(name))
+        assert len(truth[name]) > len(two_years), name  # every month of the two years has figures
+        assert got == truth[name], name
+    # the state after this first sync means what it meant before: the months from reread_from on are read again
+    states = {s["stream"]["stream_descriptor"]["name"]: s["stream"]["stream_state"] for s in run.final_state()}
+    assert {n: e["reread_from"] for n, s in states.items() for e in s["tenants"].values()} == {
+        n: add_months(current, -3).isoformat() for n in REPORT_STREAMS}

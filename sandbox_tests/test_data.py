@@ -223,3 +223,31 @@ def test_the_spec_check_itself_catches_mistakes():
                      "Contact.Balances.AccountsReceivable: nested deeper", "Payments[0].Invoice.Contact: nested deeper"):
         assert fragment in found, fragment
     assert "Tracking[0]: nested deeper" not in found  # Invoice -> LineItems -> Tracking is two levels: fine
+
+
+def test_without_edge_dated_entries_the_ledger_holds_exactly_history_days_and_earlier_reports_answer_zero():
+    """An organisation with two years of entries: no journal before them (each dated up to 20 days before its
+    creation, a manual journal up to 60), and the reports of a month before them hold no figure but zeros, as Xero's would."""
+    from xero_sandbox import reports as sandbox_reports
+
+    anchor = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    with Sandbox(seed=42, rate_limits=False, anchor=anchor, history_days=730, edge_dated_entries=False) as sandbox:
+        days = [date.fromisoformat(j["JournalDate"]) for j in sandbox.ground_truth("journals").values()]
+        manual = [date.fromisoformat(j["Date"]) for j in sandbox.ground_truth("manual_journals").values()]
+        books = sandbox_reports.books_of(sandbox, 0)
+    earliest = (anchor - timedelta(days=730 + 20)).date()
+    assert min(days) >= earliest and max(days) <= anchor.date()
+    assert min(manual) >= earliest - timedelta(days=40)
+    assert min(days) < earliest + timedelta(days=60)  # the two years are filled from their start
+    before = date(2024, 3, 31)
+    assert before < min(days)
+    _, rows = sandbox_reports.balance_sheet(books, {"date": before.isoformat(), "periods": "12", "timeframe": "MONTH"})
+    cells = [c["Value"] for r in _rows_of(rows) for c in r["Cells"][1:]]
+    assert cells and set(cells) == {"0.00"}  # Current Year Earnings and the totals, all zero
+    _, rows = sandbox_reports.trial_balance(books, {"date": before.isoformat()})
+    assert [r for r in _rows_of(rows) if r["RowType"] == "Row"] == []
+
+
+def _rows_of(rows):
+    for row in rows:
+        yield from _rows_of(row["Rows"]) if row["RowType"] == "Section" else [row]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 MAX_COMPARISON_PERIODS = 12  # Xero's `periods`: up to 12 comparison columns beside the asked-for one
 CURRENT_YEAR_EARNINGS = "00000000-0000-0000-0000-000000000000"
@@ -73,6 +73,92 @@ def plan_calls(months: Sequence[date], comparison_columns: bool) -> List[List[da
         calls.append(months[first : last + 1])
         last = first - 1
     return calls[::-1]
+
+
+# -- the first month with activity ----------------------------------------------------------------------
+# probe(as_at, periods, timeframe): the balance sheet as at `as_at` with `periods` comparison columns a `timeframe`
+# apart ("YEAR" or "MONTH"), as [(column date, every balance zero)] latest first; None when it cannot be had
+# (refused, unreadable): then nothing is skipped.
+Probe = Callable[[date, int, str], Optional[List[Tuple[date, bool]]]]
+
+
+def first_active_month(first: date, current: date, probe: Probe) -> date:
+    """The organisation's first month with activity in [first, current], from at most
+    ceil(years / 13) + 1 balance sheets (2 for an organisation younger than 13 years, 3 from 2000 to 2026).
+
+    Why the balance sheet: it holds cumulative balances, Current Year Earnings (the profit of the financial year
+    so far) and Retained Earnings (the profit of every year before) included. A balance sheet with every balance
+    zero as at a date means no entry on or before it moved any balance, so the profit and loss of every month up
+    to it shows nothing and the trial balance of those months holds no figure but zeros: their rows would be empty
+    or zero. A conversion balance (an opening balance entered at Xero's conversion date) makes the balance sheet
+    non-zero from that date on, so the month of the conversion date is read. One call answers 13 dates
+    (`periods=12`), so a search costs a small constant, not one call a month:
+    1. year ends, newest first: the balance sheet as at 31 December of last year with 12 yearly comparison
+       columns covers 13 year ends; an older such call only while the oldest column still holds a balance;
+    2. months: as at the last 31-day month of the year after the last zero year end, with monthly comparison
+       columns (asked for a 31st, each earlier column ends on its own last day: plan_calls).
+    The answer is the month after the last date found all zero before the earliest balance seen (never later
+    than `current`; `first` when nothing is zero). A column that does not end on its month's last day proves
+    nothing about the rest of its month: the search then keeps that month.
+
+    What it assumes: balances that were once non-zero do not all return to exactly zero, Current Year Earnings and
+    Retained Earnings included, before a later month with activity (an organisation whose every entry was
+    reversed to the cent by another entry, years before its later history, would lose those early months; the
+    search reads the earliest balance it sees, so a zero year end between two active ones is passed over when
+    both lie within the 13 dates of one answer)."""
+    if first >= current:
+        return first
+    columns: List[Tuple[date, bool]] = []
+    year = current.year - 1
+    while year >= first.year:  # 1. year ends within [first, current)
+        periods = min(MAX_COMPARISON_PERIODS, year - first.year)
+        answer = probe(date(year, 12, 31), periods, "YEAR")
+        if answer is None:
+            return first
+        columns += answer
+        if answer[-1][1]:  # the oldest year end holds no balance: the first activity is after it
+            break
+        year -= periods + 1
+    zero_until = _zero_until(columns, first)
+    last = min(add_months(first_of_month(zero_until), 12), current)
+    anchor = next((m for m in months_between(first_of_month(zero_until), last)[::-1] if month_end(m).day == 31), None)
+    if anchor is not None and month_end(anchor) > zero_until:  # 2. the months of that year
+        periods = min(MAX_COMPARISON_PERIODS, len(months_between(first_of_month(zero_until + timedelta(days=1)), anchor)) - 1)
+        answer = probe(month_end(anchor), periods, "MONTH")
+        zero_until = zero_until if answer is None else _zero_until(columns + answer, first)
+    if zero_until < first:
+        return first
+    return min(first_of_month(zero_until + timedelta(days=1)), current)
+
+
+def _zero_until(columns: Sequence[Tuple[date, bool]], first: date) -> date:
+    """The last date of these columns found all zero before the earliest one holding a balance (the day before
+    `first` when none is)."""
+    held = [day for day, zero in columns if not zero]
+    earliest = min(held) if held else date.max
+    zeros = [day for day, zero in columns if zero and day < earliest]
+    return max(zeros) if zeros else first - timedelta(days=1)
+
+
+def probe_dates(as_at: date, periods: int, timeframe: str) -> List[date]:
+    """The column dates of a balance sheet as at a month's last day of 31 days (or 31 December, yearly), latest
+    first: each earlier column ends on its own month's last day."""
+    step = 12 if timeframe == "YEAR" else 1
+    return [month_end(add_months(first_of_month(as_at), -k * step)) for k in range(periods + 1)]
+
+
+def zero_columns(report: Mapping[str, Any], dates: Sequence[date]) -> List[Tuple[date, bool]]:
+    """A balance sheet answer's columns (latest first, as asked: `dates`) with whether every account's balance in
+    it is zero or empty. The titles must be those dates."""
+    titles = column_titles(report)
+    got = [parse_title_date(title) for title in titles[: len(dates)]]
+    if got != list(dates):
+        raise ValueError(f"BalanceSheet answered columns {list(titles)} where {[d.isoformat() for d in dates]} were asked for")
+    lines = account_lines(report)
+    return [
+        (day, all(not parse_amount(line.values[index] if index < len(line.values) else "") for line in lines))
+        for index, day in enumerate(dates)
+    ]
 
 
 # -- cells -------------------------------------------------------------------------------------------

@@ -4,7 +4,10 @@ A report stream reads months, not records. Its state says from which month the n
     {"reread_from": "2026-09-01"}
 Every month before it was read after it could no longer change (it lies on or before the organisation's
 lock date, or more than `report_months_to_reread` months before the current one). A month is only left
-behind once all its rows were emitted, so the state never runs ahead of the output.
+behind once all its rows were emitted, so the state never runs ahead of the output. A first sync over more than
+24 months starts at the organisation's first month with activity (report_rows.first_active_month says how it is
+found, at what cost, and why no month with a figure is skipped); `ReportReader.plan()` gives the months of a read
+before its first record.
 
 A `ReportSpec` is the row kind of the table for a report; `ReportReader` reads one row for one organisation
 through the same client as every list (client.py: one error policy, the call budget, calls in flight) and
@@ -30,11 +33,14 @@ from .dates import msdate_to_date
 from .endpoints import accounting_base
 from .report_rows import (
     add_months,
+    first_active_month,
     first_of_month,
     month_end,
     months_between,
     plan_calls,
+    probe_dates,
     report_of,
+    zero_columns,
 )
 from .scopes import Scope
 from .skips import facts_refused
@@ -46,6 +52,8 @@ STATE_KEY = "reread_from"
 # The current month is the organisation's: up to 14 hours ahead of UTC (Kiribati). Asking for a month
 # that has not begun yet somewhere costs nothing extra: it is the same call as the month before it.
 AHEAD_OF_UTC = timedelta(hours=14)
+# What the search for an organisation's first active month asks (report_rows.first_active_month).
+BALANCE_SHEET = "Reports/BalanceSheet"
 # The envelope key of each endpoint OrganisationFacts reads (a report's own answers hold "Reports").
 FACTS_ENVELOPES = {"Organisation": "Organisations", "Accounts": "Accounts", "TrackingCategories": "TrackingCategories"}
 
@@ -263,6 +271,8 @@ class ReportReader:
         self.start_date = context.report_start
         self.months_to_reread = context.settings.report_months_to_reread
         self._state: Mapping[str, Any] = dict(saved)
+        self._months: Optional[List[date]] = None  # plan()
+        self.open_from: date = date.min  # the first month Xero may still change (plan())
 
     @property
     def state(self) -> Mapping[str, Any]:
@@ -282,15 +292,53 @@ class ReportReader:
     def _client_logger(self) -> logging.Logger:
         return logging.getLogger(f"airbyte.streams.{self.row.name}")
 
+    def plan(self) -> List[date]:
+        """The months this read covers, ascending; known before the first record, once the facts are loaded and,
+        on a first sync over more than DEFAULT_MONTHS, the organisation's first active month is found (calls at
+        most once per read and organisation, shared by the three report streams). A read's size in records is
+        about these months times the organisation's accounts."""
+        if self._months is None:
+            current = current_month()
+            first = first_of_month(self.start_date.date()) if self.start_date else add_months(current, 1 - DEFAULT_MONTHS)
+            saved = self._saved_from()
+            self.facts.load(self._facts_fetch)
+            if self._tracking_choice:
+                self.tracking_category = self.facts.tracking_category_id(self._tracking_choice, self.organisation)
+            self.open_from = first_open_month(current, self.facts.lock_date, self.months_to_reread)
+            if saved is None and len(months_between(first, current)) > DEFAULT_MONTHS:
+                first = max(first, self.first_active_month(first, current))
+            self._months = months_to_read(first, current, saved, self.open_from)
+        return self._months
+
+    def first_active_month(self, first: date, current: date) -> date:
+        """The organisation's first month with activity since `first` (report_rows.first_active_month: two or three
+        balance sheets), found once per read and organisation for every report stream that starts from scratch.
+        A window of up to DEFAULT_MONTHS is read whole, as before: a first sync without start_date costs what it
+        did, and an organisation active over the whole window (the usual case) pays no call for a search that
+        could not shorten its read."""
+        key = f"first_active_month/{first.isoformat()}"
+        return self._context.shared_value(key, self.organisation, lambda: first_active_month(first, current, self._balances))
+
+    def _balances(self, as_at: date, periods: int, timeframe: str) -> Optional[List[Tuple[date, bool]]]:
+        """A probe of the search: which of the balance sheet's columns as at `as_at` hold no balance; None when Xero
+        refused it or its answer cannot be read (nothing is skipped then)."""
+        params = {"date": as_at.isoformat(), **({"periods": periods, "timeframe": timeframe} if periods else {})}
+        page = self._call(BALANCE_SHEET, params, "Reports")
+        dates = probe_dates(as_at, periods, timeframe)
+        whole = "its reports are read from the start date"
+        if page.refused:
+            self._client_logger.info(f"The balance sheet of organisation {self.organisation.label} was refused: {whole}.")
+            return None
+        try:
+            return zero_columns(report_of(page.body), dates)
+        except (ValueError, KeyError, TypeError) as error:
+            label = self.organisation.label
+            self._client_logger.warning(f"The balance sheet of organisation {label} cannot be read ({error}): {whole}.")
+            return None
+
     def records(self) -> Iterator[Mapping[str, Any]]:
-        current = current_month()
-        first = first_of_month(self.start_date.date()) if self.start_date else add_months(current, 1 - DEFAULT_MONTHS)
-        saved = self._saved_from()
-        self.facts.load(self._facts_fetch)
-        if self._tracking_choice:
-            self.tracking_category = self.facts.tracking_category_id(self._tracking_choice, self.organisation)
-        open_from = first_open_month(current, self.facts.lock_date, self.months_to_reread)
-        months = months_to_read(first, current, saved, open_from)
+        months = self.plan()
+        open_from = self.open_from
         calls = plan_calls(months, self.row.comparison_columns and not self.tracking_category)
         budget = self._context.budget(self.organisation)
         resource = self.row.path.rsplit("/", 1)[-1]

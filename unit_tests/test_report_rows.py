@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from source_xero.report_rows import (
@@ -17,15 +17,18 @@ from source_xero.report_rows import (
     add_months,
     balance_sheet_rows,
     computed_lines,
+    first_active_month,
     json_number,
     month_end,
     months_between,
     parse_amount,
     parse_title_date,
     plan_calls,
+    probe_dates,
     profit_and_loss_rows,
     split_code,
     trial_balance_rows,
+    zero_columns,
 )
 from source_xero.reports import current_month, first_open_month, lock_date_of, months_to_read
 
@@ -243,3 +246,75 @@ def test_trial_balance_with_unexpected_columns_is_refused():
     report = {"Rows": [header("Debit", "Credit", first="Account")]}
     with pytest.raises(ValueError, match="YTD Debit"):
         list(trial_balance_rows(report, [MAR]))
+
+
+# -- the first month with activity ------------------------------------------------------------------------
+def books_from(day: date) -> "object":
+    """A sandbox organisation (xero_sandbox/reports.py computes its reports as Xero shows them) whose only entries
+    are on `day`: an opening bank balance against equity (a conversion balance) and a sale on account."""
+    from xero_sandbox import reports as sandbox_reports
+
+    accounts = [
+        {"AccountID": "bank", "Name": "Bank", "Code": "090", "Type": "BANK", "Class": "ASSET"},
+        {"AccountID": "receivable", "Name": "Receivable", "Code": "610", "Type": "CURRENT", "Class": "ASSET"},
+        {"AccountID": "capital", "Name": "Capital", "Code": "970", "Type": "EQUITY", "Class": "EQUITY"},
+        {"AccountID": "retained", "Name": "Retained", "Code": "960", "Type": "EQUITY", "Class": "EQUITY", "SystemAccount": "RETAINEDEARNINGS"},
+        {"AccountID": "sales", "Name": "Sales", "Code": "200", "Type": "REVENUE", "Class": "REVENUE"},
+    ]
+    entries = [sandbox_reports.Entry(day, account, Decimal(amount), ()) for account, amount in
+               (("bank", "500.00"), ("capital", "-500.00"), ("receivable", "115.00"), ("sales", "-115.00"))]
+    return sandbox_reports.Books(entries, accounts, {"FinancialYearEndMonth": 3})
+
+
+def balance_sheet_probe(books, asked: list):
+    """report_rows.Probe over the sandbox's balance sheet, recording each call's parameters."""
+    from xero_sandbox import reports as sandbox_reports
+
+    def probe(as_at: date, periods: int, timeframe: str):
+        params = {"date": as_at.isoformat(), "periods": str(periods), "timeframe": timeframe}
+        asked.append(params)
+        titles, rows = sandbox_reports.balance_sheet(books, params)
+        report = {"Rows": [{"RowType": "Header", "Cells": [{"Value": ""}, *({"Value": t} for t in titles)]}, *rows]}
+        return zero_columns(report, probe_dates(as_at, periods, timeframe))
+
+    return probe
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    first=st.dates(date(1995, 1, 1), date(2026, 12, 1)).map(lambda d: d.replace(day=1)),
+    entry=st.dates(date(1990, 1, 1), date(2027, 12, 31)),
+    ahead=st.integers(0, 40),
+)
+def test_the_first_active_month_is_the_month_of_the_first_entry_and_costs_at_most_one_call_per_13_years_plus_one(first, entry, ahead):
+    """Never later than the month of the first entry (that month's rows would be lost), never earlier when the
+    entry lies in the window, and one balance sheet per 13 year ends searched plus one for the months."""
+    current = add_months(first, ahead)
+    asked: list = []
+    found = first_active_month(first, current, balance_sheet_probe(books_from(entry), asked))
+    assert first <= found <= current
+    assert found == max(first, min(entry.replace(day=1), current))
+    assert len(asked) <= -(-(current.year - first.year) // 13) + 1
+    assert all(q["date"][8:] == "31" for q in asked), "every probe is asked for a 31st, so its columns end on month ends"
+
+
+def test_a_refused_or_unreadable_balance_sheet_skips_nothing():
+    first, current = date(2000, 1, 1), date(2026, 11, 1)
+    assert first_active_month(first, current, lambda *_: None) == first
+
+
+def test_a_column_that_ends_before_its_months_last_day_keeps_that_month():
+    """Xero keeps the asked-for day of month in its comparison columns: a zero as at 30 August says nothing about
+    31 August, so August is read."""
+    answer = [(date(2026, 9, 30), False), (date(2026, 8, 30), True)]
+    assert first_active_month(date(2026, 1, 1), date(2026, 10, 1), lambda *_: answer) == date(2026, 8, 1)
+
+
+def test_a_zero_year_end_between_two_active_ones_is_passed_over_within_one_answer():
+    """The earliest balance seen counts: an organisation dormant (every balance zero) at the end of 2015 but active
+    before is read from its earlier activity."""
+    def probe(as_at, periods, timeframe):
+        days = probe_dates(as_at, periods, timeframe)
+        return [(day, not (date(2010, 6, 15) <= day < date(2015, 12, 1) or day >= date(2016, 12, 1))) for day in days]
+
+    assert first_active_month(date(2005, 1, 1), date(2026, 11, 1), probe) == date(2010, 6, 1)

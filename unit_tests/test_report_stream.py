@@ -156,3 +156,25 @@ def test_without_the_settings_scope_a_tracking_category_name_is_a_config_error_n
     assert failure.value.failure_type == FailureType.config_error
     assert "Demo Company (US)" in failure.value.message and "accounting.settings.read" in failure.value.message
     assert not [r for r in xero.request_history if "Reports" in r.url]
+
+
+@pytest.mark.parametrize("balance_sheet", [
+    {"status_code": 403, "json": {"Title": "Forbidden", "Detail": "AuthorizationUnsuccessful"}, "headers": {"Content-Type": "application/json"}},
+    ok({"Reports": [{"Rows": [{"RowType": "Header", "Cells": [{"Value": ""}, {"Value": "30 Dec 2025"}]}]}]}),
+], ids=["refused", "unreadable"])
+def test_when_the_search_for_the_first_active_month_gets_no_balance_sheet_then_every_month_from_the_start_date_is_read(
+    config, xero, balance_sheet, caplog
+):
+    first = add_months(current_month(), -30)
+    xero.get(API + "Organisation", **ok(envelope("Organisations", [{"OrganisationID": "org-1", "PeriodLockDate": None}])))
+    xero.get(API + "Accounts", **ok(envelope("Accounts", [{"AccountID": ACCOUNT, "Code": "200", "Type": "REVENUE"}])))
+    xero.get(API + "Reports/BalanceSheet", **balance_sheet)
+    xero.get(API + "Reports/TrialBalance", **ok(trial_balance("10.00")))
+    stream = stream_of({**config, "start_date": f"{first.isoformat()}T00:00:00Z"}, "trial_balance_monthly")
+
+    with caplog.at_level("INFO"):
+        rows = list(stream.records())
+
+    assert [r["date"] for r in rows] == [month_end(add_months(first, k)).isoformat() for k in range(31)]
+    assert sum(r.url.endswith("/Reports/BalanceSheet") or "/Reports/BalanceSheet?" in r.url for r in xero.request_history) == 1
+    assert any("its reports are read from the start date" in m for m in caplog.messages)

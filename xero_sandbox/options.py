@@ -51,6 +51,9 @@ class SandboxOptions:
     tenant_scales: Tuple[float, ...] = ()    # per tenant, a factor on every record count (missing: 1.0)
     anchor: datetime = datetime(2026, 6, 1, tzinfo=timezone.utc)  # newest generated timestamp
     history_days: int = 3 * 365               # generated timestamps spread over this many days before anchor
+    # Journals 4-6 dated 1970-01-01, every 101st 1968-02-29 and a few manual journals in 1965: dates that break
+    # naive code. False: every entry lies within history_days (an organisation with just that much history).
+    edge_dated_entries: bool = True
 
     # --- credentials (fixed at start; None = derived from the seed) ---
     client_id: Optional[str] = None

@@ -158,7 +158,8 @@ class Store:
             tenant = self._data.get(index)
             if tenant is None:
                 info = self.tenants[index]
-                ctx = data.build_ctx(self.options.seed, info, self._counts_of(index), self.options.anchor, self.options.history_days)
+                ctx = data.build_ctx(self.options.seed, info, self._counts_of(index), self.options.anchor, self.options.history_days,
+                                     self.options.edge_dated_entries)
                 tenant = self._data[index] = TenantData(ctx)
             return tenant
 

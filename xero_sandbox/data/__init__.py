@@ -113,9 +113,9 @@ def _base(ctx: Ctx, stream: str) -> list:
     return [generate(ctx, stream, i, ctx.base_ms(stream, i)) for i in range(ctx.count(stream))]
 
 
-def build_ctx(seed: int, tenant: TenantInfo, counts: Dict[str, int], anchor, history_days: int) -> Ctx:
+def build_ctx(seed: int, tenant: TenantInfo, counts: Dict[str, int], anchor, history_days: int, edge_dates: bool = True) -> Ctx:
     """A tenant's context with its reference lists (base versions, before any edit)."""
-    ctx = Ctx(seed, tenant, counts, anchor, history_days)
+    ctx = Ctx(seed, tenant, counts, anchor, history_days, edge_dates)
     accounts = _base(ctx, "accounts")
     active = [a for a in accounts if a["Status"] == "ACTIVE"]
     themes = _base(ctx, "branding_themes")

@@ -45,13 +45,15 @@ def make_tenant(seed: int, index: int, offset_minutes: int) -> TenantInfo:
 class Ctx:
     """What every record generator of one tenant needs. Pure: same inputs, same records."""
 
-    def __init__(self, seed: int, tenant: TenantInfo, counts: Dict[str, int], anchor: datetime, history_days: int):
+    def __init__(self, seed: int, tenant: TenantInfo, counts: Dict[str, int], anchor: datetime, history_days: int,
+                 edge_dates: bool = True):
         self.seed = seed
         self.tenant = tenant
         self.key = f"{seed}/{tenant.index}"
         self.counts = counts
         self.anchor_ms = epoch_ms(anchor)
         self.span_ms = history_days * 86_400_000
+        self.edge_dates = edge_dates  # the ledger's entries dated 1970-01-01, 1968-02-29 and 1965 (ledger.py)
         self.refs: Optional[object] = None  # set by data.build_refs (needs the generators)
 
     # --- identity and randomness ---

@@ -41,9 +41,9 @@ def _line(ctx, i, number, account, net, gross, tax, tax_type, rng):
 
 
 def journal(ctx, i, rng, stamp):
-    if i in EPOCH_DATE_JOURNALS:
+    if i in EPOCH_DATE_JOURNALS and ctx.edge_dates:
         day = OffsetDate(1970, 1, 1, 0)
-    elif i % 101 == 50:
+    elif i % 101 == 50 and ctx.edge_dates:
         day = date(1968, 2, 29)  # before 1970, and a leap day
     else:
         day = day_before(stamp, rng, 20)
@@ -96,7 +96,7 @@ def manual_journal(ctx, i, rng, stamp):
          "Description": maybe(rng, 0.5, sentence(rng, 2, 6)), "TaxType": "NONE", "TaxAmount": 0.0, "IsBlank": False,
          "Tracking": []},
     ]
-    if i % 211 == 17:
+    if i % 211 == 17 and ctx.edge_dates:
         day = date(1965, 3, 1) + timedelta(days=i % 30)  # historical conversion balance: negative epoch
     else:
         day = day_before(stamp, rng)
