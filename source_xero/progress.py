@@ -7,7 +7,7 @@ organisations' figures. Each organisation's figure comes from the reader that kn
 - a paged list: the first answer's `pagination.itemCount` (streams.ListReader), or, when the first answer is the
   whole list, its length; for a list handed out in parts (fanout.py), the parts' counts as each part begins;
 - a nested or fetched list (lines.FamilyReader): the parent's figure times the rows a parent has had so far;
-- a report (reports.py): the rows of its first answer per month, times the months the read covers;
+- a report (reports.py): the rows a month of its answers so far, times the months the read covers;
 - anything else (Journals and Quotes, which say no count): the records counted so far, so the figure only grows.
 An ESTIMATE message goes out before each organisation's first record of a stream, and again whenever the stream's
 total moved by more than RESEND_SHARE since the last one (a figure refined, or a count that passed it).

@@ -17,6 +17,7 @@ the same skip rule (skips.py).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -342,6 +343,7 @@ class ReportReader:
         calls = plan_calls(months, self.row.comparison_columns and not self.tracking_category)
         budget = self._context.budget(self.organisation)
         resource = self.row.path.rsplit("/", 1)[-1]
+        rows_so_far, months_so_far = 0, 0
         try:
             for number, call_months in enumerate(calls):
                 budget.expect(resource, len(calls) - number)
@@ -350,6 +352,11 @@ class ReportReader:
                     self._context.skips.skip(self.row, self.organisation, page.status, page.detail, refused_outright=number == 0)
                     return
                 rows = self._rows(page, call_months)
+                # The stream's estimate (progress.py): the rows so far, and as many a month for the months still ahead.
+                rows_so_far += sum(len(month_rows) for month_rows in rows.values())
+                months_so_far += len(call_months)
+                ahead = math.ceil(rows_so_far / months_so_far * (len(months) - months_so_far))
+                self._context.estimates.expect(self.row.name, self.organisation.tenant_id, rows_so_far + ahead)
                 for month in call_months:
                     yield from rows.pop(month, [])
                     self._state = {STATE_KEY: min(add_months(month, 1), open_from).isoformat()}
