@@ -237,9 +237,10 @@ class KeysetPages(Pages):
 
     So each next request restarts at page 1 with If-Modified-Since moved up to a record of the page just
     read (less a second, see cursor.if_modified_since), ordered by UpdatedDateUTC. Records of the overlap
-    are dropped by the cursor rule. Example, pageSize 1000, 2,500 records: page=1 since=S -> 1000
+    are dropped by the cursor rule. Example, pageSize 1000, 12,500 records: page=1 since=S -> 1000
     (keyset K1); page=1 since=K1-1s -> 1000 (one overlap) ...; a short page, or pagination.pageCount
-    == 1, ends the list.
+    == 1, ends the list. A list the first answer counts at 2 to MAX_RUN_PAGES pages is read by page
+    number instead, as a numbered run proven by its counts and keys (see "the numbered run" below).
 
     Which record sets the keyset (`keyset_of`): the LAST record of the page as received, among those
     stamped before the fence (cursor.Fence: Xero's clock when the read began). Why nothing is skipped
@@ -489,7 +490,8 @@ class _NumberedRun:
 
 @dataclass
 class NumberedPages(Pages):
-    """LinkedTransactions: `page` only, 100 a page, no If-Modified-Since and no `order`. The cursor
+    """Pages without If-Modified-Since or `order` (LinkedTransactions when Xero refuses the whole list, see
+    WholeOrWalksPages; the other APIs' lists): `page`, 100 a page unless `pageSize` is sent. The cursor
     filters locally, and the state may move only once every page is read (see XeroStream).
 
     Page numbers over a list that changes: a record deleted during the walk shifts the rest forward and
