@@ -342,6 +342,7 @@ class KeysetPages(Pages):
                 (pk, str(r.get(self.order_field))) for r in records
                 if (pk := str(r.get(self.primary_key))) not in reread or reread[pk] != r.get(self.order_field)
             )}
+            reread.update((str(r.get(self.primary_key)), r.get(self.order_field)) for r in records)  # once is enough
         last = _is_last_page(page, records, self.page_size, pagination)
         keyset = self.keyset_of(records)
         moved = if_modified_since(keyset) if keyset else None
