@@ -381,11 +381,15 @@ class KeysetPages(Pages):
     # the first answer's pagination.itemCount (C) says the list holds 2 to MAX_RUN_PAGES pages, it is read as
     # a numbered run: pages 2, 3, ... of that same request, ceil(C/size) calls in all, never more than the
     # keyset on a list that does not change. A longer list keeps the keyset: a run found dirty costs its
-    # pages again, and an edit during a long read is likely.
+    # pages again, and an edit during a long read is likely. (A stop rule alone cannot save that call: N
+    # keyset calls hold at most N*size - (N-1) distinct records, one overlap per boundary, so a list of N
+    # whole pages needs N+1 of them however the end is recognised; only leaving out the overlap does.)
     #
     # Why the run loses nothing. Page numbers skip a record only when a record of a page already read leaves
     # its place, so that those after it shift forward across a page boundary. Records do not leave Xero's
-    # keyset lists (a deleted invoice, contact or payment stays, with a status: an edit); an edit moves a
+    # keyset lists (docs/xero.md "Deleted records": each marks a deletion with a status, an edit; one that
+    # left anyway would lower the count, which the run checks, unless a creation between the same two pages
+    # made up for it, the one case this rests on Xero's documented behaviour for); an edit moves a
     # record later in the UpdatedDateUTC order, and one made or listed during the run lands on a page the run
     # reads after the edit: at the list's end when stamped at or after the fence, at its stamp's place when
     # listed late. A boundary read after the edit lies between the record's old and new places, so the run
