@@ -7,10 +7,13 @@ log is then compared, resource by resource, with the minimum computed from the d
   page+pageSize streams  keyset paging, pageSize 1000 (source_xero/paging.py, KeysetPages): each next
                          call restarts at page 1 with If-Modified-Since a second before the newest record
                          read, so consecutive pages overlap by the record(s) of that last second. With a
-                         one-record overlap that is max(1, ceil((n-1)/999)) calls; plain page numbers would
-                         need max(1, ceil(n/1000)) (they can skip records when data moves mid-sync).
-  Quotes                 the same keyset with Xero's fixed 100 a page: max(1, ceil((n-1)/99)).
-  LinkedTransactions     page only, no If-Modified-Since: max(1, ceil(n/100)) (pagination.pageCount ends it).
+                         one-record overlap that is max(1, ceil((n-1)/999)) calls. A list the first
+                         answer's itemCount puts at 2 to MAX_RUN_PAGES pages is read as a numbered run
+                         (pages 2, 3, ... of the first request, proven whole by the counts and keys):
+                         ceil(n/1000), so 2,000 invoices cost 2 calls, not 3.
+  Quotes                 the same with the sandbox's fixed 100 a page (it gives Quotes a pagination block).
+  LinkedTransactions     one call without `page` (the whole list); above the sandbox's high_volume_threshold
+                         Xero refuses it (HighVolumeException) and the list is walked by page: 1 + ceil(n/100).
   Journals               offset=<highest JournalNumber read>, 100 a call; a full page asks once more:
                          floor(n/100) + 1 = ceil((n+1)/100), plus the one call sent ahead past the end
                          when the list has 3 pages or more (JournalOffsets: two calls in flight).
@@ -21,8 +24,8 @@ log is then compared, resource by resource, with the minimum computed from the d
 The keyset count is also simulated call by call from the sandbox's cursor truth (its If-Modified-Since
 semantics: whole seconds, exclusive unless ims_inclusive), which is exact even where several records
 share the last second of a page; the test asserts the connector spends exactly the simulated number and
-that, on this data, it equals the one-record-overlap formula. Invoices are sized to 2,000 so the cost of
-the keyset's overlap shows: 3 calls where plain page numbers need 2.
+that, on this data, it equals the one-record-overlap formula. Invoices are sized to 2,000, a whole number of
+pages, where the keyset's overlap would cost a third call: the numbered run reads them in 2.
 """
 
 from __future__ import annotations
@@ -37,12 +40,13 @@ from typing import Dict, List, Mapping, Optional, Tuple
 import pytest
 
 from cli import Run, catalog_for, source_xero, write_json
+from source_xero.paging import KeysetPages
 from xero_sandbox import Sandbox
 from xero_sandbox.streams import NONE, OFFSET, PAGE_ONLY, PAGED, STREAMS as RESOURCES
 
 API_PREFIX = "/api.xro/2.0/"
 START_DATE = "2000-01-01T00:00:00Z"
-INVOICES = 2000  # ceil((n-1)/999) = 3 while ceil(n/1000) = 2: the keyset's one extra call shows
+INVOICES = 2000  # ceil((n-1)/999) = 3 while ceil(n/1000) = 2: a numbered run saves the keyset's extra call
 KEYSET_PAGE, PAGE_ONLY_SIZE, JOURNAL_PAGE = 1000, 100, 100
 
 
@@ -63,6 +67,17 @@ def keyset_formula(n: int, size: int) -> int:
 
 def page_formula(n: int, size: int) -> int:
     return max(1, math.ceil(n / size))
+
+
+def read_as_numbered_run(n: int, size: int) -> bool:
+    """KeysetPages reads a list of 2 to MAX_RUN_PAGES pages (by the first answer's itemCount) by page number."""
+    return 2 <= page_formula(n, size) <= KeysetPages.MAX_RUN_PAGES
+
+
+def linked_calls(n: int, high_volume_threshold: int) -> int:
+    """WholeOrWalks: the whole list in one call; refused as too large, walked once by page (the sandbox gives a
+    pagination block, so one walk with an unchanged itemCount is clean)."""
+    return 1 if n <= high_volume_threshold else 1 + page_formula(n, PAGE_ONLY_SIZE)
 
 
 def simulate_keyset(stamps: List[Tuple[int, str]], size: int, start_ms: int, inclusive: bool) -> Tuple[int, int]:
@@ -163,14 +178,19 @@ def expected_full_read(sb: Sandbox) -> Dict[str, dict]:
         elif d.paging == OFFSET:
             row.update(minimum=journal_calls(n), formula="ceil((n+1)/100)" + (" (+1 ahead)" if n >= 200 else ""), ahead=journal_calls_sent_ahead(n), pages=page_formula(n, JOURNAL_PAGE))
         elif d.paging == PAGE_ONLY and not d.ims:
-            row.update(minimum=page_formula(n, PAGE_ONLY_SIZE), formula="ceil(n/100)", pages=page_formula(n, PAGE_ONLY_SIZE))
+            threshold = sb.options.high_volume_threshold
+            row.update(minimum=linked_calls(n, threshold), formula="1 (whole list)" if n <= threshold else "1 + ceil(n/100)",
+                       pages=page_formula(n, PAGE_ONLY_SIZE))
         else:
             size = KEYSET_PAGE if d.paging == PAGED else PAGE_ONLY_SIZE
-            truth = sb.cursor_truth(d.name) if n else {}
-            stamps = [(_ms(value), pk) for pk, value in truth.items()]
-            simulated, overlap = simulate_keyset(stamps, size, start_ms, sb.options.ims_inclusive)
-            row.update(minimum=simulated, overlap=overlap, formula=f"ceil((n-1)/{size - 1})", keyset=keyset_formula(n, size),
-                       pages=page_formula(n, size))
+            if read_as_numbered_run(n, size):
+                row.update(minimum=page_formula(n, size), formula=f"ceil(n/{size}) (numbered run)", pages=page_formula(n, size))
+            else:
+                truth = sb.cursor_truth(d.name) if n else {}
+                stamps = [(_ms(value), pk) for pk, value in truth.items()]
+                simulated, overlap = simulate_keyset(stamps, size, start_ms, sb.options.ims_inclusive)
+                row.update(minimum=simulated, overlap=overlap, formula=f"ceil((n-1)/{size - 1})", keyset=keyset_formula(n, size),
+                           pages=page_formula(n, size))
         out[d.resource] = row
     return out
 
@@ -205,7 +225,8 @@ def test_given_a_full_read_then_calls_per_resource_are_the_documented_minimum(sa
            if not 0 <= actual.get(r, 0) - row["minimum"] <= row.get("ahead", 0)}
     assert off == {}, "resource: (calls, minimum); Journals may spend the one call sent ahead on top"
     assert set(actual) <= set(expected)
-    assert expected["Invoices"]["minimum"] == 3 and expected["Invoices"]["pages"] == 2  # the keyset's price, on purpose
+    assert expected["Invoices"]["minimum"] == expected["Invoices"]["pages"] == 2  # a whole number of pages, no overlap
+    assert expected["LinkedTransactions"]["minimum"] == 1  # 150 linked transactions: the whole list at once
 
 
 def test_given_tenant_ids_when_reading_then_one_token_call_one_organisation_lookup_and_no_check_style_calls(full_read):
@@ -223,8 +244,8 @@ def test_given_tenant_ids_when_reading_then_one_token_call_one_organisation_look
 def test_given_no_changes_when_reading_incrementally_then_one_call_per_stream(sandbox, quiet_read, capsys):
     run, calls = quiet_read
     actual = api_calls_by_resource(calls)
-    # LinkedTransactions cannot be asked "what changed" (no If-Modified-Since): every page, every sync.
-    linked = page_formula(len(sandbox.ground_truth("linked_transactions")), PAGE_ONLY_SIZE)
+    # LinkedTransactions cannot be asked "what changed" (no If-Modified-Since): the whole list, every sync.
+    linked = linked_calls(len(sandbox.ground_truth("linked_transactions")), sandbox.options.high_volume_threshold)
     expected = {d.resource: (linked if d.name == "linked_transactions" else 1) for d in RESOURCES}
     with capsys.disabled():
         print(f"\nNo-change incremental read: {sum(actual.values())} API calls for {len(RESOURCES)} streams "
@@ -244,3 +265,50 @@ def test_given_no_tenant_id_when_reading_then_one_connections_call(sandbox, env,
     assert run.returncode == 0, run.stderr[-2000:]
     paths = Counter(c["path"].rstrip("/") for c in sandbox.calls)
     assert paths == Counter({"/connect/token": 1, "/connections": 1, API_PREFIX + "Currencies": 1})
+
+
+# -- one list, its size chosen: the fewest calls its pages allow, and every record --------------------------
+def _one_stream_read(tmp_path: Path, stream: str, sizes: Mapping[str, int], **options) -> Tuple[Sandbox, Run, Counter]:
+    with Sandbox(rate_limits=False, sizes=dict(sizes), **options) as sb:
+        env = {"XERO_API_BASE_URL": sb.url, "XERO_IDENTITY_BASE_URL": sb.url}
+        config = write_json(tmp_path / "config.json", sb.connector_config(start_date=START_DATE))
+        discovered = source_xero(["discover", "--config", config], env, timeout=120)
+        assert discovered.returncode == 0, discovered.stderr[-2000:]
+        catalog = catalog_for(discovered.of_type("CATALOG")[0]["catalog"])
+        catalog["streams"] = [s for s in catalog["streams"] if s["stream"]["name"] == stream]
+        sb.reset_log()
+        run = source_xero(["read", "--config", config, "--catalog", write_json(tmp_path / "catalog.json", catalog)], env, timeout=300)
+        assert run.returncode == 0, (run.errors, run.stderr[-2000:])
+        truth = sorted(sb.ground_truth(stream))
+        emitted = sorted(r[_pk(stream)] for r in run.records_of(stream))
+        assert emitted == truth, f"{stream}: {len(emitted)} records emitted, the sandbox holds {len(truth)}"
+        return sb, run, api_calls_by_resource(sb.calls)
+
+
+def _pk(stream: str) -> str:
+    return next(d.pk for d in RESOURCES if d.name == stream)
+
+
+@pytest.mark.parametrize("n", [1000, 2000, 3000])
+def test_given_a_whole_number_of_pages_of_invoices_when_read_then_it_costs_ceil_n_over_1000_calls(tmp_path, n, capsys):
+    _, _, calls = _one_stream_read(tmp_path, "invoices", {"invoices": n})
+    with capsys.disabled():
+        print(f"\n{n:,} invoices: {calls['Invoices']} calls made / {math.ceil(n / KEYSET_PAGE)} minimum")
+    assert calls == Counter({"Invoices": math.ceil(n / KEYSET_PAGE)})
+
+
+def test_given_150_linked_transactions_when_read_then_one_call_reads_them_all(tmp_path, capsys):
+    _, _, calls = _one_stream_read(tmp_path, "linked_transactions", {"linked_transactions": 150})
+    with capsys.disabled():
+        print(f"\n150 linked transactions: {calls['LinkedTransactions']} calls made / 1 minimum")
+    assert calls == Counter({"LinkedTransactions": 1})
+
+
+def test_given_more_linked_transactions_than_xero_sends_whole_when_read_then_they_are_walked_by_page_and_all_emitted(tmp_path, capsys):
+    sb, _, calls = _one_stream_read(tmp_path, "linked_transactions", {"linked_transactions": 1500}, high_volume_threshold=1000)
+    refused = [c for c in sb.calls if c["path"].endswith("/LinkedTransactions") and c["status"] == 400]
+    with capsys.disabled():
+        print(f"\n1,500 linked transactions, whole list refused: {calls['LinkedTransactions']} calls made / "
+              f"{linked_calls(1500, 1000)} minimum")
+    assert len(refused) == 1 and "page" not in refused[0]["query"]
+    assert calls == Counter({"LinkedTransactions": linked_calls(1500, 1000)})

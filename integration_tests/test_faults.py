@@ -20,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
+from source_xero.paging import WHOLE_OR_WALKS
+from source_xero.table import STREAMS
 
 from reliability_helpers import (
     ALL_STREAMS,
@@ -115,13 +117,16 @@ def test_full_sync_through_faults_429s_and_short_tokens_ends_with_exact_ground_t
     assert run.controls[-1]["connectorConfig"]["config"]["credentials"]["refresh_token"] == faulty.sb.latest_refresh_token
 
 
-def test_paged_endpoints_are_always_called_with_page_so_high_volume_exception_cannot_happen(fault_sync):
-    # The faulty sandbox has high_volume_threshold=1: a paged call without `page` would get 400 HighVolumeException.
+def test_paged_endpoints_are_called_with_page_except_whole_lists_which_are_walked_once_xero_refuses_them(fault_sync):
+    # The faulty sandbox has high_volume_threshold=1: a paged call without `page` gets 400 HighVolumeException.
+    # Only a row whose paging asks for the whole list (WHOLE_OR_WALKS: no line items to lose) calls without
+    # `page`; refused, it reads the list by page, and the full sync above still equals the sandbox's truth.
     calls = api_calls(fault_sync["faulty"].sb)
+    whole_first = {row.path for row in STREAMS if row.paging == WHOLE_OR_WALKS}
     unpaged = [c for c in calls if c["path"].rstrip("/").split("/")[-1] in PAGED_RESOURCES and "page" not in c["query"]]
-    assert unpaged == []
-    assert [c for c in calls if c["status"] == 400] == []
-    assert {c["path"].split("/")[-1] for c in calls} >= set(PAGED_RESOURCES)
+    assert unpaged and {c["path"].rstrip("/").split("/")[-1] for c in unpaged} == whole_first
+    assert [c for c in calls if c["status"] == 400] == [c for c in unpaged if c["status"] == 400] != []
+    assert {c["path"].split("/")[-1] for c in calls if "page" in c["query"]} >= set(PAGED_RESOURCES)
 
 
 def test_day_limit_stops_promptly_saying_when_it_resets_and_the_next_run_resumes_exactly(worlds):

@@ -23,7 +23,7 @@ from requests.auth import AuthBase
 
 from . import quirks
 from .dates import RecordDates
-from .errors import RunSignals, XeroBackoff, XeroErrorHandler, answer_problem, page_problem, xero_error_detail
+from .errors import RunSignals, XeroBackoff, XeroErrorHandler, answer_problem, is_high_volume, page_problem, xero_error_detail
 from .parallel import Limits, mount
 
 # connect, read (seconds): a 1000-invoice page can take several seconds to build on Xero's side.
@@ -46,6 +46,9 @@ class Page:
     date_header: Optional[str]
     elapsed: timedelta
     detail: str = ""  # Xero's words for a refusal
+    # Xero refused to send the list whole (a 400 HighVolumeException); only a caller that asked for a whole list
+    # with `too_large_ok` receives this as a page.
+    too_large: bool = False
 
     @property
     def refused(self) -> bool:
@@ -56,7 +59,8 @@ class Page:
         """The page of a taken answer and its decoded body (a refusal: no body, Xero's words instead)."""
         date_header = response.headers.get("Date")
         if response.status_code in REFUSED or not response.ok:
-            return cls(response.status_code, None, [], None, date_header, response.elapsed, xero_error_detail(response))
+            detail = xero_error_detail(response)
+            return cls(response.status_code, None, [], None, date_header, response.elapsed, detail, is_high_volume(response))
         records: List[Mapping[str, Any]]
         if not records_key:  # an answer that is the list itself (apis.BARE_LIST)
             records = list(body) if isinstance(body, list) else []
@@ -125,8 +129,10 @@ class XeroClient:
         decode: Optional[Callable[[bytes], Any]] = None,
         timeout: Tuple[float, float] = REQUEST_TIMEOUT,
         unprovisioned_401: bool = False,
+        too_large_ok: bool = False,
     ) -> Page:
-        """GET `url`; a 2xx answer must be of `shape` (default: an envelope holding `records_key`)."""
+        """GET `url`; a 2xx answer must be of `shape` (default: an envelope holding `records_key`). With
+        `too_large_ok`, Xero's HighVolumeException comes back as a page (`Page.too_large`) instead of an error."""
         check: Shape = shape or (lambda body: page_problem(body, records_key))
         decoded = _DecodedOnce(decode or self._decode_page)
         handler = XeroErrorHandler(
@@ -139,6 +145,7 @@ class XeroClient:
             page_problem=lambda response: answer_problem(lambda: decoded(response), check),
         )
         handler.unprovisioned_401 = unprovisioned_401
+        handler.too_large_ok = too_large_ok
         client = HttpClient(
             name=self.name,
             logger=self._logger,

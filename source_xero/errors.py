@@ -89,6 +89,16 @@ def _drop_body_nested_too_deeply(response: requests.Response) -> None:
         pass
 
 
+HIGH_VOLUME = "HighVolumeException"  # Xero's 400 to a paged endpoint asked for its whole list (ErrorNumber 51)
+
+
+def is_high_volume(response: requests.Response) -> bool:
+    """Whether a 400 is Xero's refusal to send a list whole because it is too large (HighVolumeException)."""
+    return response.status_code == 400 and (
+        HIGH_VOLUME in xero_error_detail(response) or '"ErrorNumber":51' in (response.text or "").replace(" ", "")
+    )
+
+
 def json_type(value: Any) -> str:
     return {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
 
@@ -198,6 +208,9 @@ class XeroErrorHandler(ErrorHandler):
         # Projects answers 401 to an organisation it has not provisioned (apis.Api.unprovisioned_401): there a 401 to
         # a refreshed token is that refusal, and the stream is skipped for the organisation (skips.py).
         self.unprovisioned_401 = False
+        # The caller asked for a whole list and reads it by page when Xero refuses it as too large (paging.py,
+        # WholeOrWalks): the HighVolumeException is then its answer to handle, not an error.
+        self.too_large_ok = False
 
     @property
     def max_retries(self) -> Optional[int]:
@@ -335,16 +348,21 @@ class XeroErrorHandler(ErrorHandler):
 
     def _bad_request(self, response: requests.Response) -> ErrorResolution:
         detail = xero_error_detail(response)
-        if "HighVolumeException" in detail or '"ErrorNumber":51' in (response.text or "").replace(" ", ""):
-            return _resolution(
-                ResponseAction.FAIL,
-                FailureType.system_error,
-                f"Xero refused {self._stream_name} as too large to return at once (HighVolumeException). This "
-                "connector always pages such endpoints, so this points to a change on Xero's side: please report it.",
-            )
+        if is_high_volume(response):
+            if self.too_large_ok:
+                return _resolution(ResponseAction.IGNORE)
+            return _resolution(ResponseAction.FAIL, FailureType.system_error, too_large_message(self._stream_name))
         return _resolution(
             ResponseAction.FAIL, FailureType.system_error, f"Xero rejected the request for {self._stream_name}: {detail}"
         )
+
+
+def too_large_message(stream: str) -> str:
+    return (
+        f"Xero refused {stream} as too large to return at once (HighVolumeException). This connector pages such "
+        "endpoints, or asks for a whole list only where it reads it by page when Xero refuses, so this points to a "
+        "change on Xero's side: please report it."
+    )
 
 
 class XeroBackoff(BackoffStrategy):

@@ -4,12 +4,13 @@ A read's pages (`Pages`) turn "where am I" into the next request: `first()` buil
 the one after a page came back, or None when the list is done, and `ahead()` the requests after that one
 which are already certain to be needed, so they can be sent before it answers (Journals only; see
 pipeline.py). `select()` picks the records of a page the read emits, and `claim()` says what state the
-read may claim so far. A request is query parameters plus the If-Modified-Since header. None of them ever
-calls a paged endpoint without `page` (Xero answers a large organisation with HighVolumeException there,
-and drops line items on the way).
+read may claim so far. A request is query parameters plus the If-Modified-Since header. Only
+WholeOrWalksPages calls a paged endpoint without `page`, for a list without line items, and reads it by page
+when Xero refuses (HighVolumeException, `too_large()`); the others always page (Xero drops line items from a
+whole list).
 
 A row of the table names its paging kind (`KEYSET_1000`, `KEYSET_100`, `JOURNAL_OFFSETS`, `WALKS`,
-`ONE_CALL`, `WHOLE_LIST`): a small frozen object whose `start()` makes a read's `Pages`. The read loop
+`WHOLE_OR_WALKS`, `ONE_CALL`, `WHOLE_LIST`): a small frozen object whose `start()` makes a read's `Pages`. The read loop
 (streams.py) calls every kind through the same methods; no kind is told apart from another there. Once the
 list is read to its end, `last_records()` gives the records a kind emits after the list's own (WholeListPages:
 tombstones of records Xero deleted outright); a kind's `tombstones` says whether its streams have them.
@@ -23,7 +24,11 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import AbstractSet, Any, ClassVar, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
 from .cursor import ReadCursor, _bad_state, if_modified_since, placed
+from .errors import too_large_message
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,14 @@ class Pages:
     def ahead(self, following: PageRequest) -> List[PageRequest]:
         """Requests after `following` already certain to be needed (sent before it answers)."""
         return []
+
+    def too_large(self, request: PageRequest, stream: str) -> PageRequest:
+        """The request after Xero refused `request` as too large to send whole (HighVolumeException). Only a
+        kind that asks for whole lists has one (WholeOrWalksPages); any other kind never asks, so for it the
+        refusal is a change on Xero's side."""
+        raise AirbyteTracedException(
+            message=too_large_message(stream), internal_message="HighVolumeException", failure_type=FailureType.system_error
+        )
 
     def select(self, records: Sequence[Record], cursor: ReadCursor) -> Iterator[Record]:
         """The page's records this read emits, in cursor order, each observed by the cursor before it leaves."""
@@ -224,9 +237,10 @@ class KeysetPages(Pages):
 
     So each next request restarts at page 1 with If-Modified-Since moved up to a record of the page just
     read (less a second, see cursor.if_modified_since), ordered by UpdatedDateUTC. Records of the overlap
-    are dropped by the cursor rule. Example, pageSize 1000, 2,500 records: page=1 since=S -> 1000
+    are dropped by the cursor rule. Example, pageSize 1000, 12,500 records: page=1 since=S -> 1000
     (keyset K1); page=1 since=K1-1s -> 1000 (one overlap) ...; a short page, or pagination.pageCount
-    == 1, ends the list.
+    == 1, ends the list. A list the first answer counts at 2 to MAX_RUN_PAGES pages is read by page
+    number instead, as a numbered run proven by its counts and keys (see "the numbered run" below).
 
     Which record sets the keyset (`keyset_of`): the LAST record of the page as received, among those
     stamped before the fence (cursor.Fence: Xero's clock when the read began). Why nothing is skipped
@@ -269,6 +283,7 @@ class KeysetPages(Pages):
     fence: Optional[str] = None
 
     MAX_REWALKS = 2
+    MAX_RUN_PAGES = 10  # a numbered run found dirty re-reads at most this many pages less one
 
     def __post_init__(self) -> None:
         self.in_order = True
@@ -279,6 +294,10 @@ class KeysetPages(Pages):
         self._rewalking: Set[str] = set()
         self._rewalks = 0
         self._finished = False
+        self._run: Optional[_NumberedRun] = None  # the numbered run under way (see `_start_run`)
+        self._run_tried = False
+        self._run_hold: Optional[str] = None  # the state stays below this until the run is proven or re-read
+        self._reread: Optional[Dict[str, Any]] = None  # a dirty run's records (pk -> cursor value) while re-read
 
     def _params(self, page: int) -> dict[str, Any]:
         params: dict[str, Any] = {"page": page, "order": f"{self.order_field} ASC"}
@@ -301,21 +320,37 @@ class KeysetPages(Pages):
 
     @property
     def hold(self) -> Optional[str]:
-        """The state may not claim at or past the lowest stamp of a walked second not yet walked clean."""
+        """The state may not claim at or past the lowest stamp of a walked second not yet walked clean, nor
+        past the first page of a numbered run not yet proven (or, found dirty, not yet read again)."""
         pending = self._dirty if self._finished else self._walks
         lows = [self._lowest[since] for since in pending if since in self._lowest]
+        if self._run_hold is not None and not self._finished:
+            lows.append(self._run_hold)
         return min(lows) if lows else None
 
     def next(
         self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
     ) -> Optional[PageRequest]:
+        if self._run is not None:
+            return self._run_next(request, records, pagination)
         page = int(request.params["page"])
         since = request.if_modified_since or ""
         self._notice(since, records)
+        if self._reread is not None:  # a dirty run read again: what it did not emit as it is now goes out
+            reread = self._reread
+            self.forced = {*self.forced, *(
+                (pk, str(r.get(self.order_field))) for r in records
+                if (pk := str(r.get(self.primary_key))) not in reread or reread[pk] != r.get(self.order_field)
+            )}
+            reread.update((str(r.get(self.primary_key)), r.get(self.order_field)) for r in records)  # once is enough
         last = _is_last_page(page, records, self.page_size, pagination)
         keyset = self.keyset_of(records)
         moved = if_modified_since(keyset) if keyset else None
         progress = moved is not None and (request.if_modified_since is None or moved > request.if_modified_since)
+        if not self._run_tried:
+            self._run_tried = True
+            if not last and progress and keyset is not None and self._start_run(request, records, pagination, keyset):
+                return replace(request, params=self._params(page + 1))
         if not last and not progress:
             # The page lies in one second: walk it by page number, and remember what it held.
             if since not in self._walks:
@@ -338,6 +373,67 @@ class KeysetPages(Pages):
         if progress:
             return PageRequest(self._params(1), moved)
         return replace(request, params=self._params(page + 1))
+
+    # -- the numbered run ------------------------------------------------------------------------------
+    # The keyset's overlap costs a call where a list is a whole number of pages: 2,000 records take 3 calls
+    # (1,000, then 1,000 from the 1,000th record again, then the 2,000th and the last), where page numbers
+    # take 2; a page out of order or the records of one second at a boundary cost the keyset more. So when
+    # the first answer's pagination.itemCount (C) says the list holds 2 to MAX_RUN_PAGES pages, it is read as
+    # a numbered run: pages 2, 3, ... of that same request, ceil(C/size) calls in all, never more than the
+    # keyset on a list that does not change. A longer list keeps the keyset: a run found dirty costs its
+    # pages again, and an edit during a long read is likely. (A stop rule alone cannot save that call: N
+    # keyset calls hold at most N*size - (N-1) distinct records, one overlap per boundary, so a list of N
+    # whole pages needs N+1 of them however the end is recognised; only leaving out the overlap does.)
+    #
+    # Why the run loses nothing. Page numbers skip a record only when a record of a page already read leaves
+    # its place, so that those after it shift forward across a page boundary. Records do not leave Xero's
+    # keyset lists (docs/xero.md "Deleted records": each marks a deletion with a status, an edit; one that
+    # left anyway would lower the count, which the run checks, unless a creation between the same two pages
+    # made up for it, the one case this rests on Xero's documented behaviour for); an edit moves a
+    # record later in the UpdatedDateUTC order, and one made or listed during the run lands on a page the run
+    # reads after the edit: at the list's end when stamped at or after the fence, at its stamp's place when
+    # listed late. A boundary read after the edit lies between the record's old and new places, so the run
+    # meets the record a second time. Additions (a record created, or older one edited into the list) change
+    # the count. So a run is proven when every page answered the same itemCount C, no primary key came twice,
+    # and the pages held C records in all: the list was read whole, in ceil(C/size) calls.
+    #
+    # Until then the state stays below the first page's keyset (`hold`: all before it is read, as after any
+    # keyset page). A run found dirty stops at once and the list is read again as the keyset would have read
+    # it after the first page (If-Modified-Since a second before that page's keyset), emitting every record
+    # whose current version the run did not (`forced`: the cursor may have passed it); the hold stays until
+    # that read reaches the end of the list. A read that stops midway leaves the next one to read from there.
+
+    def _start_run(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]], keyset: str
+    ) -> bool:
+        count = (pagination or {}).get("itemCount")
+        if not isinstance(count, int) or isinstance(count, bool) or len(records) != self.page_size:
+            return False
+        pages = -(-count // self.page_size)
+        if not 2 <= pages <= self.MAX_RUN_PAGES:
+            return False
+        if self._edited_during_read(records):
+            return False  # a record already left its place: the keyset reads on from the page's last one
+        self._run = _NumberedRun(request.if_modified_since, count, keyset)
+        self._run.take(records, self.primary_key, self.order_field)
+        self._run_hold = keyset
+        return True
+
+    def _run_next(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
+        run = self._run
+        assert run is not None
+        self.forced = set()
+        page = int(request.params["page"])
+        clean = run.take(records, self.primary_key, self.order_field) and (pagination or {}).get("itemCount") == run.count
+        if clean and run.records == run.count and page * self.page_size >= run.count:
+            self._run, self._run_hold, self._finished = None, None, True  # proven: the whole list, read once
+            return None
+        if clean and len(records) == self.page_size and page * self.page_size < run.count:
+            return replace(request, params=self._params(page + 1))
+        self._run, self._reread = None, run.seen
+        return PageRequest(self._params(1), if_modified_since(run.keyset))
 
     def _edited_during_read(self, records: Sequence[Mapping[str, Any]]) -> bool:
         """A record stamped at or after the fence on a page of a walk that goes on was edited while the
@@ -375,9 +471,32 @@ class KeysetPages(Pages):
         return []  # each request needs the newest record of the page before it
 
 
+class _NumberedRun:
+    """What a numbered run of KeysetPages has read: under which If-Modified-Since, the first answer's count,
+    the first page's keyset, and every primary key with the cursor value it came with."""
+
+    def __init__(self, since: Optional[str], count: int, keyset: str) -> None:
+        self.since = since
+        self.count = count
+        self.keyset = keyset
+        self.records = 0
+        self.seen: Dict[str, Any] = {}
+
+    def take(self, records: Sequence[Mapping[str, Any]], primary_key: str, cursor_field: str) -> bool:
+        """Adds a page; False when a primary key came again (a record moved during the run)."""
+        again = False
+        for record in records:
+            pk = str(record.get(primary_key))
+            again = again or pk in self.seen
+            self.seen[pk] = record.get(cursor_field)
+        self.records += len(records)
+        return not again
+
+
 @dataclass
 class NumberedPages(Pages):
-    """LinkedTransactions: `page` only, 100 a page, no If-Modified-Since and no `order`. The cursor
+    """Pages without If-Modified-Since or `order` (LinkedTransactions when Xero refuses the whole list, see
+    WholeOrWalksPages; the other APIs' lists): `page`, 100 a page unless `pageSize` is sent. The cursor
     filters locally, and the state may move only once every page is read (see XeroStream).
 
     Page numbers over a list that changes: a record deleted during the walk shifts the rest forward and
@@ -473,6 +592,56 @@ class NumberedPages(Pages):
         return []  # Xero's pageCount says where the list ends; a call past it would be wasted
 
 
+class WholeOrWalksPages(Pages):
+    """LinkedTransactions: the whole list in one call without `page`, walked by page only when Xero refuses.
+
+    A paged endpoint asked without `page` answers with every record at once (and leaves line items out, which
+    linked transactions do not have). One answer has no page boundary, so no edit, addition or deletion during
+    the read can shift a record out of it: it is a snapshot, complete as it comes, and the state may move once
+    its records were emitted (as after NumberedPages' clean walk). 150 linked transactions cost 1 call instead
+    of 2 pages walked twice (a walk without a count is proven clean only by a second, identical one).
+
+    On a large organisation Xero answers that call 400 HighVolumeException instead (errors.py lets it through
+    to this kind only: `too_large`); the list is then walked by page exactly as NumberedPages does, which has
+    its own proof and claims the state only after a clean walk. The refused call returns no records and moves
+    nothing, so the walk starts as if it were the read's first call.
+    """
+
+    def __init__(self, walks: NumberedPages) -> None:
+        self._walks = walks
+        self._whole = True  # until Xero refuses the whole list
+
+    def begin(self, fence_at: str) -> None:
+        self.fence = fence_at
+        self._walks.begin(fence_at)
+
+    def first(self, since: Optional[str]) -> PageRequest:
+        return PageRequest({}, None)
+
+    def too_large(self, request: PageRequest, stream: str) -> PageRequest:
+        if not self._whole:
+            return super().too_large(request, stream)  # a page refused as too large: not Xero's documented way
+        self._whole = False
+        return self._walks.first(None)
+
+    def next(
+        self, request: PageRequest, records: Sequence[Mapping[str, Any]], pagination: Optional[Mapping[str, Any]]
+    ) -> Optional[PageRequest]:
+        if self._whole:
+            self._walks.complete = True  # one answer: nothing could shift between pages
+            return None
+        return self._walks.next(request, records, pagination)
+
+    def select(self, records: Sequence[Record], cursor: ReadCursor) -> Iterator[Record]:
+        return self._walks.select(records, cursor)
+
+    def end(self) -> None:
+        self._walks.end()
+
+    def claim(self, cursor: ReadCursor) -> Mapping[str, Any]:
+        return self._walks.claim(cursor)
+
+
 @dataclass
 class JournalOffsets(Pages):
     """Journals: `offset=N` returns the 100 journals numbered after N, in number order. Journals never
@@ -545,7 +714,7 @@ class Walks:
     send_page_size: bool = False
     tombstones: ClassVar[bool] = False
 
-    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> NumberedPages:
         pages = NumberedPages(
             page_size=self.page_size,
             primary_key=primary_key,
@@ -553,6 +722,17 @@ class Walks:
             send_page_size=self.send_page_size,
         )
         return pages.starting_from(saved)
+
+
+@dataclass(frozen=True)
+class WholeOrWalks:
+    """The whole list in one call without `page`; walked by page when Xero refuses it as too large (WholeOrWalksPages)."""
+
+    walks: Walks = Walks()
+    tombstones: ClassVar[bool] = False
+
+    def start(self, primary_key: str, cursor: ReadCursor, saved: Mapping[str, Any]) -> Pages:
+        return WholeOrWalksPages(self.walks.start(primary_key, cursor, saved))
 
 
 @dataclass(frozen=True)
@@ -575,12 +755,13 @@ class WholeList:
         return WholeListPages(primary_key, cursor.stream, saved)
 
 
-PagingKind = Union[Keyset, Offsets, Walks, OneCall, WholeList]
+PagingKind = Union[Keyset, Offsets, Walks, WholeOrWalks, OneCall, WholeList]
 KEYSET_1000 = Keyset(1000)
 KEYSET_100 = Keyset(100, send_page_size=False)
 JOURNAL_OFFSETS = Offsets()
 WALKS = Walks()
 WALKS_200 = Walks(200, send_page_size=True)  # Fixed Assets: pageSize at most 200
 WALKS_500 = Walks(500, send_page_size=True)  # Projects: pageSize 1 to 500
+WHOLE_OR_WALKS = WholeOrWalks()  # LinkedTransactions
 ONE_CALL = OneCall()
 WHOLE_LIST = WholeList()

@@ -18,7 +18,7 @@ from .children import FetchedList, Flatten
 from .cursor import CREATED, FULL_TABLE, JOURNAL_NUMBER, UPDATED
 from .fanout import EachOf, MonthWindows
 from .lines import NestedList
-from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS, WALKS_200, WALKS_500, WHOLE_LIST
+from .paging import JOURNAL_OFFSETS, KEYSET_100, KEYSET_1000, ONE_CALL, WALKS, WALKS_200, WALKS_500, WHOLE_LIST, WHOLE_OR_WALKS
 from .payroll import Chain, PayrollList, PayslipLines, Step
 from .report_rows import balance_sheet_rows, profit_and_loss_rows, trial_balance_rows
 from .reports import ReportSpec
@@ -57,7 +57,7 @@ STREAMS: Tuple[ListEndpoint, ...] = (
     ListEndpoint("users",               "Users",              "Users",              "UserID",              UPDATED, WHOLE_LIST, Scope.SETTINGS),
     # Incremental with their own rules: journals by number, linked transactions filtered locally.
     ListEndpoint("journals",            "Journals",           "Journals",           "JournalID",           JOURNAL_NUMBER, JOURNAL_OFFSETS, Scope.JOURNALS, refused_hint=JOURNALS_TIER),
-    ListEndpoint("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransactionID", UPDATED, WALKS, Scope.INVOICES),
+    ListEndpoint("linked_transactions", "LinkedTransactions", "LinkedTransactions", "LinkedTransactionID", UPDATED, WHOLE_OR_WALKS, Scope.INVOICES),
     # Full refresh: small lists without a usable update time.
     ListEndpoint("branding_themes",     "BrandingThemes",     "BrandingThemes",     "BrandingThemeID",     FULL_TABLE, ONE_CALL, Scope.SETTINGS),
     ListEndpoint("contact_groups",      "ContactGroups",      "ContactGroups",      "ContactGroupID",      FULL_TABLE, ONE_CALL, Scope.CONTACTS),

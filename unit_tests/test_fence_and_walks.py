@@ -183,6 +183,60 @@ def test_given_walks_dirty_beyond_the_rewalk_budget_then_the_hold_outlives_the_r
     assert pages.hold == second
 
 
+# -- the numbered run: a list of 2 to MAX_RUN_PAGES pages read by page number under one If-Modified-Since --
+SINCE = "2024-12-31T23:59:59"
+
+
+def counted(count: int) -> dict:
+    return {"pageCount": -(-count // 3), "itemCount": count}
+
+
+def test_given_the_first_answer_counts_two_pages_then_page_two_follows_and_the_list_is_done_in_two_calls():
+    pages = keyset()
+    first = PageRequest(pages._params(1), SINCE)
+    page_one = [inv("a", "2025-01-01T00:00:01.000Z"), inv("b", "2025-01-01T00:00:02.000Z"), inv("c", "2025-01-01T00:00:03.000Z")]
+    assert pages.next(first, page_one, counted(6)) == PageRequest(pages._params(2), SINCE)
+    assert pages.hold == "2025-01-01T00:00:03.000Z", "not proven yet: the state stays below the first page's keyset"
+    page_two = [inv("d", "2025-01-01T00:00:04.000Z"), inv("e", "2025-01-01T00:00:05.000Z"), inv("f", "2025-01-01T00:00:06.000Z")]
+    assert pages.next(PageRequest(pages._params(2), SINCE), page_two, counted(6)) is None
+    assert pages.hold is None and pages.forced == set()
+
+
+def test_given_a_record_of_page_one_back_on_page_two_then_the_list_is_read_again_as_a_keyset_and_what_shifted_is_emitted():
+    """c, edited during the run, left its place: d shifted onto page one after it was read and was never seen."""
+    pages = keyset()
+    page_one = [inv("a", "2025-01-01T00:00:01.000Z"), inv("b", "2025-01-01T00:00:02.000Z"), inv("c", "2025-01-01T00:00:03.000Z")]
+    pages.next(PageRequest(pages._params(1), SINCE), page_one, counted(6))
+    page_two = [inv("e", "2025-01-01T00:00:05.000Z"), inv("f", "2025-01-01T00:00:06.000Z"), inv("c", "2026-06-01T12:00:01.000Z")]
+    again = pages.next(PageRequest(pages._params(2), SINCE), page_two, counted(6))
+    assert again == PageRequest(pages._params(1), "2025-01-01T00:00:02"), "the keyset after page one"
+    assert pages.hold == "2025-01-01T00:00:03.000Z"
+    keyset_page = [inv("d", "2025-01-01T00:00:04.000Z"), inv("e", "2025-01-01T00:00:05.000Z"), inv("f", "2025-01-01T00:00:06.000Z")]
+    assert pages.next(again, keyset_page, counted(4)) == PageRequest(pages._params(1), "2025-01-01T00:00:05")
+    assert pages.forced == {("d", "2025-01-01T00:00:04.000Z")}, "d was never emitted: out it goes though the cursor passed it"
+    last = [inv("f", "2025-01-01T00:00:06.000Z"), inv("c", "2026-06-01T12:00:01.000Z")]
+    assert pages.next(PageRequest(pages._params(1), "2025-01-01T00:00:05"), last, counted(2)) is None
+    assert pages.hold is None, "read again to the end: the state may claim what was read"
+
+
+@pytest.mark.parametrize("second_count", [7, 5, None])
+def test_given_the_count_changes_during_the_run_then_it_is_not_trusted(second_count):
+    pages = keyset()
+    page_one = [inv("a", "2025-01-01T00:00:01.000Z"), inv("b", "2025-01-01T00:00:02.000Z"), inv("c", "2025-01-01T00:00:03.000Z")]
+    pages.next(PageRequest(pages._params(1), SINCE), page_one, counted(6))
+    page_two = [inv("d", "2025-01-01T00:00:04.000Z"), inv("e", "2025-01-01T00:00:05.000Z"), inv("f", "2025-01-01T00:00:06.000Z")]
+    answer = counted(second_count) if second_count is not None else None
+    assert pages.next(PageRequest(pages._params(2), SINCE), page_two, answer) == PageRequest(pages._params(1), "2025-01-01T00:00:02")
+
+
+def test_given_a_list_longer_than_max_run_pages_then_the_keyset_reads_it():
+    pages = keyset()
+    page_one = [inv("a", "2025-01-01T00:00:01.000Z"), inv("b", "2025-01-01T00:00:02.000Z"), inv("c", "2025-01-01T00:00:03.000Z")]
+    count = 3 * KeysetPages.MAX_RUN_PAGES + 1
+    assert pages.next(PageRequest(pages._params(1), SINCE), page_one, counted(count)) == PageRequest(pages._params(1), "2025-01-01T00:00:02")
+    assert pages.hold is None
+
+
 # -- LinkedTransactions walks ----------------------------------------------------------------------------
 def lt(pk: str, stamp: str = "2025-01-01T00:00:00.000Z") -> dict:
     return {"LinkedTransactionID": pk, "UpdatedDateUTC": stamp}

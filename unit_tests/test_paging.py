@@ -169,7 +169,25 @@ def test_given_journal_state_when_read_then_first_offset_is_the_saved_number(con
     assert states_of(output, "journals")[-1] == {"JournalNumber": 134}
 
 
-# -- linked transactions: numbered pages, no If-Modified-Since, filtered locally ---------------------
+# -- linked transactions: the whole list in one call, or numbered pages; no If-Modified-Since, filtered locally --
+HIGH_VOLUME = failure(400, {"ErrorNumber": 51, "Type": "HighVolumeException", "Message": "The request would return 120 records."})
+
+
+def test_given_linked_transactions_when_read_then_one_call_without_page_reads_the_whole_list_and_moves_the_state(config, xero):
+    saved = "2021-06-01T00:00:00.000Z"
+    rows = [linked_transaction(f"lt{n:03d}", "2021-06-15T00:00:00Z" if n % 2 else "2021-05-01T00:00:00Z") for n in range(150)]
+    xero.get(API + "LinkedTransactions", [page("LinkedTransactions", rows), SECOND_CALL_FAILS])
+
+    output = read(SourceXero(), config, catalog("linked_transactions"), state("linked_transactions", {"UpdatedDateUTC": saved, "ids_at_cursor": []}))
+
+    calls = api_calls(xero, "LinkedTransactions")
+    assert [params(c) for c in calls] == [{}], "one call, without page: a snapshot needs no second walk"
+    assert "If-Modified-Since" not in calls[0].headers
+    assert sorted(_ids(record_data(output), "LinkedTransactionID")) == [f"lt{n:03d}" for n in range(150) if n % 2]
+    assert not output.errors
+    assert states_of(output, "linked_transactions")[-1] == {
+        "UpdatedDateUTC": "2021-06-15T00:00:00.000Z", "ids_at_cursor": [f"lt{n:03d}" for n in range(150) if n % 2]
+    }
 
 
 def test_given_linked_transactions_state_when_read_then_pages_are_numbered_filtered_locally_and_state_moves_only_at_the_end(config, xero):
@@ -180,13 +198,18 @@ def test_given_linked_transactions_state_when_read_then_pages_are_numbered_filte
         for n in range(100)
     ]
     page_two = [linked_transaction(f"lt{n:03d}", "2021-06-20T00:00:00Z" if n % 2 else "2020-01-01T00:00:00Z") for n in range(100, 120)]
-    # With Xero's pagination block: its itemCount shows the list did not change during the walk.
-    xero.get(API + "LinkedTransactions", [page("LinkedTransactions", page_one, 1, 2, items=120), page("LinkedTransactions", page_two, 2, 2, items=120)])
+    # Xero refuses the whole list (HighVolumeException), so it is walked by page. With Xero's pagination block:
+    # its itemCount shows the list did not change during the walk.
+    xero.get(
+        API + "LinkedTransactions",
+        [HIGH_VOLUME, page("LinkedTransactions", page_one, 1, 2, items=120), page("LinkedTransactions", page_two, 2, 2, items=120)],
+    )
 
     output = read(SourceXero(), config, catalog("linked_transactions"), state("linked_transactions", {"UpdatedDateUTC": saved, "ids_at_cursor": []}))
 
+    assert not output.errors
     calls = api_calls(xero, "LinkedTransactions")
-    assert [params(c) for c in calls] == [{"page": "1"}, {"page": "2"}]
+    assert [params(c) for c in calls] == [{}, {"page": "1"}, {"page": "2"}]
     assert all("If-Modified-Since" not in c.headers for c in calls)
     ids = sorted(_ids(record_data(output), "LinkedTransactionID"))
     expected = sorted(["lt000"] + [f"lt{n:03d}" for n in range(1, 120) if n % 2])
@@ -317,13 +340,12 @@ PAGED = [
     ("prepayments", "Prepayments", "PrepaymentID"),
     ("purchase_orders", "PurchaseOrders", "PurchaseOrderID"),
     ("quotes", "Quotes", "QuoteID"),
-    ("linked_transactions", "LinkedTransactions", "LinkedTransactionID"),
 ]
 
 
 @pytest.mark.parametrize("stream, path, pk", PAGED)
 @pytest.mark.parametrize("sync_mode", [SyncMode.incremental, SyncMode.full_refresh])
-def test_given_paged_endpoint_when_read_then_it_is_never_called_without_page(config, xero, stream, path, pk, sync_mode):
+def test_given_paged_endpoint_with_line_items_or_a_keyset_when_read_then_it_is_never_called_without_page(config, xero, stream, path, pk, sync_mode):
     rows = numbered_rows("r", 230)
     serve(xero, path, FakePagedEndpoint(path, pk, rows, default_page_size=100))
 

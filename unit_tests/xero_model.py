@@ -9,7 +9,8 @@ no sockets) the way xero_sandbox does, with every imperfection of issue 10 as a 
   - pages whose records come back shuffled,
   - deletions and additions while LinkedTransactions are walked,
   - a record whose cursor value is a `/Date(...)/` the connector cannot convert,
-  - If-Modified-Since inclusive or exclusive, a pagination block or none.
+  - If-Modified-Since inclusive or exclusive, a pagination block or none,
+  - LinkedTransactions asked without `page`: the whole list, or 400 HighVolumeException above a threshold.
 Time is the model's own clock (epoch ms), advanced per call, so nothing depends on the machine's speed.
 """
 
@@ -79,6 +80,7 @@ class ModelXero:
     pagination: bool = True
     unconvertible: int = 0           # records whose UpdatedDateUTC does not convert
     events: List[Event] = field(default_factory=list)
+    high_volume_threshold: int = 1000  # a call without `page` (LinkedTransactions) is refused above this many records
 
     def __post_init__(self) -> None:
         self.stream, self.page_size, self.pk_field = KINDS[self.kind]
@@ -180,7 +182,10 @@ class ModelXero:
                 rows, pagination = self._page(rows, params)
             elif self.kind == "linked_transactions_pages":
                 rows.sort(key=lambda row: row[0].order)
-                rows, pagination = self._page(rows, params)
+                if "page" not in params and len(rows) > self.high_volume_threshold:
+                    return self._high_volume(len(rows))
+                if "page" in params:  # without it: the whole list in one answer, no pagination block
+                    rows, pagination = self._page(rows, params)
             else:
                 rows.sort(key=lambda row: row[0].order)
             build = self.rnd.randint(0, self.step_ms)
@@ -206,6 +211,16 @@ class ModelXero:
             response.headers["Content-Type"] = "application/json"
             response.elapsed = timedelta(milliseconds=self.now - started)
             return response
+
+    @staticmethod
+    def _high_volume(count: int) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 400
+        body = {"ErrorNumber": 51, "Type": "HighVolumeException", "Message": f"The request would return {count} records."}
+        response._content = json.dumps(body).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.elapsed = timedelta(0)
+        return response
 
     def _page(self, rows: list, params: Mapping[str, Any]) -> tuple:
         size = int(params.get("pageSize", self.page_size))
