@@ -27,12 +27,16 @@ APP_CALLS_PER_WINDOW = 9_900
 class Limits:
     """Every organisation's call budget, made on first use, and the app's window shared by all of them."""
 
-    def __init__(self, in_flight: int = MAX_CALLS_IN_FLIGHT, budget_factory: Any = None) -> None:
+    def __init__(
+        self, in_flight: int = MAX_CALLS_IN_FLIGHT, budget_factory: Any = None, app_calls: int = APP_CALLS_PER_WINDOW
+    ) -> None:
         self._in_flight = in_flight
         self._make = budget_factory or (lambda: XeroCallBudget(in_flight=self._in_flight))
         self._budgets: Dict[str, XeroCallBudget] = {}
         self._lock = threading.Lock()
-        self.app = XeroCallBudget(calls=APP_CALLS_PER_WINDOW)
+        # The app's window: all of it, or this connection's share of it when several connections share the app
+        # (config.organisation_share, shares.py).
+        self.app = XeroCallBudget(calls=app_calls)
 
     def of(self, tenant_id: str) -> XeroCallBudget:
         with self._lock:

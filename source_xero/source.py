@@ -86,9 +86,13 @@ class SourceXero(AbstractSource):
     def read(
         self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None
     ) -> Iterator[AirbyteMessage]:
+        connection = self.connection(config)
+        if connection.share.of > 1 and catalog.streams and not connection.organisations():
+            logger.info(connection.share_summary())  # not an error: another connection reads the others
+            return
         yield from sync.read(
             logger,
-            self.connection(config),
+            connection,
             catalog,
             state,
             lambda: bool(self.stop_sync_on_stream_failure),
