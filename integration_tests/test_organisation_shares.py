@@ -84,3 +84,18 @@ def test_given_a_share_that_holds_no_organisation_then_the_read_reads_nothing_an
     check = practice.run("check", "--config", _config(practice, empty, 100, tenant_ids=[one]))
     [status] = [m["connectionStatus"] for m in check.of_type("CONNECTION_STATUS")]
     assert status["status"] == "SUCCEEDED" and "holds none of the 1" in status["message"], status
+
+
+def test_given_named_organisations_in_two_shares_when_the_organisations_stream_is_read_then_each_is_asked_once(practice):
+    named = practice.sandbox.tenant_ids[40:60]
+    practice.sandbox.reset_log()
+    runs = [practice.read(["organisations"], config=_config(practice, share, 2, tenant_ids=named)) for share in (1, 2)]
+
+    assert all(run.returncode == 0 and run.errors == [] for run in runs), [run.stderr[-2000:] for run in runs]
+    calls = Counter(c["path"].rstrip("/") for c in practice.sandbox.calls)
+    # Each share asks only its own organisations' records, once each, and names them from it (no /connections).
+    assert (calls["/connections"], calls["/api.xro/2.0/Organisation"]) == (0, len(named))
+    records = [r for run in runs for r in run.records_of("organisations")]
+    assert sorted(r["tenant_id"] for r in records) == sorted(named)
+    names = {t["tenant_id"]: t["name"] for t in practice.sandbox.tenants}
+    assert all(r["tenant_name"] == names[r["tenant_id"]] for r in records)

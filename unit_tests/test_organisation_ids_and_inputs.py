@@ -56,6 +56,16 @@ def _connections_calls(xero):
     return [r for r in xero.request_history if r.url.startswith(CONNECTIONS_URL)]
 
 
+def test_the_rows_whose_read_asks_the_organisations_own_record_are_the_organisations_reports_and_payroll_streams():
+    from source_xero.table import NESTED, PAYROLL, PAYSLIP_LINES, REPORTS, ROWS, STREAMS
+
+    asking = {row.name for row in ROWS if row.reads_organisation is True}
+
+    assert {row.name for row in ROWS if not isinstance(row.reads_organisation, bool)} == set()  # every kind says
+    assert asking == {"organisations", *(r.name for r in REPORTS), *(r.name for r in PAYROLL), PAYSLIP_LINES.name}
+    assert not {row.name for row in (*STREAMS, *NESTED) if row.reads_organisation} - {"organisations"}
+
+
 def test_given_named_organisations_and_the_organisations_stream_then_their_names_come_from_its_one_answer(config, xero):
     _organisation(xero, name="Named By Its Record")
     config["tenant_ids"] = [TENANT_ID.upper()]
