@@ -255,11 +255,14 @@ def _read_streams(sandbox, env, workdir, catalog_path, streams, name, **config) 
     catalog = catalog_for(json.loads((workdir / "discovered.json").read_text()), streams)
     config_path = write_json(workdir / f"{name}_config.json", sandbox.connector_config(start_date=START_DATE, **config))
     sandbox.reset_log()
-    run = source_xero(["read", "--config", config_path, "--catalog", write_json(workdir / f"{name}.json", catalog)], env, timeout=120)
+    catalog_file = write_json(workdir / f"{name}.json", catalog)
+    run = source_xero(["read", "--config", config_path, "--catalog", catalog_file], env, timeout=120)
     return run, Counter(c["path"].rstrip("/") for c in sandbox.calls)
 
 
-def test_given_tenant_ids_and_no_stream_that_asks_organisation_then_one_connections_call_names_them(sandbox, env, workdir, catalog_path):
+def test_given_tenant_ids_and_no_stream_that_asks_organisation_then_one_connections_call_names_them(
+    sandbox, env, workdir, catalog_path
+):
     run, paths = _read_streams(sandbox, env, workdir, catalog_path, {"currencies"}, "named_currencies")
 
     assert run.returncode == 0, run.stderr[-2000:]

@@ -73,7 +73,8 @@ def test_given_named_organisations_and_the_organisations_stream_then_their_names
     output = read(SourceXero(), config, catalog("organisations"))
 
     assert output.errors == []
-    assert [(r.record.data["tenant_id"], r.record.data["tenant_name"]) for r in output.records] == [(TENANT_ID, "Named By Its Record")]
+    named = [(r.record.data["tenant_id"], r.record.data["tenant_name"]) for r in output.records]
+    assert named == [(TENANT_ID, "Named By Its Record")]
     assert [c.headers["Xero-Tenant-Id"] for c in api_calls(xero, "Organisation")] == [TENANT_ID]  # asked once, Xero's form
     assert _connections_calls(xero) == []
 
