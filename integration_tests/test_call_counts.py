@@ -18,8 +18,11 @@ log is then compared, resource by resource, with the minimum computed from the d
                          floor(n/100) + 1 = ceil((n+1)/100), plus the one call sent ahead past the end
                          when the list has 3 pages or more (JournalOffsets: two calls in flight).
   unpaged streams        1 call each (a retired endpoint's 404 included).
-  token endpoint         1 refresh per run; /connections 0 when tenant_id is set; /Organisation once (the
-                         organisations stream), never a check-style duplicate.
+  token endpoint         1 refresh per run, never a check-style duplicate.
+  organisations          with tenant_ids named, a read whose streams ask each organisation's /Organisation anyway
+                         (the organisations stream, the report streams, payroll) names them from that answer,
+                         asked once per organisation and run and shared: 0 /connections. Any other read asks
+                         /connections once (one call for every organisation, where /Organisation costs one each).
 
 The keyset count is also simulated call by call from the sandbox's cursor truth (its If-Modified-Since
 semantics: whole seconds, exclusive unless ims_inclusive), which is exact even where several records
@@ -136,6 +139,7 @@ def catalog_path(sandbox, env, workdir) -> str:
     discovered = source_xero(["discover", "--config", config], env, timeout=120)
     assert discovered.returncode == 0, discovered.stderr[-2000:]
     catalog = discovered.of_type("CATALOG")[0]["catalog"]
+    write_json(workdir / "discovered.json", catalog)  # every stream, for the reads of a few named ones
     return write_json(workdir / "catalog.json", catalog_for(catalog))
 
 
@@ -233,10 +237,10 @@ def test_given_tenant_ids_when_reading_then_one_token_call_one_organisation_look
     _, calls = full_read
     paths = Counter(c["path"].rstrip("/") for c in calls)
     assert paths["/connect/token"] == 1, "one refresh per run (a second one rotates the token again)"
-    # One lookup per run even with tenant_ids set: it checks the ids and names each organisation for its
-    # records' tenant_name. /connections counts against no organisation's limits.
-    assert paths["/connections"] == 1
-    assert paths[API_PREFIX + "Organisation"] == 1, "only the organisations stream reads /Organisation"
+    # tenant_ids is set and the organisations stream asks /Organisation anyway: that one answer names the
+    # organisation for its records' tenant_name and shows it is connected; /connections is not asked.
+    assert paths["/connections"] == 0
+    assert paths[API_PREFIX + "Organisation"] == 1, "one /Organisation, shared by the organisations stream and the names"
     assert not [c for c in calls if not c["path"].startswith(API_PREFIX) and c["path"].rstrip("/") not in ("/connect/token", "/connections")]
     assert all(c["status"] in (200, 404) for c in calls), Counter(c["status"] for c in calls)
 
@@ -253,7 +257,8 @@ def test_given_no_changes_when_reading_incrementally_then_one_call_per_stream(sa
     assert dict(actual) == expected
     incremental = {d.name for d in RESOURCES if d.cursor}
     assert [r["stream"] for r in run.records if r["stream"] in incremental] == [], "nothing changed, nothing new"
-    assert Counter(c["path"].rstrip("/") for c in calls)["/connections"] == 1  # the organisation lookup, once
+    paths = Counter(c["path"].rstrip("/") for c in calls)
+    assert (paths["/connections"], paths[API_PREFIX + "Organisation"]) == (0, 1)  # named from the organisations stream's answer
 
 
 def test_given_no_tenant_id_when_reading_then_one_connections_call(sandbox, env, workdir, catalog_path):
@@ -312,3 +317,53 @@ def test_given_more_linked_transactions_than_xero_sends_whole_when_read_then_the
               f"{linked_calls(1500, 1000)} minimum")
     assert len(refused) == 1 and "page" not in refused[0]["query"]
     assert calls == Counter({"LinkedTransactions": linked_calls(1500, 1000)})
+
+
+def _read_streams(sandbox, env, workdir, catalog_path, streams, name, **config) -> Tuple[Run, Counter]:
+    catalog = catalog_for(json.loads((workdir / "discovered.json").read_text()), streams)
+    config_path = write_json(workdir / f"{name}_config.json", sandbox.connector_config(start_date=START_DATE, **config))
+    sandbox.reset_log()
+    catalog_file = write_json(workdir / f"{name}.json", catalog)
+    run = source_xero(["read", "--config", config_path, "--catalog", catalog_file], env, timeout=120)
+    return run, Counter(c["path"].rstrip("/") for c in sandbox.calls)
+
+
+def test_given_tenant_ids_and_no_stream_that_asks_organisation_then_one_connections_call_names_them(
+    sandbox, env, workdir, catalog_path
+):
+    run, paths = _read_streams(sandbox, env, workdir, catalog_path, {"currencies"}, "named_currencies")
+
+    assert run.returncode == 0, run.stderr[-2000:]
+    # One /connections for every organisation is cheaper than one /Organisation each that nothing else needs.
+    assert paths == Counter({"/connect/token": 1, "/connections": 1, API_PREFIX + "Currencies": 1})
+    assert {r["data"]["tenant_name"] for r in run.records} == {sandbox.tenants[0]["name"]}
+
+
+def test_given_tenant_ids_and_the_organisations_and_payroll_streams_then_one_organisation_call_and_no_connections(
+    sandbox, env, workdir, catalog_path
+):
+    payroll = "payroll_employees"  # its read asks the organisation's country (/Organisation) first
+    run, paths = _read_streams(sandbox, env, workdir, catalog_path, {"organisations", "currencies", payroll}, "named_org")
+
+    assert run.returncode == 0 and run.errors == [], run.stderr[-2000:]
+    # The organisation's /Organisation answer names it (tenant_name), gives payroll its country and is the
+    # organisations stream's record: asked once.
+    assert (paths["/connections"], paths[API_PREFIX + "Organisation"]) == (0, 1)  # before: (1, 2)
+    names = {r["data"]["tenant_name"] for r in run.records}
+    assert names == {sandbox.tenants[0]["name"]} and {r["stream"] for r in run.records} >= {"organisations", "currencies"}
+
+
+def test_given_a_named_organisation_that_is_not_connected_when_reading_the_organisations_stream_then_a_config_error_names_it(
+    sandbox, env, workdir, catalog_path
+):
+    stranger = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"  # Xero answers 403 for an organisation the token cannot reach
+    run, paths = _read_streams(
+        sandbox, env, workdir, catalog_path, {"organisations", "currencies"}, "stranger", tenant_ids=[sandbox.tenant_id, stranger]
+    )
+
+    assert run.returncode != 0 and run.records == []
+    [error] = run.errors
+    assert error["failure_type"] == "config_error"
+    assert f"tenant_ids names {stranger}: not connected to this Xero app" in error["message"]
+    assert sandbox.tenants[0]["name"] in error["message"]  # the connected organisations, listed as before
+    assert paths["/connections"] == 1  # asked only once an organisation was refused, to say which ones are connected

@@ -24,6 +24,11 @@ def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bo
     try:
         authenticator.get_access_token()
         organisations = connection.organisations()
+        share = connection.share_summary()
+        if share:
+            logger.info(share)
+        if not organisations:
+            return True, share
         lookup = XeroLookup(authenticator, connection.limits, logger)
         answers = {o.tenant_id: lookup.organisation(o) for o in organisations}
     except AirbyteTracedException as error:
@@ -56,7 +61,7 @@ def check_connection(logger: logging.Logger, connection: Connection) -> Tuple[bo
     summary = unreadable_streams(logger, granted)
     countries = {tenant: str((answer or {}).get("CountryCode") or "") for tenant, answer in answers.items()}
     refused = other_apis(logger, lookup, organisations, granted, countries)
-    return True, " ".join(part for part in (summary, refused) if part) or None
+    return True, " ".join(part for part in (share, summary, refused) if part) or None
 
 
 def other_apis(

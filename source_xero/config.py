@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, List, Literal, Mapping, MutableMapping, Optional, Tuple, Union
+from typing import Annotated, Any, List, Literal, Mapping, MutableMapping, Optional, Tuple, TypeGuard, Union
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.datetime_helpers import ab_datetime_parse
@@ -18,6 +18,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .dates import parse_timestamp
+from .shares import WHOLE, Share
 
 START_DATE_PATTERN = r"^$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
 TENANT_ID_PATTERN = r"^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -102,6 +103,44 @@ Credentials = Annotated[
 ]
 
 
+MAX_SHARES = 100  # each share keeps 1/of of the app's 10,000 calls a minute: 99 at 100 shares, above one organisation's 60
+SHARE_EXAMPLE = '{"share": 3, "of": 8}'
+
+
+def _whole_number(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class OrganisationShare(_Strict):
+    """Which share of the organisations this connection reads (shares.py): `share` from 1 to `of`."""
+
+    share: int
+    of: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_numbers_in_range(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value  # the field's own validator says what to write
+        of, share = value.get("of"), value.get("share")
+        if not (_whole_number(of) and 1 <= of <= MAX_SHARES):
+            raise ValueError(
+                f"organisation_share.of must be a whole number from 1 to {MAX_SHARES}, the number of connections that "
+                f"share the organisations (for example {SHARE_EXAMPLE}), not {of!r}"
+            )
+        if not (_whole_number(share) and 1 <= share <= of):
+            raise ValueError(
+                f"organisation_share.share must be a whole number from 1 to {of} (organisation_share.of), the share this "
+                f"connection reads: give each of the {of} connections its own number (for example {SHARE_EXAMPLE}), "
+                f"not {share!r}"
+            )
+        return value
+
+    @property
+    def rule(self) -> Share:
+        return Share(self.share, self.of)
+
+
 class XeroConfig(_Strict):
     credentials: Credentials
     tenant_ids: List[str] = Field(default_factory=list)
@@ -111,6 +150,24 @@ class XeroConfig(_Strict):
     report_tracking_category: str = ""
     report_tracking_category_id: str = ""
     lookback_minutes: int = Field(default=DEFAULT_LOOKBACK_MINUTES, ge=0, le=MAX_LOOKBACK_MINUTES, strict=True)
+    organisation_share: Optional[OrganisationShare] = None
+
+    @field_validator("organisation_share", mode="before")
+    @classmethod
+    def _share_is_an_object(cls, value: Any) -> Any:
+        if value is None or value == {}:
+            return None
+        if not isinstance(value, Mapping):
+            raise ValueError(
+                f"organisation_share must be an object such as {SHARE_EXAMPLE} (this connection reads share 3 of 8 of "
+                f"the organisations), or left out to read them all; not a {_json_type(value)}"
+            )
+        return value
+
+    @property
+    def share(self) -> Share:
+        """The share of the organisations this connection reads (shares.WHOLE: all of them)."""
+        return self.organisation_share.rule if self.organisation_share is not None else WHOLE
 
     @field_validator("tenant_id", mode="before")
     @classmethod

@@ -13,16 +13,17 @@ from typing import Any, Dict, Optional
 from requests.auth import AuthBase
 
 from .budget import XeroCallBudget
-from .client import XeroClient
+from .client import Page, XeroClient
 from .config import XeroConfig
 from .connection import Connection
 from .errors import RunSignals
 from .parallel import Limits
 from .progress import Estimates
 from .skips import Skips
-from .tenants import Organisation
+from .tenants import Organisation, organisation_answer
 
 DEFAULT_MONTHS = 24  # months read without a start_date (reports.py reads the same window)
+ORGANISATION_ANSWER = "the /Organisation answer"  # shared_value's name for it
 
 
 @dataclass
@@ -45,7 +46,10 @@ class ReadContext:
         """The context of a run on this connection (report streams read 24 months when no start_date is set)."""
         settings = connection.settings
         start = settings.start if connection.config.get("start_date") else None
-        return cls(settings, connection.authenticator, connection.limits, report_start=start)
+        context = cls(settings, connection.authenticator, connection.limits, report_start=start)
+        for tenant_id, page in connection.organisation_answers.items():  # asked for the organisations' names
+            context._values[_key(ORGANISATION_ANSWER, tenant_id)] = page
+        return context
 
     @property
     def months_from(self) -> datetime:
@@ -75,7 +79,7 @@ class ReadContext:
         """One value per organisation and name for this run (payroll.py: the organisation's payroll country), made on
         first use, once however many streams ask at the same time. `make` runs under that key's own lock only, so a
         slow organisation (a call waiting out Xero's limits) never holds up another's, nor the report streams."""
-        key = f"{name}/{organisation.tenant_id}"
+        key = _key(name, organisation.tenant_id)
         with self._lock:
             if key in self._values:
                 return self._values[key]
@@ -89,9 +93,20 @@ class ReadContext:
                 self._values[key] = value
             return value
 
+    def organisation_answer(self, organisation: Organisation, client: XeroClient) -> Page:
+        """The organisation's /Organisation answer: asked once per organisation and run (by `client`, the first
+        reader's), then shared by every reader of it: the organisations stream, the report streams' facts, payroll's
+        country, and the organisation's name when the config names it (connection.py)."""
+        page: Page = self.shared_value(ORGANISATION_ANSWER, organisation, lambda: organisation_answer(client))
+        return page
+
     def shared(self, organisation: Organisation, make: Any) -> Any:
         """One object per organisation for this run (the report streams' facts), made on first use."""
         with self._lock:
             if organisation.tenant_id not in self._facts:
                 self._facts[organisation.tenant_id] = make()
             return self._facts[organisation.tenant_id]
+
+
+def _key(name: str, tenant_id: str) -> str:
+    return f"{name}/{tenant_id}"

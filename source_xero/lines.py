@@ -98,6 +98,11 @@ class ReadWithParent:
         rows_of = self.rows_of  # type: ignore[attr-defined]  # every kind of this mixin has its rows_of
         return sum(len(rows_of(parent)) for parent in parents)
 
+    @property
+    def reads_organisation(self) -> bool:
+        """Whether its read asks the organisation's /Organisation answer: where its parent's does."""
+        return bool(self.parent.reads_organisation)
+
     def lines(self, organisation: Organisation, context: ReadContext) -> Any:
         """What turns one parent record into this row's rows in one organisation's read (the row itself by default:
         its rows are in the record; children.FetchedList calls for its own)."""

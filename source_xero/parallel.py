@@ -27,12 +27,16 @@ APP_CALLS_PER_WINDOW = 9_900
 class Limits:
     """Every organisation's call budget, made on first use, and the app's window shared by all of them."""
 
-    def __init__(self, in_flight: int = MAX_CALLS_IN_FLIGHT, budget_factory: Any = None) -> None:
+    def __init__(
+        self, in_flight: int = MAX_CALLS_IN_FLIGHT, budget_factory: Any = None, app_calls: int = APP_CALLS_PER_WINDOW
+    ) -> None:
         self._in_flight = in_flight
         self._make = budget_factory or (lambda: XeroCallBudget(in_flight=self._in_flight))
         self._budgets: Dict[str, XeroCallBudget] = {}
         self._lock = threading.Lock()
-        self.app = XeroCallBudget(calls=APP_CALLS_PER_WINDOW, limit="the app's 10,000 calls a minute over every organisation")
+        # The app's window: all of it, or this connection's share of it when several connections share the app
+        # (config.organisation_share, shares.py).
+        self.app = XeroCallBudget(calls=app_calls, limit="the app's 10,000 calls a minute over every organisation")
         # The run's record of long waits (progress.Waits), set by the read for its duration: it logs them and marks
         # the streams they hold up RATE_LIMITED. None outside a read (check, discover, tests of the budget alone).
         self.waits: Optional[Any] = None

@@ -83,6 +83,7 @@ class PayrollList:
     refused_hint: str = PAYROLL_NOT_SUBSCRIBED
 
     cursor_field = None  # full refresh: see the module's docstring
+    reads_organisation = True  # its country, from the organisation's record (payroll_region)
 
     @property
     def family(self) -> str:
@@ -193,10 +194,9 @@ def payroll_region(context: ReadContext, organisation: Organisation) -> Optional
     say: the organisation's record refused). One /Organisation call per organisation and run, shared."""
 
     def lookup() -> Optional[str]:
-        from .tenants import XeroLookup
-
-        record = XeroLookup(context.authenticator, context.limits).organisation(organisation)
-        return REGION_OF_COUNTRY.get(str((record or {}).get("CountryCode") or "").upper())
+        page = context.organisation_answer(organisation, context.client("organisations", organisation))
+        record = (page.records or [{}])[0] if page.status == 200 else {}
+        return REGION_OF_COUNTRY.get(str(record.get("CountryCode") or "").upper())
 
     return context.shared_value("payroll_region", organisation, lookup)
 

@@ -45,7 +45,7 @@ from .report_rows import (
 )
 from .scopes import Scope
 from .skips import facts_refused
-from .tenants import Organisation
+from .tenants import ORGANISATION_PATH, Organisation
 
 # months read when start_date is empty: the current month and the 23 before it (context.DEFAULT_MONTHS)
 DEFAULT_MONTHS_TO_REREAD = 3
@@ -71,6 +71,7 @@ class ReportSpec:
     dated_by: str  # "range": fromDate and toDate of the month; "date": its last day
     tracked: bool = False  # can be broken down by a tracking category
     refused_hint: str = ""
+    reads_organisation = True  # its facts hold the organisation's lock date (OrganisationFacts)
 
     @property
     def records_key(self) -> str:
@@ -283,7 +284,10 @@ class ReportReader:
         return self._client.get(accounting_base() + path, records_key, params)
 
     def _facts_fetch(self, path: str) -> Optional[Any]:
-        page = self._call(path, {}, FACTS_ENVELOPES[path])
+        if path == ORGANISATION_PATH:  # the answer every reader of it shares (context.organisation_answer)
+            page = self._context.organisation_answer(self.organisation, self._client)
+        else:
+            page = self._call(path, {}, FACTS_ENVELOPES[path])
         if page.refused:
             facts_refused(self.row.name, path, page.status, self._client_logger)
             return None

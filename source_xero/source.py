@@ -27,7 +27,7 @@ from .config import parse_config
 from .connection import Connection, connection_key
 from .context import ReadContext
 from .engine import described_stream
-from .table import ROWS
+from .table import BY_NAME, ROWS
 
 
 class SourceXero(AbstractSource):
@@ -86,9 +86,16 @@ class SourceXero(AbstractSource):
     def read(
         self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog, state: Any = None
     ) -> Iterator[AirbyteMessage]:
+        connection = self.connection(config)
+        rows = [BY_NAME[s.stream.name] for s in catalog.streams if s.stream.name in BY_NAME]
+        if rows and len(rows) == len(catalog.streams):  # else sync.read says which streams are unknown
+            # Looked up here once, knowing the selected streams: they decide which call names the organisations.
+            if not connection.organisations(rows) and connection.share.of > 1:
+                logger.info(connection.share_summary())  # not an error: another connection reads the others
+                return
         yield from sync.read(
             logger,
-            self.connection(config),
+            connection,
             catalog,
             state,
             lambda: bool(self.stop_sync_on_stream_failure),

@@ -49,6 +49,9 @@ class ListEndpoint:
     component: str = ""
     api: Api = ACCOUNTING
     fanout: FanOut = ONCE  # a list Xero hands out in parts (fanout.py): each part read to its end in turn
+    # True for the organisation's own record (/Organisation): one answer per organisation and run, shared with every
+    # other reader of it (context.ReadContext.organisation_answer; connection.py names the organisations from it).
+    reads_organisation: bool = False
 
     def __post_init__(self) -> None:
         # A list read in parts (fanout.py) is read whole each time: its parts share one cursor, whose claim an
@@ -177,6 +180,8 @@ class ListReader:
             self._context.estimates.expect(self._estimate_for, self.organisation.tenant_id, self._rows_before_part + count)
 
     def _fetch(self, request: PageRequest, part: Mapping[str, Any]) -> Any:
+        if self.row.reads_organisation:
+            return self._context.organisation_answer(self.organisation, self._client)
         headers = {"If-Modified-Since": request.if_modified_since} if request.if_modified_since else {}
         query = {**self.row.params, **part, **request.params}
         return self._client.get(

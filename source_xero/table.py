@@ -62,7 +62,7 @@ STREAMS: Tuple[ListEndpoint, ...] = (
     ListEndpoint("branding_themes",     "BrandingThemes",     "BrandingThemes",     "BrandingThemeID",     FULL_TABLE, ONE_CALL, Scope.SETTINGS),
     ListEndpoint("contact_groups",      "ContactGroups",      "ContactGroups",      "ContactGroupID",      FULL_TABLE, ONE_CALL, Scope.CONTACTS),
     ListEndpoint("currencies",          "Currencies",         "Currencies",         "Code",                FULL_TABLE, ONE_CALL, Scope.SETTINGS, key_per_organisation=True),
-    ListEndpoint("organisations",       "Organisation",       "Organisations",      "OrganisationID",      FULL_TABLE, ONE_CALL, Scope.SETTINGS),
+    ListEndpoint("organisations",       "Organisation",       "Organisations",      "OrganisationID",      FULL_TABLE, ONE_CALL, Scope.SETTINGS, reads_organisation=True),
     ListEndpoint("repeating_invoices",  "RepeatingInvoices",  "RepeatingInvoices",  "RepeatingInvoiceID",  FULL_TABLE, ONE_CALL, Scope.INVOICES),
     ListEndpoint("tax_rates",           "TaxRates",           "TaxRates",           "TaxType",             FULL_TABLE, ONE_CALL, Scope.SETTINGS, key_per_organisation=True),
     ListEndpoint("tracking_categories", "TrackingCategories", "TrackingCategories", "TrackingCategoryID",  FULL_TABLE, ONE_CALL, Scope.SETTINGS, ARCHIVED_TOO),

@@ -26,6 +26,7 @@ LOOKUP_TIMEOUT = (10, 60)  # connect, read (seconds): a small answer, at the sta
 
 
 ORGANISATION_KEY = "tenant_id"  # the column every record carries: the organisation it was read from
+ORGANISATION_PATH, ORGANISATION_ENVELOPE = "Organisation", "Organisations"  # the organisation's own record
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,19 @@ class Organisation:
     @property
     def label(self) -> str:
         return f"{self.name} ({self.tenant_id})" if self.name else self.tenant_id
+
+
+def organisation_answer(client: XeroClient) -> Page:
+    """The organisation's /Organisation answer, decoded as a stream's page is (a read asks it once per organisation
+    and shares it: context.ReadContext.organisation_answer)."""
+    return client.get(accounting_base() + ORGANISATION_PATH, ORGANISATION_ENVELOPE)
+
+
+def name_of(page: Page) -> Optional[str]:
+    """The organisation's name in its /Organisation answer; None when Xero refused it."""
+    if page.status != 200:
+        return None
+    return str(((page.records or [{}])[0]).get("Name") or "")
 
 
 def _config_error(message: str) -> AirbyteTracedException:
@@ -84,10 +98,10 @@ class XeroLookup:
         """The organisation's own record, or None when Xero refuses it (disconnected, wrong id, no scope)."""
         page = self._get(
             f"organisation {tenant.label}",
-            accounting_base() + "Organisation",
+            accounting_base() + ORGANISATION_PATH,
             tenant.tenant_id,
-            "Organisations",
-            lambda body: page_problem(body, "Organisations"),
+            ORGANISATION_ENVELOPE,
+            lambda body: page_problem(body, ORGANISATION_ENVELOPE),
         )
         if page.status == 200:
             return (page.records or [{}])[0]

@@ -10,7 +10,7 @@ import threading
 from airbyte_cdk.test.entrypoint_wrapper import read
 from airbyte_cdk.test.state_builder import StateBuilder
 
-from builders import API, TENANT_ID, account, api_calls, catalog, ok, record_data, run_command
+from builders import API, CONNECTIONS_URL, TENANT_ID, account, api_calls, catalog, ok, record_data, run_command
 from source_xero import SourceXero
 
 
@@ -47,6 +47,63 @@ def _state_error(output):
 
 
 # -- organisation ids -------------------------------------------------------------------------------
+def _organisation(xero, name="Demo Company (NZ)", status=200):
+    body = {"Organisations": [{"OrganisationID": "org-1", "Name": name, "CountryCode": "NZ"}]} if status == 200 else {}
+    xero.get(API + "Organisation", status_code=status, json=body, headers={"Content-Type": "application/json"})
+
+
+def _connections_calls(xero):
+    return [r for r in xero.request_history if r.url.startswith(CONNECTIONS_URL)]
+
+
+def test_the_rows_whose_read_asks_the_organisations_own_record_are_the_organisations_reports_and_payroll_streams():
+    from source_xero.table import NESTED, PAYROLL, PAYSLIP_LINES, REPORTS, ROWS, STREAMS
+
+    asking = {row.name for row in ROWS if row.reads_organisation is True}
+
+    assert {row.name for row in ROWS if not isinstance(row.reads_organisation, bool)} == set()  # every kind says
+    assert asking == {"organisations", *(r.name for r in REPORTS), *(r.name for r in PAYROLL), PAYSLIP_LINES.name}
+    assert not {row.name for row in (*STREAMS, *NESTED) if row.reads_organisation} - {"organisations"}
+
+
+def test_given_named_organisations_and_the_organisations_stream_then_their_names_come_from_its_one_answer(config, xero):
+    _organisation(xero, name="Named By Its Record")
+    config["tenant_ids"] = [TENANT_ID.upper()]
+
+    output = read(SourceXero(), config, catalog("organisations"))
+
+    assert output.errors == []
+    named = [(r.record.data["tenant_id"], r.record.data["tenant_name"]) for r in output.records]
+    assert named == [(TENANT_ID, "Named By Its Record")]
+    assert [c.headers["Xero-Tenant-Id"] for c in api_calls(xero, "Organisation")] == [TENANT_ID]  # asked once, Xero's form
+    assert _connections_calls(xero) == []
+
+
+def test_given_named_organisations_and_no_stream_that_asks_organisation_then_connections_names_them(config, xero):
+    _accounts(xero)
+    _organisation(xero)
+
+    output = read(SourceXero(), config, catalog("accounts"))
+
+    assert output.errors == []
+    assert {r.record.data["tenant_name"] for r in output.records} == {"Demo Company (NZ)"}
+    assert len(_connections_calls(xero)) == 1 and api_calls(xero, "Organisation") == []
+
+
+def test_given_a_named_organisation_xero_refuses_then_connections_is_asked_and_the_error_lists_the_connected_ones(config, xero):
+    _organisation(xero, status=403)
+    stranger = "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    config["tenant_ids"] = [stranger]
+
+    output = read(SourceXero(), config, catalog("organisations"))
+
+    error = _only_error(output)
+    assert error.failure_type.value == "config_error"
+    assert f"tenant_ids names {stranger}: not connected to this Xero app" in error.message
+    assert "Demo Company (NZ)" in error.message
+    assert output.records == [] and len(_connections_calls(xero)) == 1
+
+
 def test_given_an_upper_case_tenant_id_when_read_then_the_organisation_is_read_under_xeros_id(config, xero):
     _accounts(xero)
     config["tenant_ids"] = [TENANT_ID.upper()]
