@@ -17,12 +17,17 @@ scenario by scenario, with tap-xero and airbyte-source-xero side by side where t
       fresh state each time, alternating: (1) invoices alone, (2) invoices + invoice_line_items, --lines-repeat pairs
       (default 3). Per run: calls, CPU, records, records per CPU-second; per pair and their median: the ratio
       (2)/(1) of records per CPU-second (issue 19: at least 0.8) and of CPU seconds.
+  (g) a practice (source-xero only; `--scenarios g` or `practice`): many small organisations in one connection
+      (--practice-orgs, then half as many), 1.5 s latency, Xero's limits per organisation and per app: calls, wall,
+      the bound those limits set (practice_bound) and wall / bound (target <= 1.2), 429s (target 0), peak RSS and
+      its growth per 100 organisations (target <= 10 MB), and the state's messages and bytes (docs/benchmark.md).
 
 Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --steady-invoices and
 --steady-journals (BENCH_STEADY_INVOICES, BENCH_STEADY_JOURNALS: the smaller sizes of (a)'s steady state, default
 one fifth; --steady-repeat, BENCH_STEADY_REPEAT: runs of each size, default 3), --big-invoices
 (BENCH_BIG_INVOICES, 100,000, for (d)), --lines-invoices (BENCH_LINES_INVOICES, default --invoices) and
---lines-repeat (BENCH_LINES_REPEAT, 3) for (f). The full run: BENCH_INVOICES=100000 make bench.
+--lines-repeat (BENCH_LINES_REPEAT, 3) for (f), --practice-orgs (BENCH_PRACTICE_ORGS, 200) and --practice-scale
+(BENCH_PRACTICE_SCALE, 0.02) for (g). The full run: BENCH_INVOICES=100000 make bench.
 Results: the printed tables, also saved to bench/results/<time>.txt and .json.
 """
 
@@ -478,18 +483,22 @@ def _practice(report: Report, ours: Connector, args: argparse.Namespace) -> List
     notes = [f"bound: the longest of the app's calls at {APP_CALLS_A_MINUTE:,} a minute, and for each organisation its calls at "
              f"{ORG_CALLS_A_MINUTE} a minute, its longest chain of calls one after the other x the latency, and its calls x the "
              f"latency / {ORG_IN_FLIGHT} in flight (docs/benchmark.md); bound by: which of them is longest.",
-             f"wall / bound at {large['orgs']:,}: {_cell(large['ratio'])} (target <= {PRACTICE_TARGETS['ratio']}: {verdict[met['ratio']]}); "
+             f"wall / bound at {large['orgs']:,}: {_cell(large['ratio'])} "
+             f"(target <= {PRACTICE_TARGETS['ratio']}: {verdict[met['ratio']]}); "
              f"429s: {small['429']} and {large['429']} (target 0: {verdict[met['429']]}); peak RSS growth per 100 organisations: "
              f"{_cell(growth)} MB (target <= {PRACTICE_TARGETS['mb_per_100']:g}: {verdict[met['mb_per_100']]}).",
-             "in flight: the calls in flight on average, from the first call's start to the last answer (the sandbox's call log);",
-             "state msgs, state MB: the state messages the read emitted and their bytes; final state B/org: the bytes of the last state "
-             "of every stream / organisations;",
+             "in flight: the calls in flight on average, from the first call's start to the last answer "
+             "(the sandbox's call log);",
+             "state msgs, state MB: the state messages the read emitted and their bytes;",
+             "final state B/org: the bytes of the last state of every stream / organisations;",
              "whole-state rewrites: state MB / the final state's bytes, how many times over the whole state went out "
              "(about constant when the state's traffic grows linearly with the organisations)."]
     report.table(f"(g) a practice: many small organisations (x{args.practice_scale:g} of the default one) in one connection, "
-                 f"latency {args.latency_ms:.0f} ms a call, Xero's limits ({ORG_CALLS_A_MINUTE}/min and {ORG_IN_FLIGHT} in flight "
+                 f"latency {args.latency_ms:.0f} ms a call, Xero's limits "
+                 f"({ORG_CALLS_A_MINUTE}/min and {ORG_IN_FLIGHT} in flight "
                  f"per organisation, {APP_CALLS_A_MINUTE:,}/min per app)",
-                 ["run", "API calls", "wall s", "bound s", "bound by", "wall / bound", "429s", "in flight", "CPU s", "peak RSS MB", "records",
+                 ["run", "API calls", "wall s", "bound s", "bound by", "wall / bound", "429s", "in flight", "CPU s",
+                  "peak RSS MB", "records",
                   "state msgs", "state MB", "final state B/org", "whole-state rewrites", "check"], rows, notes=notes)
     report.data["practice"] = {"scale": args.practice_scale, "runs": figures, "rss_mb_per_100_orgs": growth,
                                "targets": PRACTICE_TARGETS, "met": met}
@@ -514,7 +523,8 @@ def _practice_run(ours: Connector, orgs: int, args: argparse.Namespace) -> Tuple
         result.run.stdout_path.unlink(missing_ok=True)
         result.run.stdout_path.with_suffix(".calls.json").unlink(missing_ok=True)
     if result.ok and result.output is not None:
-        wrong = [f"{s} {result.output.records.get(s, 0):,}/{n:,}" for s, n in truth.items() if result.output.records.get(s, 0) != n]
+        got = result.output.records
+        wrong = [f"{s} {got.get(s, 0):,}/{n:,}" for s, n in truth.items() if got.get(s, 0) != n]
         result.note = ("WRONG: " + ", ".join(wrong)) if wrong else "ok (= ground truth of every organisation)"
     bound = practice_bound(log, latency)
     wall = result.run.wall if result.run is not None else None
