@@ -37,9 +37,9 @@ MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent a
 # the app's 10,000 calls a minute at Xero's slower answers (1.5 s) need some 250 (bench scenario g).
 MAX_WORKERS = 250
 # Records and messages between the workers and the main thread (the CDK's default is 10,000). When the main thread
-# is the slower side (many organisations' small partitions at once) the queue stays full, and what it holds is peak
-# memory: with 10,000 records, peak memory grew by 28-41 MB per 100 organisations of a practice (bench scenario g,
-# 100 against 200 organisations), with 2,000 by about 6. Still as many records as two of Xero's largest pages.
+# is the slower side (many organisations' small partitions at once, bench scenario g) the queue stays full, and the
+# records it holds are part of the peak memory: 2,000 keeps that part a fifth of the CDK's default, still as many
+# records as two of Xero's largest pages.
 QUEUE_SIZE = 2_000
 
 
