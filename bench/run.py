@@ -18,12 +18,17 @@ scenario by scenario, with tap-xero and airbyte-source-xero side by side where t
       fresh state each time, alternating: (1) invoices alone, (2) invoices + invoice_line_items, --lines-repeat pairs
       (default 3). Per run: calls, CPU, records, records per CPU-second; per pair and their median: the ratio
       (2)/(1) of records per CPU-second (issue 19: at least 0.8) and of CPU seconds.
+  (g) a practice (source-xero only; `--scenarios g` or `practice`): many small organisations in one connection
+      (--practice-orgs, then half as many), 1.5 s latency, Xero's limits per organisation and per app: calls, wall,
+      the bound those limits set (practice_bound) and wall / bound (target <= 1.2), 429s (target 0), peak RSS and
+      its growth per 100 organisations (target <= 10 MB), and the state's messages and bytes (docs/benchmark.md).
 
 Sizes: --invoices (BENCH_INVOICES, default 10,000), --journals (BENCH_JOURNALS, 5,000), --steady-invoices and
 --steady-journals (BENCH_STEADY_INVOICES, BENCH_STEADY_JOURNALS: the smaller sizes of (a)'s steady state, default
 one fifth; --steady-repeat, BENCH_STEADY_REPEAT: runs of each size, default 3), --big-invoices
 (BENCH_BIG_INVOICES, 100,000, for (d)), --lines-invoices (BENCH_LINES_INVOICES, default --invoices) and
---lines-repeat (BENCH_LINES_REPEAT, 3) for (f). The full run: BENCH_INVOICES=100000 make bench.
+--lines-repeat (BENCH_LINES_REPEAT, 3) for (f), --practice-orgs (BENCH_PRACTICE_ORGS, 200) and --practice-scale
+(BENCH_PRACTICE_SCALE, 0.02) for (g). The full run: BENCH_INVOICES=100000 make bench.
 Results: the printed tables, also saved to bench/results/<time>.txt and .json.
 """
 
@@ -72,9 +77,13 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                    help="(f): sandbox invoices (default: --invoices)")
     p.add_argument("--lines-repeat", type=int, default=_env_int("BENCH_LINES_REPEAT", 3),
                    help="(f): pairs of runs (invoices alone, invoices + their lines), alternating; the median pair counts")
+    p.add_argument("--practice-orgs", type=int, default=_env_int("BENCH_PRACTICE_ORGS", 200),
+                   help="(g): organisations of the practice (also read at half that many, for the growth per 100)")
+    p.add_argument("--practice-scale", type=float, default=float(os.environ.get("BENCH_PRACTICE_SCALE") or PRACTICE_SCALE),
+                   help="(g): each organisation's size, a factor on the sandbox's default organisation")
     p.add_argument("--latency-ms", type=float, default=float(os.environ.get("BENCH_LATENCY_MS") or 1500))
-    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d,e,f",
-                   help="comma-separated subset of a,b,c,d,e,f (f is also called lines)")
+    p.add_argument("--scenarios", default=os.environ.get("BENCH_SCENARIOS") or "a,b,c,d,e,f,g",
+                   help="comma-separated subset of a,b,c,d,e,f,g (f is also called lines, g practice)")
     p.add_argument("--others", default=os.environ.get("BENCH_OTHERS", "tap-xero,airbyte-source-xero"),
                    help="other connectors to compare ('' or none for none)")
     p.add_argument("--others-limits", action="store_true", default=os.environ.get("BENCH_OTHERS_LIMITS") == "1",
@@ -236,7 +245,7 @@ def check_incremental(result: Result, truth: Dict[str, int], edited: Sequence[st
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     scenarios = {s.strip() for s in args.scenarios.split(",") if s.strip()}
-    scenarios = {"f" if s == "lines" else s for s in scenarios}
+    scenarios = {{"lines": "f", "practice": "g"}.get(s, s) for s in scenarios}
     others_names = [n for n in args.others.replace(" ", "").split(",") if n and n != "none"]
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     results_dir = Path(args.results_dir)
@@ -400,6 +409,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "f" in scenarios:
         all_results += _lines(report, ours, args)
 
+    if "g" in scenarios:
+        all_results += _practice(report, ours, args)
+
     _budget(report, invoices_only, everyone)
     (results_dir / f"{stamp}.txt").write_text("\n".join(report.lines) + "\n")
     (results_dir / f"{stamp}.json").write_text(json.dumps({"args": vars(args), "results": [r.to_json() for r in all_results],
@@ -445,6 +457,142 @@ def _organisations(report: Report, ours: Connector, sizes: Dict[str, int], args:
                                     "ideal_s": ideal, "ratio": ratio, "minute_429": minute_429, "all_429": result.rate_limited}
     return [result]
 
+
+# -- (g) a practice: many small organisations in one connection ----------------------------------------
+PRACTICE_SCALE = 0.02       # (g): an organisation of about 2 % of the sandbox's default one (some 200 records)
+APP_CALLS_A_MINUTE = 10_000  # Xero's limits the bound of (g) is made of
+ORG_CALLS_A_MINUTE = 60
+ORG_IN_FLIGHT = 5
+PRACTICE_TARGETS = {"ratio": 1.2, "429": 0, "mb_per_100": 10.0}
+
+
+def _practice(report: Report, ours: Connector, args: argparse.Namespace) -> List[Result]:
+    """(g) One connection reading a practice's many small organisations under Xero's limits (1.5 s a call): its wall
+    time against the bound those limits set, its 429s, its peak memory at two sizes and its state (docs/benchmark.md)."""
+    big = max(2, args.practice_orgs)
+    figures, results = [], []
+    for orgs in (big // 2, big):
+        result, figure = _practice_run(ours, orgs, args)
+        figures.append(figure)
+        results.append(result)
+    rows = [[f"{f['orgs']:,} organisations", f["calls"], f["wall_s"], f["bound_s"], f["bound_by"], f["ratio"], f["429"],
+             f["mean_in_flight"], f["cpu_s"], f["peak_rss_mb"], f["records"], f["state_messages"], f["state_message_mb"],
+             f["final_state_bytes_per_org"], f["whole_state_rewrites"], f["check"]] for f in figures]
+    small, large = figures
+    growth = ((large["peak_rss_mb"] - small["peak_rss_mb"]) / (large["orgs"] - small["orgs"]) * 100
+              if large["peak_rss_mb"] is not None and small["peak_rss_mb"] is not None else None)
+    met = {"ratio": large["ratio"] is not None and large["ratio"] <= PRACTICE_TARGETS["ratio"],
+           "429": large["429"] == PRACTICE_TARGETS["429"] and small["429"] == PRACTICE_TARGETS["429"],
+           "mb_per_100": growth is not None and growth <= PRACTICE_TARGETS["mb_per_100"]}
+    verdict = {True: "met", False: "NOT met"}
+    notes = [f"bound: the longest of the app's calls at {APP_CALLS_A_MINUTE:,} a minute, and for each organisation its calls at "
+             f"{ORG_CALLS_A_MINUTE} a minute, its longest chain of calls one after the other x the latency, and its calls x the "
+             f"latency / {ORG_IN_FLIGHT} in flight (docs/benchmark.md); bound by: which of them is longest.",
+             f"wall / bound at {large['orgs']:,}: {_cell(large['ratio'])} "
+             f"(target <= {PRACTICE_TARGETS['ratio']}: {verdict[met['ratio']]}); "
+             f"429s: {small['429']} and {large['429']} (target 0: {verdict[met['429']]}); peak RSS growth per 100 organisations: "
+             f"{_cell(growth)} MB (target <= {PRACTICE_TARGETS['mb_per_100']:g}: {verdict[met['mb_per_100']]}).",
+             "in flight: the calls in flight on average, from the first call's start to the last answer "
+             "(the sandbox's call log);",
+             "state msgs, state MB: the state messages the read emitted and their bytes;",
+             "final state B/org: the bytes of the last state of every stream / organisations;",
+             "whole-state rewrites: state MB / the final state's bytes, how many times over the whole state went out "
+             "(about constant when the state's traffic grows linearly with the organisations)."]
+    report.table(f"(g) a practice: many small organisations (x{args.practice_scale:g} of the default one) in one connection, "
+                 f"latency {args.latency_ms:.0f} ms a call, Xero's limits "
+                 f"({ORG_CALLS_A_MINUTE}/min and {ORG_IN_FLIGHT} in flight "
+                 f"per organisation, {APP_CALLS_A_MINUTE:,}/min per app)",
+                 ["run", "API calls", "wall s", "bound s", "bound by", "wall / bound", "429s", "in flight", "CPU s",
+                  "peak RSS MB", "records",
+                  "state msgs", "state MB", "final state B/org", "whole-state rewrites", "check"], rows, notes=notes)
+    report.data["practice"] = {"scale": args.practice_scale, "runs": figures, "rss_mb_per_100_orgs": growth,
+                               "targets": PRACTICE_TARGETS, "met": met}
+    return results
+
+
+def _practice_run(ours: Connector, orgs: int, args: argparse.Namespace) -> Tuple[Result, dict]:
+    latency = args.latency_ms / 1000
+    with SandboxProcess({}, latency_ms=args.latency_ms, rate_limits=True, tenant_scales=(args.practice_scale,) * orgs,
+                        build_all=True) as sb:
+        tenants = [t["tenant_id"] for t in sb.info["tenants"]]
+        ours.prepare(sb)
+        offered = set(ours.stream_names())
+        truth: Dict[str, int] = {}
+        for tenant in tenants:
+            for stream, n in sb.truth_counts(tenant).items():
+                truth[stream] = truth.get(stream, 0) + (n if stream in offered else 0)
+        result = measure(ours, sb, f"g-practice-{orgs}", None, None, keep_output=True)
+        log = sb.control("calls")
+    state = _state_traffic(result.run.stdout_path) if result.run is not None else {}
+    if result.run is not None and not args.keep_output:
+        result.run.stdout_path.unlink(missing_ok=True)
+        result.run.stdout_path.with_suffix(".calls.json").unlink(missing_ok=True)
+    if result.ok and result.output is not None:
+        got = result.output.records
+        wrong = [f"{s} {got.get(s, 0):,}/{n:,}" for s, n in truth.items() if got.get(s, 0) != n]
+        result.note = ("WRONG: " + ", ".join(wrong)) if wrong else "ok (= ground truth of every organisation)"
+    bound = practice_bound(log, latency)
+    wall = result.run.wall if result.run is not None else None
+    final_bytes = state.get("final_state_bytes", 0)
+    figure = {"orgs": orgs, "calls": result.calls, "wall_s": wall, **bound,
+              "ratio": wall / bound["bound_s"] if wall and bound["bound_s"] else None, "429": result.rate_limited,
+              "cpu_s": result.run.cpu if result.run is not None else None,
+              "peak_rss_mb": result.run.maxrss_mb if result.run is not None else None, "records": result.records,
+              "state_messages": state.get("messages", 0), "state_message_mb": state.get("message_bytes", 0) / 1e6,
+              "final_state_bytes": final_bytes, "final_state_bytes_per_org": final_bytes / orgs,
+              "whole_state_rewrites": state.get("message_bytes", 0) / final_bytes if final_bytes else None,
+              "check": result.note or "ok"}
+    return result, figure
+
+
+def practice_bound(log: Sequence[dict], latency: float) -> dict:
+    """The least wall time Xero's limits allow for the calls in `log` (the sandbox's call log), at their sustained rates:
+    the longest of (app) every call at 10,000 a minute; and per organisation (calls with its Xero-Tenant-Id) its calls
+    at 60 a minute, its calls x latency / 5 in flight, and its longest chain x latency. A chain: the /connections lookup
+    that comes before any organisation's call, then the organisation's calls to one resource, counted as one after
+    the other (a keyset's pages each wait for the one before; pages asked in parallel would make this an over-estimate,
+    and for small organisations every list is one page)."""
+    api = [c for c in log if c["path"].startswith("/api.xro/2.0/") or c["path"] == "/connections"]
+    per_org: Dict[str, int] = {}
+    per_resource: Dict[Tuple[str, str], int] = {}
+    for call in api:
+        tenant = call["headers"].get("Xero-Tenant-Id")
+        if tenant:
+            per_org[tenant] = per_org.get(tenant, 0) + 1
+            key = (tenant, call["path"])
+            per_resource[key] = per_resource.get(key, 0) + 1
+    before = 1 if any(c["path"] == "/connections" for c in api) else 0
+    terms = {
+        "app minute": len(api) / APP_CALLS_A_MINUTE * 60,
+        "org minute": max(per_org.values(), default=0) / ORG_CALLS_A_MINUTE * 60,
+        "org in flight": max(per_org.values(), default=0) * latency / ORG_IN_FLIGHT,
+        "org chain": (before + max(per_resource.values(), default=0)) * latency,
+    }
+    by = max(terms, key=lambda k: terms[k])
+    busy = sum(c.get("duration") or 0.0 for c in api)
+    # the log's "t" is when the answer was ready, "duration" how long the sandbox took over it
+    span = max((c["t"] for c in api), default=0.0) - min((c["t"] - (c.get("duration") or 0.0) for c in api), default=0.0)
+    return {"bound_s": terms[by], "bound_by": by, "terms_s": {k: round(v, 2) for k, v in terms.items()},
+            "mean_in_flight": busy / span if span > 0 else None,  # calls in flight on average, first call to last answer
+            "calls_per_org_max": max(per_org.values(), default=0), "organisations_called": len(per_org)}
+
+
+def _state_traffic(path: Path) -> dict:
+    """The state messages of a read's output: how many, their bytes (as emitted), and the bytes of each stream's last."""
+    messages, message_bytes, last = 0, 0, {}
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if b'"STATE"' not in raw:
+                continue
+            message = json.loads(raw)
+            if message.get("type") != "STATE":
+                continue
+            messages += 1
+            message_bytes += len(raw.rstrip(b"\n"))
+            stream = message["state"].get("stream") or {}
+            name = (stream.get("stream_descriptor") or {}).get("name", "__global__")
+            last[name] = len(json.dumps(stream.get("stream_state"), separators=(",", ":")))
+    return {"messages": messages, "message_bytes": message_bytes, "final_state_bytes": sum(last.values())}
 
 LINES_STREAM = "invoice_line_items"  # (f): the nested list measured against its parent
 LINES_TARGET = 0.8  # issue 19: records per CPU-second of invoices plus their lines >= 0.8 x invoices alone

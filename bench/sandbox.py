@@ -22,7 +22,7 @@ CURSOR_STREAMS = {d.name for d in _DEFS if d.cursor}
 
 class SandboxProcess:
     def __init__(self, sizes: Dict[str, int], latency_ms: float = 0.0, rate_limits: bool = False,
-                 tenant_scales: Sequence[float] = ()) -> None:
+                 tenant_scales: Sequence[float] = (), build_all: bool = False) -> None:
         self.sizes, self.latency_ms, self.rate_limits = dict(sizes), latency_ms, rate_limits
         self.tenant_scales = tuple(tenant_scales)
         sizes_arg = ",".join(f"{k}={v}" for k, v in sizes.items())
@@ -31,6 +31,8 @@ class SandboxProcess:
             cmd += ["--tenants", str(len(tenant_scales)), "--tenant-scales", ",".join(str(s) for s in tenant_scales)]
         if not rate_limits:
             cmd.append("--no-rate-limits")
+        if build_all:  # every stream of every organisation built before the first timed call
+            cmd.append("--build-all")
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         if not line:

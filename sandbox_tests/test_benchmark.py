@@ -90,3 +90,36 @@ def test_the_full_sync_scenario_reports_the_bytes_received_on_the_wire_and_unpac
     assert ours == {"records": full["records"], "bytes_wire": full["bytes_wire"], "bytes_unpacked": full["bytes_unpacked"]}
     assert full["note"] == "ok (= ground truth)" and full["records"] > 1000
     assert 0 < ours["bytes_wire"] * 3 < ours["bytes_unpacked"], "source-xero asks for gzip, and JSON lists pack well"
+
+
+def test_practice_bound_is_the_longest_of_the_app_and_organisation_limits():
+    """Scenario (g)'s bound from a call log: the app's calls at 10,000 a minute, each organisation's at 60 a minute,
+    its calls x latency / 5 in flight, and its chain (the /connections lookup, then its most calls to one resource)."""
+    from bench.run import practice_bound
+
+    def call(path, tenant=None):
+        return {"path": path, "headers": {"Xero-Tenant-Id": tenant} if tenant else {}, "t": 10.0, "duration": 1.5}
+
+    log = [call("/connections")] + [call("/api.xro/2.0/Invoices", "a") for _ in range(3)] + \
+        [call(f"/api.xro/2.0/R{i}", "a") for i in range(87)] + [call("/api.xro/2.0/Contacts", "b")]
+    bound = practice_bound(log, latency=1.5)
+    assert bound["terms_s"] == {"app minute": 0.55, "org minute": 90.0, "org in flight": 27.0, "org chain": 6.0}
+    assert (bound["bound_s"], bound["bound_by"], bound["organisations_called"]) == (90.0, "org minute", 2)
+
+
+def test_practice_scenario_runs_and_reports_its_fields(tmp_path):
+    """Scenario (g) of the benchmark at a tiny size (2 and 4 organisations, 0.1 s a call): it runs, checks the records
+    of every organisation and reports the bound, the 429s, memory and the state's traffic (no speed is asserted)."""
+    command = [sys.executable, "-m", "bench", "--others", "none", "--scenarios", "practice", "--practice-orgs", "4",
+               "--latency-ms", "100", "--results-dir", str(tmp_path)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "(g) a practice: many small organisations" in result.stdout
+    practice = json.loads(next(tmp_path.glob("*.json")).read_text())["practice"]
+    assert [run["orgs"] for run in practice["runs"]] == [2, 4]
+    for run in practice["runs"]:
+        assert run["check"] == "ok (= ground truth of every organisation)"
+        assert run["429"] == 0
+        assert run["organisations_called"] == run["orgs"] and run["calls"] == run["orgs"] * run["calls_per_org_max"]
+        assert run["state_messages"] > 0 and run["final_state_bytes_per_org"] > 0 and run["bound_s"] > 0
+    assert practice["rss_mb_per_100_orgs"] is not None

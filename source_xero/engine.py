@@ -53,6 +53,13 @@ from .tenants import ORGANISATION_KEY, Organisation
 
 TENANTS_KEY = "tenants"
 CHECKPOINT_EVERY = 50  # records of one organisation between checkpoints: at least one per page of any kind
+# A stream's state message holds every organisation's entry. One message per checkpoint would make a read of N
+# organisations emit about N x N entries (every organisation's end rewrites all the others'). So a checkpoint takes
+# its organisation's entry at once, but the message goes out only once the entries changed since the last message
+# are at least 1/STATE_MESSAGE_SHARE of all entries (every checkpoint for up to this many organisations), and always
+# at the stream's end (`ensure_at_least_one_state_emitted`) and after a failed read: about STATE_MESSAGE_SHARE entries
+# written per checkpoint, whatever the number of organisations. Fewer messages only let the state lag its records.
+STATE_MESSAGE_SHARE = 10
 logger = logging.getLogger("airbyte")
 
 
@@ -134,6 +141,7 @@ class TenantStates(Cursor):
         self._readers: Dict[str, Reader] = {}
         self._observed: Dict[str, int] = {}
         self._due: Dict[str, bool] = {}
+        self._unsent = 0  # entries changed since the last state message (STATE_MESSAGE_SHARE)
         # The states of the streams read by this stream's partitions (lines.py: a parent's nested lists): each
         # checkpoint of this stream moves theirs to the same claim, and each emits its own state message.
         self._followers: List[TenantStates] = []
@@ -182,21 +190,24 @@ class TenantStates(Cursor):
             self._readers[tenant_id] = reader
             self._observed[tenant_id] = 0
 
-    def checkpoint(self, tenant_id: str) -> None:
-        """Take the organisation's state from its reader and emit the stream's state, if it moved. Called on the
-        thread reading that organisation (the only one that reads its reader's state)."""
+    def checkpoint(self, tenant_id: str, force: bool = False) -> None:
+        """Take the organisation's state from its reader and, when enough entries moved (STATE_MESSAGE_SHARE) or
+        `force`, emit the stream's state. Called on the thread reading that organisation (the only one that reads its
+        reader's state)."""
         reader = self._readers.get(tenant_id)
         if reader is None:
             return
         state = reader.state  # outside the lock: building it may sort many ids, and only this thread reads it
         for states in (self, *self._followers):
-            states._take(tenant_id, state)
+            states._take(tenant_id, state, force)
 
-    def _take(self, tenant_id: str, state: Mapping[str, Any]) -> None:
+    def _take(self, tenant_id: str, state: Mapping[str, Any], force: bool) -> None:
         with self._lock:
-            if not state or state == self._tenants.get(tenant_id):
+            if state and state != self._tenants.get(tenant_id):
+                self._tenants[tenant_id] = copy.deepcopy(dict(state))
+                self._unsent += 1
+            if not self._unsent or (not force and self._unsent < max(1, len(self._tenants) // STATE_MESSAGE_SHARE)):
                 return
-            self._tenants[tenant_id] = copy.deepcopy(dict(state))
             message = self._message()
         self._message_repository.emit_message(message)
 
@@ -220,7 +231,10 @@ class TenantStates(Cursor):
             self.checkpoint(tenant_id)
 
     def close_partition(self, partition: Partition) -> None:
-        self.checkpoint(str((partition.to_slice() or {}).get(ORGANISATION_KEY)))
+        tenant_id = str((partition.to_slice() or {}).get(ORGANISATION_KEY))
+        self.checkpoint(tenant_id)
+        with self._lock:  # its read is over: its reader (and the client and session under it) may go
+            self._readers.pop(tenant_id, None)
 
     def ensure_at_least_one_state_emitted(self) -> None:
         # Called on the main thread once every partition of the stream is done and its records emitted: the
@@ -236,9 +250,12 @@ class TenantStates(Cursor):
         return True
 
     def _message(self) -> AirbyteMessage:
+        """The stream's state message (the caller holds the lock). A copy of the mapping of entries, not of the entries:
+        an entry is never changed in place, only replaced by a new one (`_take`)."""
+        self._unsent = 0
         # A "tenants" that is not an object goes out as it was saved, unless a (full refresh) read replaced it.
         usable = isinstance(self._saved.get(TENANTS_KEY, {}), Mapping) or self._tenants
-        state = {TENANTS_KEY: copy.deepcopy(self._tenants)} if usable else self._saved
+        state = {TENANTS_KEY: dict(self._tenants)} if usable else self._saved
         self._manager.update_state_for_stream(self._stream_name, None, state)
         return self._manager.create_state_message(self._stream_name, None)
 
@@ -348,7 +365,7 @@ class XeroPartition(Partition):
             estimates.finished(tenant_id, {member.name: counts.get(member.name, 0) for member in self._family.members})
         except Exception:
             if states is not None:
-                states.checkpoint(tenant_id)  # exact: records read so far are not read again
+                states.checkpoint(tenant_id, force=True)  # exact: records read so far are not read again
             if signals.day_limited(tenant_id):
                 logger.warning(
                     f"Stream {leader} of {self._organisation.label} stopped at Xero's daily limit with its state "

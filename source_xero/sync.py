@@ -34,8 +34,15 @@ from .progress import Estimates, Heartbeat, Waits
 from .table import BY_NAME, ROWS, longest_first
 
 MAX_STREAMS_IN_FLIGHT = 5  # streams read at once per organisation; pages sent ahead may want more calls, the transport caps them
-MAX_WORKERS = 100  # partitions read at once over every organisation (each also has its page pipeline's threads)
-QUEUE_SIZE = 10_000  # records and messages between the workers and the main thread (the CDK's own default)
+# Partitions read at once over every organisation (each also has its page pipeline's threads). A practice's small
+# organisations make about one call per partition, so the calls in flight across organisations are about the workers:
+# the app's 10,000 calls a minute at Xero's slower answers (1.5 s) need some 250 (bench scenario g).
+MAX_WORKERS = 250
+# Records and messages between the workers and the main thread (the CDK's default is 10,000). When the main thread
+# is the slower side (many organisations' small partitions at once, bench scenario g) the queue stays full, and the
+# records it holds are part of the peak memory: 2,000 keeps that part a fifth of the CDK's default, still as many
+# records as two of Xero's largest pages.
+QUEUE_SIZE = 2_000
 
 
 def read(
