@@ -14,4 +14,8 @@ echo "== ruff (lint): source_xero scripts/generate_schemas.py"
 .venv/bin/python -m ruff check source_xero scripts/generate_schemas.py || exit 1
 echo "== mypy (types): source_xero"
 .venv/bin/python -m mypy source_xero || exit 1
-exec .venv/bin/python -m pytest -p airbyte_cdk.test.standard_tests.pytest_hooks -m "not image_tests" -q "$@"
+# Test files run side by side (pytest-xdist), each file whole on one worker so that its module fixtures (a sandbox,
+# a read several tests look at) are built once. Most end-to-end tests wait for the connector's own pacing of Xero's
+# 60 calls a minute, not for the CPU, so more workers than cores pay off. PYTEST_WORKERS=0 runs them one by one.
+exec .venv/bin/python -m pytest -p airbyte_cdk.test.standard_tests.pytest_hooks -m "not image_tests" -q \
+  -n "${PYTEST_WORKERS:-4}" --dist loadfile "$@"
