@@ -262,8 +262,8 @@ def shared_xero(shared_sandbox: Sandbox, discovered_catalog: dict, tmp_path_fact
 
 
 class FullRead:
-    def __init__(self, run: Run, refreshes: int) -> None:
-        self.run, self.refreshes = run, refreshes
+    def __init__(self, run: Run, refreshes: int, latest_refresh_token: str) -> None:
+        self.run, self.refreshes, self.latest_refresh_token = run, refreshes, latest_refresh_token
 
 
 @pytest.fixture(scope="session")
@@ -272,7 +272,8 @@ def full_read(shared_xero: Xero) -> FullRead:
     refreshes the sandbox answered meanwhile."""
     before = shared_xero.sandbox.refresh_count
     run = shared_xero.read()
-    return FullRead(run, shared_xero.sandbox.refresh_count - before)
+    # the token the sandbox issued last as this read ended (a later read of the session rotates it again)
+    return FullRead(run, shared_xero.sandbox.refresh_count - before, shared_xero.sandbox.latest_refresh_token)
 
 
 @pytest.fixture(scope="session")
