@@ -24,6 +24,7 @@ differ, so every payroll stream is full refresh (docs/xero.md, "Payroll").
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -125,10 +126,24 @@ class PayrollReader:
         if chain is None:
             self._context.skips.without_payroll(self.row, self.organisation, region)
             return
-        for record in self._walk(chain, 0, {}):
+        walked = self._walk(chain, 0, {}) if len(chain.steps) == 1 else self._walk_estimated(chain)
+        for record in walked:
             yield {**record, REGION_COLUMN: region, self.row.key: record.get(chain.id_field)}
 
-    def _walk(self, chain: Chain, depth: int, before: Mapping[str, Any]) -> Iterator[Dict[str, Any]]:
+    def _walk_estimated(self, chain: Chain) -> Iterator[Dict[str, Any]]:
+        """A chain of calls (pay runs, then each one's payslips): its first list whole, then each record's rows. The
+        stream's estimate (progress.py) is the first list's records times the rows each has given so far, told
+        before the first row and again after each record."""
+        parents = list(self._walk(chain, 0, {}, whole=False))  # a pay run or employee list: small
+        rows = 0
+        for done, parent in enumerate(parents, start=1):
+            found = list(self._walk(chain, 1, parent))
+            rows += len(found)
+            self._context.estimates.expect(self.row.name, self.organisation.tenant_id, math.ceil(rows / done * len(parents)))
+            yield from found
+
+    def _walk(self, chain: Chain, depth: int, before: Mapping[str, Any], whole: bool = True) -> Iterator[Dict[str, Any]]:
+        """The records of the chain from `depth` on under the record `before` (`whole` off: this step's list only)."""
         from .streams import ListEndpoint, ListReader
 
         step = chain.steps[depth]
@@ -152,7 +167,7 @@ class PayrollReader:
             records = answer.get(step.each) if step.each else [answer]
             for record in records if isinstance(records, list) else []:
                 record = {**record, **carried}
-                if depth + 1 < len(chain.steps):
+                if whole and depth + 1 < len(chain.steps):
                     yield from self._walk(chain, depth + 1, record)
                 else:
                     yield record

@@ -8,6 +8,7 @@ organisations' figures. Each organisation's figure comes from the reader that kn
   whole list, its length; for a list handed out in parts (fanout.py), the parts' counts as each part begins;
 - a nested or fetched list (lines.FamilyReader): the parent's figure times the rows a parent has had so far;
 - a report (reports.py): the rows a month of its answers so far, times the months the read covers;
+- a payroll chain (payroll.py): the first list's records times the rows each has given so far;
 - anything else (Journals and Quotes, which say no count): the records counted so far, so the figure only grows.
 An ESTIMATE message goes out before each organisation's first record of a stream, and again whenever the stream's
 total moved by more than RESEND_SHARE since the last one (a figure refined, or a count that passed it).
