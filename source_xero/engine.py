@@ -357,8 +357,7 @@ class XeroPartition(Partition):
                 record["tenant_name"] = name
                 count = counts[stream] = counts.get(stream, 0) + 1
                 if count == 1:
-                    estimates.first_record(stream, tenant_id, record)  # the stream's ESTIMATE, ahead of this record
-                    tell_at[stream] = (estimates.expected(stream, tenant_id) or 1) + 1
+                    tell_at[stream] = estimates.first_record(stream, tenant_id, record)  # its ESTIMATE, ahead of the record
                 elif count >= tell_at[stream]:
                     tell_at[stream] = estimates.counted(stream, tenant_id, count)
                 yield Record(data=record, stream_name=stream)

@@ -21,14 +21,13 @@ rows are not all on the queue (cursor.py, invariant 1).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Protocol, Sequence, Tuple
 
 from .apis import Api
 from .context import ReadContext
-from .progress import Estimates
+from .progress import Estimates, scaled
 from .scopes import Scope
 from .tenants import ORGANISATION_KEY, Organisation
 
@@ -248,30 +247,24 @@ class FamilyReader:
         self._at_boundary = True
 
     def _estimate_from_first_page(self) -> int:
-        """Each nested list's first estimate: the parent's figure times the rows per parent of the first page, for the
-        lists whose rows are in the parent (progress.py). Returns the parents counted (0: none)."""
+        """Each nested list's first estimate from the rows of the first page's parents, for the lists whose rows are in
+        the parent (`_estimate`). Returns the parents counted (0: none)."""
         page = self._inner.first_page
-        if self._estimates is None or not page:
+        counted = [nested.rows_in(page) for nested in self._nested] if page else [None]
+        if None in counted or not self._estimate(len(page), [rows or 0 for rows in counted]):
             return 0
-        expected_parents = self._estimates.expected(self._parent_name, self._tenant_id)
-        counted = [nested.rows_in(page) for nested in self._nested]
-        if expected_parents is None or None in counted:
-            return 0
-        for nested, rows in zip(self._nested, counted, strict=True):
-            figure = math.ceil(max(expected_parents, len(page)) * (rows or 0) / len(page))
-            self._estimates.expect(nested.name, self._tenant_id, figure)
         return len(page)
 
-    def _estimate(self, parents: int, rows_so_far: Sequence[int]) -> None:
-        """Each nested list's estimate: the parent's figure (the list's count, streams.ListReader) times the rows a
-        parent has had so far (progress.py). Without a figure for the parent, the count of rows read stands for it."""
-        if self._estimates is None:
-            return
-        expected_parents = self._estimates.expected(self._parent_name, self._tenant_id)
-        if expected_parents is None:
-            return
-        for nested, rows in zip(self._nested, rows_so_far, strict=True):
-            self._estimates.expect(nested.name, self._tenant_id, math.ceil(max(expected_parents, parents) * rows / parents))
+    def _estimate(self, parents: int, rows: Sequence[int]) -> bool:
+        """Each nested list's estimate: the parent's figure (the list's count, streams.ListReader) times the rows per
+        parent of the `parents` seen (progress.py). False without a figure for the parent: the count of rows read then
+        stands for it."""
+        expected_parents = self._estimates.expected(self._parent_name, self._tenant_id) if self._estimates else None
+        if self._estimates is None or expected_parents is None:
+            return False
+        for nested, found in zip(self._nested, rows, strict=True):
+            self._estimates.expect(nested.name, self._tenant_id, scaled(found, parents, max(expected_parents, parents)))
+        return True
 
 
 class Lines(Protocol):

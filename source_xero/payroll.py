@@ -24,7 +24,6 @@ differ, so every payroll stream is full refresh (docs/xero.md, "Payroll").
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
@@ -33,8 +32,9 @@ from .context import ReadContext
 from .cursor import FULL_TABLE
 from .lines import ReadWithParent
 from .paging import ONE_CALL, PagingKind
+from .progress import scaled
 from .scopes import Scope
-from .tenants import Organisation
+from .tenants import Organisation, record_of
 
 REGION_COLUMN = "payroll_region"
 LINE_TYPE = "line_type"
@@ -139,7 +139,7 @@ class PayrollReader:
         for done, parent in enumerate(parents, start=1):
             found = list(self._walk(chain, 1, parent))
             rows += len(found)
-            self._context.estimates.expect(self.row.name, self.organisation.tenant_id, math.ceil(rows / done * len(parents)))
+            self._context.estimates.expect(self.row.name, self.organisation.tenant_id, scaled(rows, done, len(parents)))
             yield from found
 
     def _walk(self, chain: Chain, depth: int, before: Mapping[str, Any], whole: bool = True) -> Iterator[Dict[str, Any]]:
@@ -210,7 +210,7 @@ def payroll_region(context: ReadContext, organisation: Organisation) -> Optional
 
     def lookup() -> Optional[str]:
         page = context.organisation_answer(organisation, context.client("organisations", organisation))
-        record = (page.records or [{}])[0] if page.status == 200 else {}
+        record = record_of(page) or {}
         return REGION_OF_COUNTRY.get(str(record.get("CountryCode") or "").upper())
 
     return context.shared_value("payroll_region", organisation, lookup)

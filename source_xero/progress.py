@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 import threading
 import time
@@ -66,6 +67,13 @@ def _now_ms() -> float:
     return time.time() * 1000
 
 
+def scaled(count: int, sample: int, population: int) -> int:
+    """`count` things found in `sample` units, scaled up to `population` units (rounded up): the figure every reader
+    tells from what it has seen so far (Xero's item count over the records the cursor takes, rows per parent record,
+    rows per month)."""
+    return math.ceil(count * population / sample)
+
+
 class Estimates:
     """Every stream's estimate, per organisation (thread-safe: every partition reports here)."""
 
@@ -90,15 +98,18 @@ class Estimates:
         with self._lock:
             return self._rows.get(stream, {}).get(tenant_id)
 
-    def first_record(self, stream: str, tenant_id: str, record: Mapping[str, object]) -> None:
-        """Before the organisation's first record of the stream leaves: the stream's estimate goes out."""
+    def first_record(self, stream: str, tenant_id: str, record: Mapping[str, object]) -> int:
+        """Before the organisation's first record of the stream leaves: the stream's estimate goes out. Returns the
+        count at which the caller tells again (`counted`): past the organisation's figure."""
         size = len(json.dumps(record, default=str, separators=(",", ":")))
         with self._lock:
             self._started.add(stream)
             self._row_bytes.setdefault(stream, size)
-            self._set(stream, tenant_id, max(1, self._rows.get(stream, {}).get(tenant_id, 0)))  # at least this record
+            figure = max(1, self._rows.get(stream, {}).get(tenant_id, 0))  # at least this record
+            self._set(stream, tenant_id, figure)
             message = self._message(stream)
         self._emit(message)
+        return figure + 1
 
     def counted(self, stream: str, tenant_id: str, count: int) -> int:
         """The organisation's records of the stream so far passed its figure: the figure becomes the count. Returns

@@ -17,7 +17,6 @@ the same skip rule (skips.py).
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -32,6 +31,7 @@ from .config import TrackingCategoryChoice
 from .context import DEFAULT_MONTHS, ReadContext
 from .dates import msdate_to_date
 from .endpoints import accounting_base
+from .progress import scaled
 from .report_rows import (
     add_months,
     first_active_month,
@@ -356,11 +356,11 @@ class ReportReader:
                     self._context.skips.skip(self.row, self.organisation, page.status, page.detail, refused_outright=number == 0)
                     return
                 rows = self._rows(page, call_months)
-                # The stream's estimate (progress.py): the rows so far, and as many a month for the months still ahead.
+                # The stream's estimate (progress.py): the rows a month so far, over every month of the read.
                 rows_so_far += sum(len(month_rows) for month_rows in rows.values())
                 months_so_far += len(call_months)
-                ahead = math.ceil(rows_so_far / months_so_far * (len(months) - months_so_far))
-                self._context.estimates.expect(self.row.name, self.organisation.tenant_id, rows_so_far + ahead)
+                figure = scaled(rows_so_far, months_so_far, len(months))
+                self._context.estimates.expect(self.row.name, self.organisation.tenant_id, figure)
                 for month in call_months:
                     yield from rows.pop(month, [])
                     self._state = {STATE_KEY: min(add_months(month, 1), open_from).isoformat()}

@@ -10,7 +10,6 @@ invariant 1), read by the engine at each checkpoint. The loop below treats every
 
 from __future__ import annotations
 
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generator, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -22,6 +21,7 @@ from .cursor import Fence, Numbered, ReadCursor, Stamped, Whole
 from .fanout import ONCE, FanOut
 from .paging import JournalOffsets, PageRequest, Pages, PagingKind
 from .pipeline import PagePipeline
+from .progress import scaled
 from .scopes import Scope
 from .tenants import ORGANISATION_KEY, Organisation
 
@@ -168,16 +168,16 @@ class ListReader:
         itself when it is the whole list (progress.py). Without either, the count of records read stands for it."""
         if self._estimate_for is None:
             return
+        listed = (page.pagination or {}).get("itemCount")
+        if not isinstance(listed, int) or isinstance(listed, bool) or not page.records:
+            listed = None
+        if listed is None and not whole:
+            return
         # The records of the answer the cursor will emit (nothing of this read is observed yet): all of them under an
         # If-Modified-Since, fewer in a list that has none (LinkedTransactions, the other APIs) and a start date.
         new = sum(1 for record in page.records if self._cursor.is_new(record))
-        listed = (page.pagination or {}).get("itemCount")
-        if isinstance(listed, int) and not isinstance(listed, bool) and page.records:
-            count: Optional[int] = math.ceil(listed * new / len(page.records))  # Xero's count, as the cursor will take it
-        else:
-            count = new if whole else None
-        if count is not None:
-            self._context.estimates.expect(self._estimate_for, self.organisation.tenant_id, self._rows_before_part + count)
+        count = scaled(new, len(page.records), listed) if listed is not None else new  # Xero's count, as the cursor will take it
+        self._context.estimates.expect(self._estimate_for, self.organisation.tenant_id, self._rows_before_part + count)
 
     def _fetch(self, request: PageRequest, part: Mapping[str, Any]) -> Any:
         if self.row.reads_organisation:

@@ -45,11 +45,18 @@ def organisation_answer(client: XeroClient) -> Page:
     return client.get(accounting_base() + ORGANISATION_PATH, ORGANISATION_ENVELOPE)
 
 
-def name_of(page: Page) -> Optional[str]:
-    """The organisation's name in its /Organisation answer; None when Xero refused it."""
+def record_of(page: Page) -> Optional[Mapping[str, Any]]:
+    """The organisation's own record in its /Organisation answer ({} when the answer holds none); None when Xero
+    did not give it (a refusal)."""
     if page.status != 200:
         return None
-    return str(((page.records or [{}])[0]).get("Name") or "")
+    return (page.records or [{}])[0]
+
+
+def name_of(page: Page) -> Optional[str]:
+    """The organisation's name in its /Organisation answer; None when Xero refused it."""
+    record = record_of(page)
+    return None if record is None else str(record.get("Name") or "")
 
 
 def _config_error(message: str) -> AirbyteTracedException:
@@ -104,7 +111,7 @@ class XeroLookup:
             lambda body: page_problem(body, ORGANISATION_ENVELOPE),
         )
         if page.status == 200:
-            return (page.records or [{}])[0]
+            return record_of(page)
         if page.status in (401, 403, 404):
             return None
         raise AirbyteTracedException(
